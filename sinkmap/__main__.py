@@ -1,0 +1,3 @@
+from sinkmap.cli import main
+
+main()

@@ -1,0 +1,34 @@
+"""Progress display on stderr for steps that take seconds: ``[3/6] step … 2.4 s``."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Iterator
+
+
+class Progress:
+    """Prints one line per step to stderr with its duration; silent when disabled."""
+
+    def __init__(self, enabled: bool = True, total: int | None = None, stream=None) -> None:
+        self.enabled = enabled
+        self.total = total
+        self.count = 0
+        self.stream = stream or sys.stderr
+
+    @contextlib.contextmanager
+    def step(self, label: str) -> Iterator[None]:
+        self.count += 1
+        prefix = f"[{self.count}/{self.total}] " if self.total else ""
+        start = time.perf_counter()
+        if self.enabled:
+            print(f"{prefix}{label} …", end="", file=self.stream, flush=True)
+        try:
+            yield
+        except BaseException:
+            if self.enabled:
+                print(" failed", file=self.stream, flush=True)
+            raise
+        if self.enabled:
+            print(f" {time.perf_counter() - start:.1f} s", file=self.stream, flush=True)
