@@ -1,0 +1,296 @@
+"""The layer catalogue (``layers/``): layer specs, class presets, parameter and target tables.
+
+One declaration per input drives validation (``validate_frame``) and the docs
+(``catalogue_markdown``), as InVEST's MODEL_SPEC does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sinkmap.errors import InputError, SchemaError
+from sinkmap.resources import layers_dir
+
+MAX_LISTED = 5  # offending values/ids named in one message
+SHAPEFILE_FIELD_LENGTH = 10  # Shapefile (dBase) field names are cut to 10 characters
+
+_DTYPES = {"string": "str", "integer": "Int64", "float": "float64", "boolean": "boolean"}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One attribute of a vector layer."""
+
+    name: str
+    type: str
+    required: bool = False
+    unique: bool = False
+    unit: str | None = None
+    zh: str | None = None
+    aliases: tuple[str, ...] = ()
+    allowed: dict[str, str] | None = None  # code → Chinese label
+    min: float | None = None
+    max: float | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One input layer kind (raster or vector)."""
+
+    name: str
+    kind: str
+    title: str
+    zh: str
+    description: str = ""
+    geometry: str | None = None
+    fields: dict[str, FieldSpec] = field(default_factory=dict)
+    presets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """All layer specs plus the CRS rules."""
+
+    layers: dict[str, LayerSpec]
+    area_crs: str
+    storage_crs: str
+    crs_note: str
+
+    def layer(self, name: str) -> LayerSpec:
+        try:
+            return self.layers[name]
+        except KeyError:
+            raise InputError(
+                f"unknown layer kind '{name}'", fix=f"use one of: {', '.join(self.layers)}"
+            ) from None
+
+
+def _field(name: str, raw: dict[str, Any], resolved: dict[str, dict[str, FieldSpec]]) -> FieldSpec:
+    allowed = raw.get("allowed")
+    if "allowed_from" in raw:  # reuse another layer's code list, e.g. stands.species_group
+        layer, other = raw["allowed_from"].split(".")
+        allowed = resolved[layer][other].allowed
+    if raw.get("type", "string") not in _DTYPES:
+        raise ValueError(f"catalogue field {name}: unknown type {raw.get('type')}")
+    return FieldSpec(
+        name=name,
+        type=raw.get("type", "string"),
+        required=bool(raw.get("required", False)),
+        unique=bool(raw.get("unique", False)),
+        unit=raw.get("unit"),
+        zh=raw.get("zh"),
+        aliases=tuple(raw.get("aliases", ())),
+        allowed={str(k): str(v) for k, v in allowed.items()} if allowed else None,
+        min=raw.get("min"),
+        max=raw.get("max"),
+        description=" ".join(str(raw.get("description", "")).split()),
+    )
+
+
+@cache
+def load_catalogue(path: Path | None = None) -> Catalogue:
+    """Parse ``layers/catalogue.yaml`` (or ``path``)."""
+    path = path or layers_dir() / "catalogue.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    resolved: dict[str, dict[str, FieldSpec]] = {}
+    layers = {}
+    for name, spec in raw["layers"].items():
+        fields = {}
+        resolved[name] = fields  # filled in order, so allowed_from may point backwards
+        for fname, fraw in (spec.get("fields") or {}).items():
+            fields[fname] = _field(fname, fraw, resolved)
+        layers[name] = LayerSpec(
+            name=name,
+            kind=spec["kind"],
+            title=spec["title"],
+            zh=spec["zh"],
+            description=" ".join(str(spec.get("description", "")).split()),
+            geometry=spec.get("geometry"),
+            fields=fields,
+            presets=tuple(spec.get("presets", ())),
+        )
+    crs = raw["crs"]
+    return Catalogue(layers, crs["area"], crs["storage"], " ".join(crs["accepted"].split()))
+
+
+# ---------------------------------------------------------------- tables in layers/
+
+
+def _read_table(path: Path, required: list[str]) -> pd.DataFrame:
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise SchemaError(f"missing columns {missing}", path=path, fix=f"the table needs {required}")
+    return table
+
+
+@cache
+def sinkmap_classes() -> pd.DataFrame:
+    """The sinkmap land-cover classes: code, class, names, colour, counts_as_forest."""
+    table = _read_table(layers_dir() / "presets" / "sinkmap.csv", ["code", "class", "counts_as_forest"])
+    table["code"] = table["code"].astype(int)
+    table["counts_as_forest"] = table["counts_as_forest"].eq("yes")
+    return table
+
+
+def preset_names() -> list[str]:
+    """Names of the class presets shipped in ``layers/presets``."""
+    return sorted(p.stem for p in (layers_dir() / "presets").glob("*.csv"))
+
+
+@cache
+def load_preset(name: str) -> pd.DataFrame:
+    """A class preset: source ``code`` (int) → ``sinkmap_class`` plus names and source.
+
+    The ``sinkmap`` preset maps each sinkmap class to itself.
+    """
+    path = layers_dir() / "presets" / f"{name}.csv"
+    if not path.is_file():
+        raise InputError(
+            f"unknown land-cover class preset '{name}'", fix=f"use one of: {', '.join(preset_names())}"
+        )
+    if name == "sinkmap":
+        table = sinkmap_classes().copy()
+        table["sinkmap_class"] = table["class"]
+        return table[["code", "name_en", "name_zh", "sinkmap_class", "source"]]
+    table = _read_table(path, ["code", "name_en", "name_zh", "sinkmap_class", "source"])
+    table["code"] = table["code"].astype(int)
+    unknown = sorted(set(table["sinkmap_class"]) - set(sinkmap_classes()["class"]))
+    if unknown:
+        raise SchemaError(f"classes {unknown} are not sinkmap classes", path=path, field="sinkmap_class")
+    return table
+
+
+@cache
+def load_targets() -> pd.DataFrame:
+    """Plan targets: indicator, scope (adcode), year, comparison, value, unit, source."""
+    table = _read_table(
+        layers_dir() / "targets.csv", ["indicator", "scope", "year", "comparison", "value", "unit", "source"]
+    )
+    table["year"] = table["year"].astype(int)
+    table["value"] = table["value"].astype(float)
+    return table
+
+
+@cache
+def load_parameters(name: str) -> pd.DataFrame:
+    """A parameter table ``layers/parameters/<name>.csv`` (each row carries its source)."""
+    path = layers_dir() / "parameters" / f"{name}.csv"
+    return _read_table(path, ["parameter", "value", "unit", "source"]).set_index("parameter")
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _where(values: pd.Series, ids: pd.Series | None) -> str:
+    """Name up to MAX_LISTED offending rows, by id when there is one."""
+    labels = (ids if ids is not None else pd.Series(values.index, index=values.index))[values.index]
+    shown = ", ".join(f"{i}={v!r}" for i, v in zip(labels[:MAX_LISTED], values[:MAX_LISTED]))
+    more = f" and {len(values) - MAX_LISTED} more" if len(values) > MAX_LISTED else ""
+    return shown + more
+
+
+def _rename_aliases(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
+    lower = {str(c).lower(): c for c in frame.columns}
+    renames = {}
+    for fspec in spec.fields.values():
+        if fspec.name in frame.columns:
+            continue
+        candidates = (fspec.name, *fspec.aliases)
+        candidates += tuple(c[:SHAPEFILE_FIELD_LENGTH] for c in candidates)  # dBase-truncated names
+        for alias in candidates:
+            if alias.lower() in lower:
+                renames[lower[alias.lower()]] = fspec.name
+                break
+    return frame.rename(columns=renames)
+
+
+def _coerce(column: pd.Series, fspec: FieldSpec, ctx: dict, ids: pd.Series | None) -> pd.Series:
+    if fspec.type == "string":
+        text = column.astype("string").str.strip()
+        return text.mask(text.eq(""))
+    numeric = pd.to_numeric(column, errors="coerce")
+    bad = column[numeric.isna() & column.notna() & column.astype("string").str.strip().ne("")]
+    if len(bad):
+        raise SchemaError(f"values are not {fspec.type} numbers: {_where(bad, ids)}", **ctx)
+    if fspec.type == "integer":
+        fractional = numeric[numeric.notna() & (numeric % 1 != 0)]
+        if len(fractional):
+            raise SchemaError(f"values are not whole numbers: {_where(fractional, ids)}", **ctx)
+        return numeric.astype("Int64")
+    if fspec.type == "boolean":
+        return numeric.astype("boolean")
+    return numeric.astype("float64")
+
+
+def _check_allowed(values: pd.Series, fspec: FieldSpec, ctx: dict, ids: pd.Series | None) -> pd.Series:
+    lookup = {code: code for code in fspec.allowed}
+    lookup.update({label: code for code, label in fspec.allowed.items()})
+    mapped = values.map(lambda v: lookup.get(v, np.nan) if isinstance(v, str) else v)
+    bad = values[mapped.isna() & values.notna()]
+    if len(bad):
+        choices = ", ".join(f"{c} ({z})" for c, z in fspec.allowed.items())
+        raise SchemaError(f"values not allowed: {_where(bad, ids)}", **ctx, fix=f"use one of: {choices}")
+    return mapped.astype("string")
+
+
+def validate_frame(frame: pd.DataFrame, spec: LayerSpec, *, path: str | Path | None = None,
+                   layer: str | None = None) -> pd.DataFrame:
+    """Check ``frame`` against ``spec``; return a copy with canonical names, types and codes.
+
+    Aliased columns (e.g. 地类, DILEI) are renamed, allowed values given as Chinese labels
+    become codes, numbers are range-checked. Raises SchemaError naming the file, layer, field,
+    the offending rows (by the layer's id field) and the fix.
+    """
+    frame = _rename_aliases(frame, spec)
+    id_field = next((f.name for f in spec.fields.values() if f.unique), None)
+    ids = frame[id_field] if id_field in frame.columns else None
+    for fspec in spec.fields.values():
+        ctx = {"path": path, "layer": layer, "field": fspec.name}
+        if fspec.name not in frame.columns:
+            if fspec.required:
+                names = " or ".join(repr(a) for a in (fspec.name, *fspec.aliases))
+                raise SchemaError(
+                    f"required field is missing (columns present: {', '.join(map(str, frame.columns))})",
+                    **ctx, fix=f"add a column named {names}",
+                )
+            continue
+        values = _coerce(frame[fspec.name], fspec, ctx, ids)
+        if fspec.required and values.isna().any():
+            raise SchemaError(f"empty values in required field: {_where(values[values.isna()], ids)}", **ctx)
+        if fspec.allowed is not None:
+            values = _check_allowed(values, fspec, ctx, ids)
+        if fspec.min is not None or fspec.max is not None:
+            low = -np.inf if fspec.min is None else fspec.min
+            high = np.inf if fspec.max is None else fspec.max
+            outside = values[(values < low) | (values > high)]
+            if len(outside):
+                unit = f" {fspec.unit}" if fspec.unit else ""
+                raise SchemaError(
+                    f"values outside {low}–{high}{unit}: {_where(outside, ids)}", **ctx,
+                    fix="correct these rows",
+                )
+        if fspec.unique:
+            dup = values[values.duplicated(keep=False) & values.notna()]
+            if len(dup):
+                raise SchemaError(f"values must be unique: {_where(dup, ids)}", **ctx)
+        frame[fspec.name] = values
+        if fspec.name == id_field:
+            ids = values
+    return frame
+
+
+@cache
+def load_indicator_specs() -> pd.DataFrame:
+    """Indicator ids with Chinese/English names, unit, target id and description (layers/indicators.csv)."""
+    table = _read_table(layers_dir() / "indicators.csv", ["indicator", "name_zh", "name_en", "unit", "target"])
+    table["target"] = table["target"].replace("", np.nan)
+    return table.set_index("indicator")

@@ -1,0 +1,75 @@
+"""Docs generated from the catalogue: ``layers/README.md`` is ``catalogue_markdown()``."""
+
+from __future__ import annotations
+
+from sinkmap.catalogue import (
+    FieldSpec,
+    load_catalogue,
+    load_indicator_specs,
+    load_preset,
+    load_targets,
+    preset_names,
+    sinkmap_classes,
+)
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _field_row(f: FieldSpec) -> str:
+    allowed = ", ".join(f"`{code}` {zh}" for code, zh in f.allowed.items()) if f.allowed else ""
+    bounds = ""
+    if f.min is not None or f.max is not None:
+        bounds = f"{'' if f.min is None else f.min}–{'' if f.max is None else f.max}"
+    aliases = ", ".join(f"`{a}`" for a in f.aliases)
+    cells = [f"`{f.name}`", f.zh or "", f.type, "yes" if f.required else "no", f.unit or "", bounds, allowed,
+             aliases, f.description]
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def catalogue_markdown() -> str:
+    """The whole catalogue (layers, classes, presets, indicators, targets) as Markdown."""
+    cat = load_catalogue()
+    out = [
+        "# Layer catalogue",
+        "",
+        "Generated from `layers/catalogue.yaml` and the tables beside it by `sinkmap catalogue`;",
+        "do not edit by hand. The same declarations validate every input before any computation.",
+        "",
+        "## Coordinate reference systems",
+        "",
+        f"- Stored in: `{cat.storage_crs}` (CGCS2000 geographic).",
+        f"- Areas computed in: `{cat.area_crs}`.",
+        f"- Accepted: {cat.crs_note}",
+        "",
+    ]
+    for spec in cat.layers.values():
+        out += [f"## `{spec.name}` — {spec.title} ({spec.zh})", "", spec.description, ""]
+        if spec.kind == "raster":
+            out += [f"Raster; class presets: {', '.join(f'`{p}`' for p in spec.presets)}.", ""]
+            continue
+        out += [f"Vector, {spec.geometry} geometries (GeoPackage, Shapefile, GeoJSON, GeoParquet).", "",
+                "| field | 中文 | type | required | unit | range | allowed values | also accepted as | description |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        out += [_field_row(f) for f in spec.fields.values()]
+        out.append("")
+    out += ["## sinkmap land-cover classes", "", "| code | class | 中文 | counts as forest |", "|---|---|---|---|"]
+    out += [f"| {r.code} | {r['class']} | {r.name_zh} | {'yes' if r.counts_as_forest else 'no'} |"
+            for _, r in sinkmap_classes().iterrows()]
+    out.append("")
+    for name in preset_names():
+        if name == "sinkmap":
+            continue
+        table = load_preset(name)
+        out += [f"### Preset `{name}`", "", f"Source: {_cell(table['source'].iloc[0])}", "",
+                "| code | name | 中文 | sinkmap class |", "|---|---|---|---|"]
+        out += [f"| {r.code} | {_cell(r.name_en)} | {r.name_zh} | {r.sinkmap_class} |" for r in table.itertuples()]
+        out.append("")
+    out += ["## Indicators", "", "| indicator | 中文 | English | unit | description |", "|---|---|---|---|---|"]
+    out += [f"| `{i}` | {r.name_zh} | {r.name_en} | {r.unit} | {_cell(r.description)} |"
+            for i, r in load_indicator_specs().iterrows()]
+    out += ["", "## Targets", "", "| indicator | scope | year | target | source |", "|---|---|---|---|---|"]
+    out += [f"| `{r.indicator}` | {r.scope} | {r.year} | {r.comparison} {r.value:g} {r.unit} | {_cell(r.source)} |"
+            for r in load_targets().itertuples()]
+    return "\n".join(out) + "\n"
