@@ -1,0 +1,88 @@
+"""Open a user's raster and check it before any computation.
+
+Accepts a path (GeoTIFF/COG, VRT, any GDAL raster) or an open rasterio dataset. Land-cover
+rasters are checked against a class preset: every code present must be in the preset.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.io import DatasetReader
+from rasterio.windows import Window
+
+from sinkmap.catalogue import load_preset
+from sinkmap.errors import InputError, MissingInputError, SchemaError
+from sinkmap.readers.crs import require_crs
+
+DEFAULT_MAX_CELLS = 4_000_000  # cells read at once (≈ 4 MB for uint8, 32 MB for float64)
+
+
+@contextlib.contextmanager
+def open_raster(source: str | Path | DatasetReader) -> Iterator[DatasetReader]:
+    """Yield an open dataset for ``source``; close it afterwards only if we opened it."""
+    if isinstance(source, DatasetReader):
+        yield source
+        return
+    path = Path(source)
+    if not path.exists():
+        raise MissingInputError("raster not found", path=path, fix="check the path")
+    try:
+        dataset = rasterio.open(path)
+    except rasterio.errors.RasterioIOError as exc:
+        detail = " ".join(str(exc).split())[:200]
+        raise InputError(f"cannot be read as a raster ({detail})", path=path,
+                         fix="check that it is a GeoTIFF or another GDAL raster") from None
+    with dataset:
+        require_crs(dataset.crs, path=path)
+        yield dataset
+
+
+def strips(dataset: DatasetReader, window: Window | None = None, max_cells: int = DEFAULT_MAX_CELLS
+           ) -> Iterator[Window]:
+    """Split ``window`` (default: the whole raster) into full-width row strips of ≤ max_cells."""
+    window = window or Window(0, 0, dataset.width, dataset.height)
+    rows = max(1, max_cells // max(1, int(window.width)))
+    row_stop = int(window.row_off + window.height)
+    for row in range(int(window.row_off), row_stop, rows):
+        yield Window(window.col_off, row, window.width, min(rows, row_stop - row))
+
+
+def valid_mask(data: np.ndarray, nodata: float | None) -> np.ndarray:
+    """True where ``data`` holds a value (not nodata, not NaN)."""
+    mask = np.ones(data.shape, dtype=bool) if nodata is None else data != nodata
+    if np.issubdtype(data.dtype, np.floating):
+        mask &= ~np.isnan(data)
+    return mask
+
+
+def class_codes_present(dataset: DatasetReader, band: int = 1) -> np.ndarray:
+    """Sorted class codes present in an integer raster (nodata excluded), read in strips."""
+    if not np.issubdtype(np.dtype(dataset.dtypes[band - 1]), np.integer):
+        raise SchemaError(f"land cover must be an integer raster, not {dataset.dtypes[band - 1]}",
+                          path=dataset.name, fix="classify it first, or pass the class raster")
+    seen: set[int] = set()
+    for window in strips(dataset):
+        data = dataset.read(band, window=window)
+        seen.update(np.unique(data[valid_mask(data, dataset.nodata)]).tolist())
+    return np.array(sorted(seen), dtype=np.int64)
+
+
+def check_landcover(source: str | Path | DatasetReader, preset: str, band: int = 1) -> np.ndarray:
+    """Check every code in the raster is in ``preset``; return the codes present."""
+    table = load_preset(preset)
+    with open_raster(source) as dataset:
+        codes = class_codes_present(dataset, band)
+        unknown = sorted(set(codes.tolist()) - set(table["code"]))
+        if unknown:
+            raise SchemaError(
+                f"class codes {unknown[:10]} are not in the '{preset}' preset "
+                f"(it has {', '.join(map(str, table['code']))})",
+                path=dataset.name,
+                fix="choose the preset that matches the raster (--preset), or set those pixels to nodata",
+            )
+    return codes

@@ -1,0 +1,156 @@
+"""Read a user's vector layer, check it against its catalogue spec, normalise it.
+
+Everything a layer goes through before any computation: the file opens, the layer is
+chosen, it has rows, a CRS and polygon geometries, its fields match the spec; GCJ-02 input
+is converted when declared; the result is in CGCS2000 (EPSG:4490). The file is never modified.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from sinkmap.catalogue import LayerSpec, load_catalogue, validate_frame
+from sinkmap.errors import CRSError, InputError, MissingInputError, SchemaError, SinkmapWarning
+from sinkmap.readers.crs import is_wgs84_like, require_crs, to_storage_crs
+
+PARQUET_SUFFIXES = (".parquet", ".geoparquet")
+_POLYGONAL = {"Polygon", "MultiPolygon"}
+
+
+def _choose_layer(path: Path, layer: str | None, preferred: str | None) -> tuple[str | None, bool]:
+    """The layer to read (the one asked for, the only one, or the one named like the kind),
+    and whether messages should name it (not for a single-layer file)."""
+    names = [str(n) for n, _ in pyogrio.list_layers(path)]
+    if layer is not None:
+        if layer not in names:
+            raise InputError(f"has no layer '{layer}'", path=path, fix=f"layers in this file: {', '.join(names)}")
+        return layer, True
+    if len(names) <= 1:
+        return (names[0] if names else None), False
+    if preferred in names:
+        return preferred, True
+    raise InputError(
+        f"has {len(names)} layers ({', '.join(names)})", path=path, fix="say which one to read (layer: / --layer)"
+    )
+
+
+def read_frame(path: str | Path, *, layer: str | None = None, preferred_layer: str | None = None
+               ) -> tuple[gpd.GeoDataFrame, str | None]:
+    """Open any vector file (GeoPackage, Shapefile, GeoJSON, GeoParquet …) as a GeoDataFrame.
+
+    Returns the frame and the layer name to show in messages (None for a single-layer file).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise MissingInputError("file not found", path=path, fix="check the path")
+    try:
+        if path.suffix.lower() in PARQUET_SUFFIXES:
+            return gpd.read_parquet(path), None
+        chosen, named = _choose_layer(path, layer, preferred_layer)
+        return gpd.read_file(path, layer=chosen, engine="pyogrio"), (chosen if named else None)
+    except InputError:
+        raise
+    except Exception as exc:  # GDAL/Arrow errors: corrupt or unsupported file
+        detail = " ".join(str(exc).split())[:200]
+        raise InputError(
+            f"cannot be read as a vector layer ({detail})", path=path,
+            fix="check that it is a GeoPackage, Shapefile, GeoJSON or GeoParquet file",
+        ) from None
+
+
+def check_polygons(frame: gpd.GeoDataFrame, *, path, layer: str | None, id_field: str | None
+                   ) -> gpd.GeoDataFrame:
+    """Refuse null/non-polygon geometries; repair invalid polygons with a warning."""
+    ids = frame[id_field] if id_field in frame.columns else frame.index.to_series()
+    geoms = frame.geometry
+    empty = geoms.isna() | geoms.is_empty
+    if empty.any():
+        shown = ", ".join(map(str, ids[empty][:5]))
+        raise SchemaError(f"{int(empty.sum())} features have no geometry ({shown})", path=path, layer=layer,
+                          fix="delete them or draw their geometry")
+    types = set(geoms.geom_type)
+    if not types <= _POLYGONAL:
+        raise SchemaError(
+            f"geometries must be polygons, found {', '.join(sorted(types - _POLYGONAL))}", path=path, layer=layer,
+            fix="buffer lines/points to polygons or pick a polygon layer",
+        )
+    invalid = ~geoms.is_valid
+    if invalid.any():
+        shown = ", ".join(map(str, ids[invalid][:5]))
+        warnings.warn(
+            f"{path}{':' + layer if layer else ''}: repaired {int(invalid.sum())} invalid polygons ({shown}) "
+            "with shapely.make_valid; fix them at the source to silence this",
+            SinkmapWarning, stacklevel=2,
+        )
+        repaired = shapely.make_valid(geoms[invalid].to_numpy())
+        frame = frame.copy()  # keep only the areal parts of the repaired collections
+        frame.loc[invalid, frame.geometry.name] = [
+            shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type in _POLYGONAL])
+            for g in repaired
+        ]
+    return frame
+
+
+def read_layer(path: str | Path, kind: str, *, layer: str | None = None, gcj02: bool = False
+               ) -> gpd.GeoDataFrame:
+    """Read a vector layer of catalogue kind ``kind`` (stands, mangroves, …), checked and in EPSG:4490.
+
+    Parameters
+    ----------
+    path : GeoPackage, Shapefile, GeoJSON or GeoParquet file.
+    kind : catalogue layer name.
+    layer : layer inside a multi-layer file; by default the only one, or the one named ``kind``.
+    gcj02 : the coordinates are GCJ-02 web-map coordinates (labelled WGS 84); convert them.
+    """
+    spec: LayerSpec = load_catalogue().layer(kind)
+    frame, chosen = read_frame(path, layer=layer, preferred_layer=kind)
+    if frame.empty:
+        raise InputError("layer has no features", path=path, layer=chosen, fix=f"supply a non-empty {spec.title} layer")
+    crs = require_crs(frame.crs, path=path, layer=chosen)
+    frame = validate_frame(frame, spec, path=path, layer=chosen)
+    id_field = next((f.name for f in spec.fields.values() if f.unique), None)
+    frame = check_polygons(frame, path=path, layer=chosen, id_field=id_field)
+    if gcj02:
+        frame = gcj02_to_storage(frame, path=path, layer=chosen, crs=crs)
+    return to_storage_crs(frame)
+
+
+def gcj02_to_storage(frame: gpd.GeoDataFrame, *, path=None, layer=None, crs=None) -> gpd.GeoDataFrame:
+    """Convert a layer declared as GCJ-02 to CGCS2000, vertex by vertex."""
+    from sinkmap.readers.gcj02 import gcj02_to_wgs84_geometry
+
+    crs = crs or frame.crs
+    if not is_wgs84_like(crs):
+        raise CRSError(
+            f"is declared GCJ-02 but its CRS is {crs.to_string()}", path=path, layer=layer,
+            fix="GCJ-02 coordinates are longitude/latitude; drop the GCJ-02 declaration or fix the CRS",
+        )
+    converted = frame.copy()
+    converted.geometry = gpd.GeoSeries(gcj02_to_wgs84_geometry(frame.geometry.to_numpy()), index=frame.index)
+    return converted.set_crs(4490, allow_override=True)
+
+
+def assign_units(frame: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, field: str = "county",
+                 key: str = "adcode", path=None, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Fill ``field`` with the unit (county) containing each feature's representative point.
+
+    Features already carrying a value keep it. Features inside no unit are refused with their ids.
+    """
+    frame = frame.copy()
+    points = gpd.GeoDataFrame(geometry=frame.geometry.representative_point(), crs=frame.crs)
+    joined = gpd.sjoin(points, units[[key, units.geometry.name]].to_crs(frame.crs), predicate="within", how="left")
+    located = joined[~joined.index.duplicated()][key]
+    if field not in frame.columns:
+        frame[field] = pd.NA
+    frame[field] = frame[field].fillna(located).astype("string")
+    outside = frame[field].isna()
+    if outside.any():
+        raise SchemaError(f"{int(outside.sum())} features lie outside every county of the AOI", path=path,
+                          layer=layer, field=field, fix="clip the layer to Shanwei or give their county code")
+    return frame

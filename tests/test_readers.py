@@ -1,0 +1,174 @@
+"""Readers: every bad input gets one clear error naming the file; inputs are never modified."""
+
+import hashlib
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+from shapely.geometry import LineString, Polygon, box
+
+from sinkmap.errors import CRSError, InputError, MissingInputError, SchemaError, SinkmapWarning
+from sinkmap.readers.crs import AREA_CRS, area_m2
+from sinkmap.readers.gcj02 import wgs84_to_gcj02
+from sinkmap.readers.raster import check_landcover
+from sinkmap.readers.vector import read_layer
+from tests.conftest import LC4X4, write_raster
+
+
+def stands(n=2, **overrides) -> gpd.GeoDataFrame:
+    data = {
+        "stand_id": [f"S{i}" for i in range(1, n + 1)],
+        "land_class": ["arbor"] * n,
+        "species_group": ["masson_pine"] * n,
+        "origin": ["natural"] * n,
+        "canopy_closure": [0.5] * n,
+        "volume_per_ha": [60.0] * n,
+    }
+    data.update(overrides)
+    geoms = [box(115.30 + 0.01 * i, 22.90, 115.305 + 0.01 * i, 22.905) for i in range(n)]
+    return gpd.GeoDataFrame(data, geometry=geoms, crs=4490)
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_reads_gpkg_shapefile_geojson_parquet_identically(tmp_path):
+    frame = stands()
+    paths = [tmp_path / "s.gpkg", tmp_path / "s.shp", tmp_path / "s.geojson", tmp_path / "s.parquet"]
+    for path in paths[:3]:
+        pyogrio.write_dataframe(frame, path)
+    frame.to_parquet(paths[3])
+    results = [read_layer(p, "stands") for p in paths]
+    for result in results:
+        assert result.crs.to_epsg() == 4490
+        assert list(result["stand_id"]) == ["S1", "S2"]
+        assert result["volume_per_ha"].tolist() == [60.0, 60.0]
+
+
+def test_projected_input_is_reprojected_and_keeps_its_area(tmp_path):
+    frame = stands()
+    expected = area_m2(frame.geometry)
+    path = tmp_path / "gk.gpkg"
+    pyogrio.write_dataframe(frame.to_crs(4547), path)  # CGCS2000 / 3-degree GK CM 114E
+    result = read_layer(path, "stands")
+    assert result.crs.to_epsg() == 4490
+    np.testing.assert_allclose(area_m2(result.geometry), expected, rtol=1e-6)
+
+
+def test_input_file_is_not_modified(tmp_path):
+    path = tmp_path / "s.gpkg"
+    pyogrio.write_dataframe(stands(), path)
+    before = digest(path)
+    read_layer(path, "stands")
+    assert digest(path) == before
+
+
+def test_missing_file():
+    with pytest.raises(MissingInputError, match=r"nowhere\.gpkg: file not found\. Check the path"):
+        read_layer("nowhere.gpkg", "stands")
+
+
+def test_corrupt_file(tmp_path):
+    path = tmp_path / "broken.gpkg"
+    path.write_bytes(b"this is not a geopackage")
+    with pytest.raises(InputError, match=r"broken\.gpkg: cannot be read as a vector layer"):
+        read_layer(path, "stands")
+
+
+def test_no_crs(tmp_path):
+    path = tmp_path / "nocrs.shp"
+    pyogrio.write_dataframe(stands(), path)
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(CRSError, match=r"nocrs\.shp: has no coordinate reference system.*never guesses"):
+        read_layer(path, "stands")
+
+
+def test_empty_layer(tmp_path):
+    path = tmp_path / "empty.gpkg"
+    pyogrio.write_dataframe(stands().iloc[:0], path, layer="stands")
+    with pytest.raises(InputError, match=r"empty\.gpkg: layer has no features"):
+        read_layer(path, "stands")
+
+
+def test_several_layers_need_a_choice_unless_one_is_named_like_the_kind(tmp_path):
+    path = tmp_path / "many.gpkg"
+    pyogrio.write_dataframe(stands(), path, layer="a")
+    pyogrio.write_dataframe(stands(), path, layer="b")
+    with pytest.raises(InputError, match=r"has 2 layers \(a, b\)\. Say which one"):
+        read_layer(path, "stands")
+    assert len(read_layer(path, "stands", layer="b")) == 2
+    with pytest.raises(InputError, match=r"has no layer 'c'.*Layers in this file: a, b"):
+        read_layer(path, "stands", layer="c")
+    pyogrio.write_dataframe(stands(3), path, layer="stands")
+    assert len(read_layer(path, "stands")) == 3
+
+
+def test_non_polygon_geometries_are_refused(tmp_path):
+    frame = stands()
+    frame.geometry = [LineString([(115.3, 22.9), (115.31, 22.91)]), frame.geometry.iloc[1]]
+    path = tmp_path / "lines.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    with pytest.raises(SchemaError, match="geometries must be polygons, found LineString"):
+        read_layer(path, "stands")
+
+
+def test_invalid_polygon_is_repaired_with_a_warning(tmp_path):
+    frame = stands()
+    bowtie = Polygon([(115.30, 22.90), (115.31, 22.91), (115.31, 22.90), (115.30, 22.91)])
+    frame.geometry = [bowtie, frame.geometry.iloc[1]]
+    path = tmp_path / "bowtie.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    with pytest.warns(SinkmapWarning, match=r"repaired 1 invalid polygons \(S1\)"):
+        result = read_layer(path, "stands")
+    assert result.geometry.is_valid.all()
+    # the bow-tie's two triangles each cover a quarter of the 0.01° square
+    square = area_m2(gpd.GeoSeries([box(115.30, 22.90, 115.31, 22.91)], crs=4490))[0]
+    assert area_m2(result.geometry)[0] == pytest.approx(square / 2, rel=1e-3)
+
+
+def test_declared_gcj02_layer_moves_back_about_570_m(tmp_path):
+    frame = stands(1)
+    lon, lat = 115.3025, 22.9025  # the stand's centre in WGS84 / CGCS2000
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    shifted = frame.copy()
+    shifted.geometry = shifted.geometry.translate(float(glon - lon), float(glat - lat))
+    path = tmp_path / "gaode.gpkg"
+    pyogrio.write_dataframe(shifted.set_crs(4326, allow_override=True), path)
+    as_is = read_layer(path, "stands")
+    converted = read_layer(path, "stands", gcj02=True)
+    truth = frame.to_crs(AREA_CRS).centroid.iloc[0]
+    assert as_is.to_crs(AREA_CRS).centroid.iloc[0].distance(truth) == pytest.approx(575, abs=25)
+    assert converted.to_crs(AREA_CRS).centroid.iloc[0].distance(truth) < 1.0
+
+
+def test_gcj02_declared_on_projected_data_is_refused(tmp_path):
+    path = tmp_path / "gk.gpkg"
+    pyogrio.write_dataframe(stands().to_crs(4547), path)
+    with pytest.raises(CRSError, match="declared GCJ-02 but its CRS is EPSG:4547"):
+        read_layer(path, "stands", gcj02=True)
+
+
+def test_landcover_codes_must_be_in_the_preset(lc4x4, tmp_path):
+    assert check_landcover(lc4x4, "worldcover").tolist() == [10, 20, 40, 95]
+    with pytest.raises(SchemaError, match=r"class codes \[10, 20, 40, 95\] are not in the 'clcd' preset"):
+        check_landcover(lc4x4, "clcd")
+
+
+def test_raster_errors(tmp_path):
+    with pytest.raises(MissingInputError, match="raster not found"):
+        check_landcover(tmp_path / "none.tif", "worldcover")
+    bad = tmp_path / "bad.tif"
+    bad.write_text("not a tiff")
+    with pytest.raises(InputError, match=r"bad\.tif: cannot be read as a raster"):
+        check_landcover(bad, "worldcover")
+    floats = write_raster(tmp_path / "float.tif", LC4X4.astype("float32"))
+    with pytest.raises(SchemaError, match="must be an integer raster, not float32"):
+        check_landcover(floats, "worldcover")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # GDAL's NotGeoreferencedWarning for the CRS-less file
+        nocrs = write_raster(tmp_path / "nocrs.tif", LC4X4, crs=None)
+    with pytest.raises(CRSError, match=r"nocrs\.tif: has no coordinate reference system"):
+        check_landcover(nocrs, "worldcover")
