@@ -1,0 +1,35 @@
+"""``sinkmap survey``: one survey year from a configuration file, or the synthetic demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sinkmap.cli import cli
+from sinkmap.errors import InputError
+from sinkmap.progress import Progress
+
+
+@cli.command()
+@click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Survey configuration (YAML): survey_year, landcover, stands, mangroves, shelterbelts, redlines.")
+@click.option("--demo", is_flag=True, help="Generate the seeded SYNTHETIC Shanwei dataset into OUT/inputs and survey it.")
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (created if missing): indicators.csv, survey.gpkg, map.html, report.html, report.pdf.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+def survey(config_path: Path | None, demo: bool, out_dir: Path, quiet: bool) -> None:
+    """Compute the survey indicators against the plan targets and write tables, map and report."""
+    from sinkmap.survey import OUTPUTS, run_survey
+
+    if demo == (config_path is not None):
+        raise InputError("give exactly one of --config FILE or --demo", fix="see `sinkmap survey --help`")
+    progress = Progress(enabled=not quiet, total=7 if demo else 6)
+    if demo:
+        from sinkmap.demo import generate_demo
+
+        with progress.step("generating the SYNTHETIC demo dataset"):
+            config_path = generate_demo(out_dir / "inputs")
+    run_survey(config_path, out_dir, progress)
+    if not quiet:
+        click.echo(f"wrote {', '.join(OUTPUTS)} to {out_dir}", err=True)

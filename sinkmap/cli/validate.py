@@ -1,0 +1,24 @@
+"""``sinkmap validate``: check a survey's inputs against the layer catalogue without computing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sinkmap.cli import cli
+
+
+@cli.command()
+@click.argument("config_path", type=click.Path(dir_okay=False, path_type=Path))
+def validate(config_path: Path) -> None:
+    """Check every input of a survey configuration; exit 2 at the first problem."""
+    from sinkmap.config import load_config
+    from sinkmap.progress import Progress
+    from sinkmap.survey import read_inputs
+
+    config = load_config(config_path)
+    layers = read_inputs(config, Progress(enabled=False))
+    for kind, frame in layers.items():
+        click.echo(f"{kind}: {len(frame)} features OK ({config.inputs[kind].path})")
+    click.echo(f"landcover: OK ({config.inputs['landcover'].path}, preset {config.inputs['landcover'].preset})")

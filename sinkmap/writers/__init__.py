@@ -1,0 +1,1 @@
+"""Writers only present: tables, GeoPackage, map and report. They never compute."""

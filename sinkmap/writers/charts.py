@@ -1,0 +1,58 @@
+"""Static maps for the report (matplotlib): choropleth with legend, north arrow and scale bar."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg")  # no display: files only
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from sinkmap.readers.crs import AREA_CRS  # noqa: E402
+from sinkmap.writers.format import format_number  # noqa: E402
+
+SCALE_KM = 20
+
+
+def choropleth_png(counties: gpd.GeoDataFrame, column: str, breaks: Sequence[float], colours: Sequence[str],
+                   *, title: str, unit: str, label_field: str = "name_zh", font_path: Path | None = None) -> bytes:
+    """PNG bytes of a county choropleth in the equal-area CRS (metres, so the scale bar is true).
+
+    ``font_path``: a CJK font file for the Chinese labels (registered with matplotlib).
+    """
+    if font_path is not None:
+        font_manager.fontManager.addfont(str(font_path))
+        family = font_manager.FontProperties(fname=str(font_path)).get_name()
+        plt.rcParams["font.family"] = [family, "DejaVu Sans"]
+    frame = counties.to_crs(AREA_CRS)
+    fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=150)
+    cmap, norm = ListedColormap(list(colours)), BoundaryNorm(list(breaks), len(colours))
+    frame.plot(column=column, cmap=cmap, norm=norm, edgecolor="#333333", linewidth=0.6, ax=ax)
+    for point, name, value in zip(frame.representative_point(), frame[label_field], frame[column]):
+        ax.annotate(f"{name}\n{format_number(value, unit)}", (point.x, point.y), ha="center", va="center",
+                    fontsize=8, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.7, "lw": 0})
+    handles = [Patch(facecolor=c, edgecolor="#333333", label=f"{lo:g}–{hi:g} {unit}")
+               for c, lo, hi in zip(colours, breaks[:-1], breaks[1:])]
+    ax.legend(handles=handles, title=title, loc="lower right", fontsize=7, title_fontsize=8, frameon=True)
+    xmin, ymin, xmax, ymax = frame.total_bounds
+    x0, y0 = xmin + 0.03 * (xmax - xmin), ymin + 0.05 * (ymax - ymin)
+    ax.plot([x0, x0 + SCALE_KM * 1000], [y0, y0], color="black", lw=3)
+    ax.text(x0 + SCALE_KM * 500, y0 + 0.015 * (ymax - ymin), f"{SCALE_KM} km", ha="center", fontsize=8)
+    arrow_x = xmax - 0.03 * (xmax - xmin)
+    ax.annotate("", xy=(arrow_x, ymax - 0.06 * (ymax - ymin)), xytext=(arrow_x, ymax - 0.16 * (ymax - ymin)),
+                arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5})
+    ax.text(arrow_x, ymax - 0.05 * (ymax - ymin), "N", ha="center", va="bottom", fontsize=10, fontweight="bold")
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})  # no version stamp: stable bytes
+    plt.close(fig)
+    return buffer.getvalue()

@@ -1,0 +1,36 @@
+"""Number formatting shared by every writer: a value always shows with its unit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+#: Decimals shown per unit; unknown units get DEFAULT_DECIMALS.
+DECIMALS: Mapping[str, int] = {
+    "%": 1,
+    "ha": 0,
+    "亩": 0,
+    "km²": 1,
+    "m²": 0,
+    "m³": 0,
+    "万m³": 1,
+}
+DEFAULT_DECIMALS = 2
+DASH = "—"  # shown for a missing number or a status without a target
+MINUS = "\u2212"  # typographic minus sign
+
+
+def format_number(x: float | None, unit: str, *, signed: bool = False) -> str:
+    """Format ``x`` with its unit: ``44.6 %``, ``1,234 ha``, ``−46.7 万m³``; NaN → ``—``.
+
+    ``signed=True`` prefixes ``+`` for positive numbers (used for gaps).
+    """
+    if x is None or pd.isna(x):
+        return DASH
+    x = float(x)
+    digits = DECIMALS.get(unit, DEFAULT_DECIMALS)
+    body = f"{abs(x):,.{digits}f}"
+    sign = MINUS if x < 0 else ("+" if signed and x > 0 else "")
+    text = f"{sign}{body}"
+    return f"{text} {unit}" if unit else text

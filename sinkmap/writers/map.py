@@ -1,0 +1,142 @@
+"""The interactive survey map (folium): county choropleth, input layers, legend, provenance.
+
+Display geometry is simplified (counties with ``shapely.coverage_simplify``, so shared borders
+stay shared) and rounded to 1e-5° (≈ 1 m); data outputs keep full precision. Attribute
+values are escaped before they reach the page.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import Element
+
+from sinkmap import __version__
+from sinkmap.writers.format import format_number
+from sinkmap.writers.offline import LEAFLET_NOTICE, make_offline
+
+DISPLAY_TOLERANCE_DEG = 0.0005  # ≈ 50 m: invisible at the county zoom levels (9–11)
+COORD_DECIMALS = 5  # ≈ 1 m
+COVER_BREAKS = [0, 30, 40, 50, 53, 60, 100]  # %; 50 and 53 are the plan's 2025/2030 targets
+COVER_COLOURS = ["#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837"]
+OVERLAYS = {  # layer kind → (label, style)
+    "redlines": ("生态保护红线 Ecological redlines", {"color": "#d7301f", "weight": 1.5, "fillOpacity": 0.08}),
+    "mangroves": ("红树林 Mangroves", {"color": "#00695c", "weight": 1, "fillColor": "#00897b", "fillOpacity": 0.7}),
+    "shelterbelts": ("沿海防护林带 Coastal shelterbelts",
+                     {"color": "#33691e", "weight": 1, "fillColor": "#558b2f", "fillOpacity": 0.8}),
+    "sites": ("修复片区（近似位置） Restoration sites (approximate)",
+              {"color": "#e65100", "weight": 2, "dashArray": "4 3", "fillOpacity": 0.1}),
+}
+TOOLTIP_FIELDS = {  # overlay kind → (field, label) pairs
+    "redlines": [("redline_id", "编号 ID"), ("function_type", "功能 Function"), ("realm", "陆海 Realm")],
+    "mangroves": [("patch_id", "编号 ID"), ("status", "状态 Status"), ("year", "年份 Year")],
+    "shelterbelts": [("belt_id", "编号 ID"), ("site", "片区 Site"), ("status", "状态 Status")],
+    "sites": [("name_zh", "片区"), ("name_en", "Site"), ("kind", "类型 Kind"), ("placement", "位置说明 Placement")],
+}
+
+
+def display_geometry(frame: gpd.GeoDataFrame, coverage: bool = False) -> gpd.GeoDataFrame:
+    """Simplified, rounded copy of ``frame`` for display (EPSG:4326 degrees)."""
+    frame = frame.to_crs(4326)
+    geoms = frame.geometry.to_numpy()
+    if coverage:
+        geoms = shapely.coverage_simplify(geoms, DISPLAY_TOLERANCE_DEG)
+    else:
+        geoms = shapely.simplify(geoms, DISPLAY_TOLERANCE_DEG / 2, preserve_topology=True)
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, COORD_DECIMALS))
+    return frame.set_geometry(geoms)
+
+
+def _escaped(frame: gpd.GeoDataFrame, fields: Sequence[str]) -> gpd.GeoDataFrame:
+    """Keep ``fields`` as escaped display strings (values land in HTML via JavaScript)."""
+    out = frame[[f for f in fields if f in frame.columns] + [frame.geometry.name]].copy()
+    for f in fields:
+        if f in out.columns:
+            out[f] = [html.escape("" if v is None or v is np.nan else str(v), quote=True)
+                      for v in out[f].astype(object).where(out[f].notna(), "")]
+    return out
+
+
+def colour_for(value: float, breaks: Sequence[float] = COVER_BREAKS, colours: Sequence[str] = COVER_COLOURS) -> str:
+    """Colour of the class [breaks[i], breaks[i+1]) holding ``value`` (the last class is closed)."""
+    if value is None or np.isnan(value):
+        return "#cccccc"
+    index = int(np.searchsorted(breaks, value, side="right")) - 1
+    return colours[min(max(index, 0), len(colours) - 1)]
+
+
+def legend_html(title: str, unit: str, breaks: Sequence[float] = COVER_BREAKS,
+                colours: Sequence[str] = COVER_COLOURS) -> str:
+    """A plain HTML legend (no d3), one swatch per class with its range and unit."""
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:10px;background:{c};'
+        f'border:1px solid #555;margin-right:4px"></span>{lo:g}–{hi:g} {html.escape(unit)}</div>'
+        for c, lo, hi in zip(colours, breaks[:-1], breaks[1:])
+    )
+    return (f'<div id="sinkmap-legend" style="position:fixed;top:10px;left:60px;z-index:9999;'
+            f'background:rgba(255,255,255,0.92);padding:6px 8px;font:12px sans-serif;border:1px solid #999;'
+            f'border-radius:4px"><b>{html.escape(title)}</b>{rows}</div>')
+
+
+def _choropleth(units: gpd.GeoDataFrame, column: str, label: tuple[str, str], unit: str) -> folium.GeoJson:
+    shown = display_geometry(units, coverage=True)
+    shown["value_text"] = [format_number(v, unit) for v in shown[column]]
+    shown["land_text"] = [format_number(v, "km²") for v in shown["land_area"]]
+    shown["stock_text"] = [format_number(v, "万m³") for v in shown["stock_volume"]]
+    colours = {a: colour_for(v) for a, v in zip(shown["adcode"], shown[column])}
+    tooltip_fields = ["name_zh", "name_en", "value_text", "land_text", "stock_text"]
+    data = _escaped(shown.assign(value=shown[column]), [*tooltip_fields, "adcode"])
+    layer = folium.GeoJson(
+        data.to_json(),
+        name=f"{label[0]} {label[1]}",
+        style_function=lambda f: {"fillColor": colours[f["properties"]["adcode"]], "color": "#333333",
+                                  "weight": 1.2, "fillOpacity": 0.75},
+        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(tooltip_fields, aliases=["县区", "Unit", label[0], "土地面积 Land area",
+                                                               "蓄积量 Stock"], sticky=True),
+    )
+    return layer
+
+
+def _footer(attributions: Sequence[str], synthetic: bool, survey_year: int) -> Element:
+    lines = [html.escape(a) for a in attributions]
+    lines.append(html.escape(f"sinkmap {__version__} · survey year {survey_year} · 调查年度 {survey_year} · "
+                             f"{LEAFLET_NOTICE}"))
+    banner = ('<div style="font-weight:bold;color:#b71c1c">SYNTHETIC DEMO DATA — 合成演示数据，不代表真实情况</div>'
+              if synthetic else "")
+    return Element(
+        "<style>.leaflet-bottom{bottom:var(--sinkmap-footer-height,84px)}</style>"
+        '<div id="sinkmap-footer" style="position:fixed;bottom:0;left:0;right:0;z-index:9999;'
+        'background:rgba(255,255,255,0.9);font:11px sans-serif;padding:4px 8px;border-top:1px solid #999">'
+        f'{banner}{"<br>".join(lines)}</div>'
+    )
+
+
+def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], *, column: str,
+               label: tuple[str, str], unit: str, attributions: Sequence[str], synthetic: bool,
+               survey_year: int) -> folium.Map:
+    """The survey map: choropleth of ``column`` over the counties plus the overlays in ``layers``."""
+    west, south, east, north = counties.to_crs(4326).total_bounds
+    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=None,
+                      control_scale=True, prefer_canvas=False)
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap",
+                     attr="© OpenStreetMap contributors (ODbL)").add_to(fmap)
+    _choropleth(counties, column, label, unit).add_to(fmap)
+    fmap.get_root().html.add_child(Element(legend_html(f"{label[0]} {label[1]}", unit)))
+    for kind, (name, style) in OVERLAYS.items():
+        if kind not in layers:
+            continue
+        fields = [f for f, _ in TOOLTIP_FIELDS[kind]]
+        data = _escaped(display_geometry(layers[kind]), fields)
+        folium.GeoJson(data.to_json(), name=name, style_function=lambda f, s=style: s,
+                       tooltip=folium.GeoJsonTooltip(fields, aliases=[a for _, a in TOOLTIP_FIELDS[kind]])
+                       ).add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    fmap.get_root().html.add_child(_footer(attributions, synthetic, survey_year))
+    fmap.fit_bounds([[south, west], [north, east]])
+    return make_offline(fmap)

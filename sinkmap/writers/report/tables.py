@@ -1,0 +1,158 @@
+"""Turn the finished indicator table into display rows for the report template.
+
+Presentation only: number formatting, row order, numbered sources, and the one
+subtraction the report shows (gap = value − target, in the value's unit). A target
+is read as a minimum: a unit meets it when value ≥ target.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sinkmap.errors import SchemaError
+from sinkmap.writers.format import DASH, format_number
+
+REQUIRED_COLUMNS = ("county", "adcode", "indicator", "value", "unit", "target_2025", "target_2030", "source")
+TARGET_YEARS = (2025, 2030)
+
+STATUS_MET = ("达标 met", "met")  # (text, CSS class)
+STATUS_NOT_MET = ("未达标 not met", "not-met")
+STATUS_NONE = (DASH, "no-target")
+
+
+@dataclass(frozen=True)
+class TargetCell:
+    """One target year in one row: formatted target, gap and status."""
+
+    year: int
+    target: str
+    gap: str
+    status: str
+    status_class: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One spatial unit (city or county) of one indicator, ready to print."""
+
+    county: str
+    adcode: str
+    is_city: bool
+    value: str
+    targets: tuple[TargetCell, ...]
+    source_no: int
+
+
+@dataclass(frozen=True)
+class IndicatorSection:
+    """One indicator: its labels, unit(s) and rows (city first, then counties by adcode)."""
+
+    id: str
+    label_zh: str
+    label_en: str
+    unit: str
+    rows: tuple[Row, ...]
+
+
+def target_cell(value: float, target: float, unit: str, year: int) -> TargetCell:
+    """Target, gap (value − target) and status of one row for one target year."""
+    if pd.isna(target):
+        return TargetCell(year, DASH, DASH, *STATUS_NONE)
+    if pd.isna(value):
+        return TargetCell(year, format_number(target, unit), DASH, *STATUS_NONE)
+    gap = float(value) - float(target)  # same unit as value and target
+    status = STATUS_MET if gap >= 0 else STATUS_NOT_MET
+    return TargetCell(year, format_number(target, unit), format_number(gap, unit, signed=True), *status)
+
+
+def is_city(adcode: str) -> bool:
+    """A prefecture-level adcode ends in ``00`` (汕尾市 441500); counties do not."""
+    return len(adcode) == 6 and adcode.endswith("00")
+
+
+def check_table(table: pd.DataFrame, labels: Mapping[str, tuple[str, str]]) -> None:
+    """Raise SchemaError when columns, labels or sources the report needs are missing."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        raise SchemaError(
+            f"indicator table lacks columns {missing}",
+            layer="report",
+            fix=f"pass a table with columns {list(REQUIRED_COLUMNS)}",
+        )
+    unlabelled = sorted({str(i) for i in table["indicator"]} - set(labels))
+    if unlabelled:
+        raise SchemaError(
+            f"indicators {unlabelled} have no (zh, en) label",
+            layer="report",
+            field="indicator",
+            fix="add them to ReportContext.labels",
+        )
+    no_source = table["source"].isna() | (table["source"].astype(str).str.strip() == "")
+    if no_source.any():
+        ids = sorted({str(i) for i in table.loc[no_source, "indicator"]})
+        raise SchemaError(
+            f"rows of indicators {ids} have no source",
+            layer="report",
+            field="source",
+            fix="every number in the report needs a source string",
+        )
+
+
+def indicator_order(table: pd.DataFrame, labels: Mapping[str, tuple[str, str]]) -> list[str]:
+    """Indicators in the order of ``labels``; ids present in the table only."""
+    present = {str(i) for i in table["indicator"]}
+    return [i for i in labels if i in present]
+
+
+def sorted_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """City first, then counties by adcode."""
+    key = rows["adcode"].map(lambda a: (not is_city(a), a))
+    return rows.assign(_key=key).sort_values("_key", kind="stable").drop(columns="_key")
+
+
+def build_sections(
+    table: pd.DataFrame, labels: Mapping[str, tuple[str, str]]
+) -> tuple[list[IndicatorSection], list[str]]:
+    """Display sections and the numbered source list (deduplicated, first-use order).
+
+    Row ``source_no`` is 1-based into the returned source list.
+    """
+    check_table(table, labels)
+    table = table.assign(adcode=table["adcode"].astype(str), source=table["source"].astype(str).str.strip())
+    sources: list[str] = []
+    sections = []
+    for ind in indicator_order(table, labels):
+        rows = sorted_rows(table[table["indicator"].astype(str) == ind])
+        printed = tuple(_row(rec, sources) for rec in rows.to_dict("records"))
+        units = list(dict.fromkeys(str(u) for u in rows["unit"]))
+        zh, en = labels[ind]
+        sections.append(IndicatorSection(ind, zh, en, " / ".join(units), printed))
+    return sections, sources
+
+
+def _row(rec: Mapping[str, object], sources: list[str]) -> Row:
+    """One display row; appends its source to ``sources`` when new."""
+    source = str(rec["source"])
+    if source not in sources:
+        sources.append(source)
+    unit = "" if pd.isna(rec["unit"]) else str(rec["unit"])
+    value = _as_float(rec["value"])
+    cells = tuple(target_cell(value, _as_float(rec[f"target_{y}"]), unit, y) for y in TARGET_YEARS)
+    adcode = str(rec["adcode"])
+    return Row(
+        county=str(rec["county"]),
+        adcode=adcode,
+        is_city=is_city(adcode),
+        value=format_number(value, unit),
+        targets=cells,
+        source_no=sources.index(source) + 1,
+    )
+
+
+def _as_float(x: object) -> float:
+    """A table cell as float; None/NA → NaN."""
+    return math.nan if x is None or pd.isna(x) else float(x)

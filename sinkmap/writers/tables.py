@@ -1,0 +1,46 @@
+"""Tables: the indicator CSV (UTF-8 with BOM, so Excel shows Chinese), CSV/Parquet/XLSX, survey GeoPackage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from sinkmap.errors import OutputError
+from sinkmap.writers.atomic import atomic_path
+from sinkmap.writers.vector import write_gpkg
+
+UNIT_SLUGS = {"%": "pct", "km²": "km2", "ha": "ha", "亩": "mu", "m³": "m3", "万m³": "wan_m3"}
+
+
+def write_table(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table by suffix: .csv (UTF-8 with BOM), .parquet, .xlsx — atomically."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    with atomic_path(path) as tmp:
+        if suffix == ".csv":
+            table.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.10g")
+        elif suffix == ".parquet":
+            table.to_parquet(tmp, index=False)
+        elif suffix == ".xlsx":
+            table.to_excel(tmp, index=False, engine="openpyxl")
+        else:
+            raise OutputError(f"unsupported table format '{suffix}'", path=path, fix="use .csv, .parquet or .xlsx")
+    return path
+
+
+def wide_column(indicator: str, unit: str) -> str:
+    """Column name carrying its unit, e.g. forest_cover_landcover_pct, stock_volume_wan_m3."""
+    return f"{indicator}_{UNIT_SLUGS.get(unit, unit)}"
+
+
+def write_survey_gpkg(units: gpd.GeoDataFrame, indicators: pd.DataFrame, class_areas: pd.DataFrame,
+                      path: str | Path, *, description: str) -> Path:
+    """survey.gpkg: ``units`` (city + counties, one column per indicator with its unit) and
+    ``class_areas`` (per county and land-cover class, ha)."""
+    columns = {ind: wide_column(ind, unit) for ind, unit in indicators.groupby("indicator")["unit"].first().items()}
+    keep = ["adcode", "name_zh", "name_en", "unit_type", *columns, units.geometry.name]
+    frame = units[[c for c in keep if c in units.columns]].rename(columns=columns)
+    return write_gpkg({"units": frame, "class_areas": class_areas}, path,  # class_areas: attribute table
+                      descriptions={"units": description, "class_areas": description})
