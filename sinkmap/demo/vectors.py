@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from affine import Affine
 from rasterio import features
 
 from sinkmap.demo.landscape import MANGROVE, SHRUB, TREE, Grid
@@ -97,7 +98,8 @@ def make_stands(land: gpd.GeoDataFrame, grid: Grid, landcover: np.ndarray, dist_
     shares = shares[woody]
     n = len(stands)
     centre = stands.to_crs(STORAGE_CRS).geometry.representative_point()
-    cols, rows = ~grid.transform * (centre.x.to_numpy(), centre.y.to_numpy())
+    t = grid.transform
+    cols, rows = (centre.x.to_numpy() - t.c) / t.a, (centre.y.to_numpy() - t.f) / t.e
     rows = np.clip(rows.astype(int), 0, grid.height - 1)
     cols = np.clip(cols.astype(int), 0, grid.width - 1)
     coastal = dist_km[rows, cols] < 3.0
@@ -240,7 +242,8 @@ def make_redlines(land: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, grid: Grid
     """Land redlines over the most natural quarter of the land, marine ones in the bays, SYNTHETIC."""
     step = 8  # 8 × 1″ ≈ 240 m cells: redlines are drawn at planning scale
     codes = _redline_types(natural[::step, ::step], dist_km[::step, ::step], land_mask[::step, ::step])
-    coarse = grid.transform * grid.transform.scale(step, step)
+    t = grid.transform
+    coarse = Affine(t.a * step, 0.0, t.c, 0.0, t.e * step, t.f)
     shapes = list(features.shapes(codes, mask=codes > 0, transform=coarse))
     polys = gpd.GeoDataFrame({"code": [int(v) for _, v in shapes]},
                              geometry=[shapely.geometry.shape(g) for g, _ in shapes], crs=STORAGE_CRS).to_crs(AREA_CRS)

@@ -117,6 +117,9 @@ def _footer(attributions: Sequence[str], synthetic: bool, survey_year: int) -> E
     )
 
 
+MAP_TITLE = "汕尾市碳汇与生态保护红线 Shanwei carbon sinks and redlines"
+
+
 def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], *, column: str,
                label: tuple[str, str], unit: str, attributions: Sequence[str], synthetic: bool,
                survey_year: int) -> folium.Map:
@@ -138,5 +141,6 @@ def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], 
                        ).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     fmap.get_root().html.add_child(_footer(attributions, synthetic, survey_year))
+    fmap.get_root().header.add_child(Element(f"<title>{html.escape(MAP_TITLE)} {survey_year}</title>"))
     fmap.fit_bounds([[south, west], [north, east]])
     return make_offline(fmap)

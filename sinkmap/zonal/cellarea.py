@@ -47,10 +47,10 @@ def projected_row_areas(transform: Affine, width: int, height: int, crs: CRS) ->
     geod = crs.geodetic_crs.get_geod() or Geod(ellps="GRS80")
     col = width // 2
     rows = np.arange(height)
-    xs = np.array([col, col + 1, col + 1, col])
+    x = transform.c + transform.a * np.array([col, col + 1, col + 1, col])
     areas = np.empty(height)
     for row in rows:  # one geodesic polygon per row: cheap (height calls)
-        x, y = transform * (xs, np.array([row, row, row + 1, row + 1]))
+        y = transform.f + transform.e * np.array([row, row, row + 1, row + 1])
         lon, lat = to_lonlat.transform(x, y)
         areas[row] = abs(geod.polygon_area_perimeter(lon, lat)[0])
     return areas

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from rasterio.features import geometry_mask
 from rasterio.io import DatasetReader
-from rasterio.windows import Window, from_bounds
+from rasterio.windows import Window
 
 from sinkmap.errors import InputError, SinkmapWarning
 from sinkmap.readers.crs import require_crs
@@ -66,19 +66,22 @@ class _Accumulator:
 
 
 def _zone_window(dataset: DatasetReader, bounds: Sequence[float]) -> Window | None:
-    """The raster window covering ``bounds``, grown to whole cells; None outside the raster."""
-    window = from_bounds(*bounds, transform=dataset.transform)
-    window = window.round_offsets(op="floor").round_lengths(op="ceil")
-    full = Window(0, 0, dataset.width, dataset.height)
-    try:
-        window = window.intersection(full)
-    except Exception:  # rasterio raises WindowError when they do not intersect
+    """The whole-cell raster window covering ``bounds``; None when it misses the raster.
+
+    Computed with floor/ceil on the inverse transform: a zone smaller than a cell still gets
+    the cell(s) it lies in.
+    """
+    t = dataset.transform  # north-up: column = (x − c) / a, row = (y − f) / e
+    cols = ((bounds[0] - t.c) / t.a, (bounds[2] - t.c) / t.a)
+    rows = ((bounds[3] - t.f) / t.e, (bounds[1] - t.f) / t.e)
+    col_start, col_stop = int(np.floor(min(cols))), int(np.ceil(max(cols)))
+    row_start, row_stop = int(np.floor(min(rows))), int(np.ceil(max(rows)))
+    col_stop, row_stop = max(col_stop, col_start + 1), max(row_stop, row_start + 1)
+    col_start, row_start = max(col_start, 0), max(row_start, 0)
+    col_stop, row_stop = min(col_stop, dataset.width), min(row_stop, dataset.height)
+    if col_start >= col_stop or row_start >= row_stop:
         return None
-    col_stop = min(dataset.width, int(np.ceil(window.col_off + window.width)) + 1)
-    row_stop = min(dataset.height, int(np.ceil(window.row_off + window.height)) + 1)
-    window = Window(int(window.col_off), int(window.row_off),
-                    col_stop - int(window.col_off), row_stop - int(window.row_off))
-    return window if window.width > 0 and window.height > 0 else None
+    return Window(col_start, row_start, col_stop - col_start, row_stop - row_start)
 
 
 def _accumulate_zone(dataset, geom, band, coverage, categorical, row_m2, max_cells) -> _Accumulator | None:

