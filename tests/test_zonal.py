@@ -132,20 +132,52 @@ def test_geographic_raster_class_areas_sum_to_the_geodesic_polygon_area(tmp_path
     assert table["area_ha"].sum() == pytest.approx(geodesic_ha, rel=0.005)
 
 
-def test_categorical_counts_equal_rasterstats(lc4x4, two_squares, tmp_path):
+def random_raster(tmp_path):
     rng = np.random.default_rng(7)
     data = rng.choice(np.array([0, 10, 20, 40, 95], dtype="uint8"), size=(60, 80))
-    path = write_raster(tmp_path / "random.tif", data)
+    return write_raster(tmp_path / "random.tif", data)
+
+
+def rasterstats_counts(zones, path, all_touched=False):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return rasterstats.zonal_stats(zones, str(path), categorical=True, nodata=0, all_touched=all_touched)
+
+
+def test_centre_counts_equal_rasterstats(tmp_path):
+    path = random_raster(tmp_path)
     zones = gpd.GeoDataFrame(
         geometry=[Polygon([(100, 100), (1500, 300), (2100, 1600), (700, 1700)]),
                   box(0, 0, 2400, 1800).difference(box(600, 600, 1200, 1200)), box(1205, 5, 1215, 15)],
         crs=AREA_CRS,
     )
-    for coverage, all_touched in (("center", False), ("all_touched", True)):
-        ours = zonal_stats(path, zones, categorical=True, coverage=coverage)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            theirs = rasterstats.zonal_stats(zones, str(path), categorical=True, nodata=0, all_touched=all_touched)
-        for zone, expected in enumerate(theirs):
-            got = {c: int(p) for c, (p, _) in classes_of(ours, zone).items()}
-            assert got == {int(k): v for k, v in expected.items()}
+    ours = zonal_stats(path, zones, categorical=True, coverage="center")
+    for zone, expected in enumerate(rasterstats_counts(zones, path)):
+        got = {c: int(p) for c, (p, _) in classes_of(ours, zone).items()}
+        assert got == {int(k): v for k, v in expected.items()}
+
+
+def test_all_touched_counts_equal_rasterstats_in_general_position(tmp_path):
+    """No edge through a cell corner or along a cell side: both rules then pick the same cells."""
+    path = random_raster(tmp_path)
+    zones = gpd.GeoDataFrame(
+        geometry=[Polygon([(101, 103), (1501, 307), (2101, 1609), (701, 1707)]),
+                  box(1, 2, 2399, 1797).difference(box(601, 602, 1201, 1202)), box(1205, 5, 1215, 15)],
+        crs=AREA_CRS,
+    )
+    ours = zonal_stats(path, zones, categorical=True, coverage="all_touched")
+    for zone, expected in enumerate(rasterstats_counts(zones, path, all_touched=True)):
+        got = {c: int(p) for c, (p, _) in classes_of(ours, zone).items()}
+        assert got == {int(k): v for k, v in expected.items()}
+
+
+def test_all_touched_ignores_contact_without_area(lc4x4):
+    # Triangle (0,90), (60,90), (0,30): hypotenuse y = x + 30 runs through the cell corners (30,60)
+    # and (60,90). Covered area per cell (30 m cells, row 0 on top):
+    #   (1,0) x 0–30, y 60–90: whole cell → 1;   (1,1) and (2,0): half-cell triangles → 0.5 each;
+    #   (2,1) and (1,2) meet it in one point, row 0 along its top edge: no area → not counted.
+    triangle = gpd.GeoDataFrame(geometry=[Polygon([(0, 90), (60, 90), (0, 30)])], crs=AREA_CRS)
+    fraction = zonal_stats(lc4x4, triangle, coverage="fraction")
+    assert fraction["count"].iloc[0] == pytest.approx(1 + 0.5 + 0.5)  # = 1,800 m² / 900 m²
+    touched = zonal_stats(lc4x4, triangle, categorical=True, coverage="all_touched")
+    assert {c: p for c, (p, _) in classes_of(touched, 0).items()} == {10: 2.0, 40: 1.0}

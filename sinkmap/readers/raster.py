@@ -19,7 +19,7 @@ from sinkmap.catalogue import load_preset
 from sinkmap.errors import InputError, MissingInputError, SchemaError
 from sinkmap.readers.crs import require_crs
 
-DEFAULT_MAX_CELLS = 4_000_000  # cells read at once (≈ 4 MB for uint8, 32 MB for float64)
+DEFAULT_MAX_CELLS = 1_000_000  # cells read at once: ≈ 1 MB of uint8 values, ≈ 40 MB working set with fractions
 
 
 @contextlib.contextmanager

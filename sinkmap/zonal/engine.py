@@ -1,181 +1,286 @@
-"""Zonal statistics: one entry point, named operations, tidy tables.
+"""Zonal statistics: one entry point, named operations, tidy tables, bounded memory.
 
-``zonal_stats(raster, zones, ...)`` reads the raster in full-width row strips inside each
-zone's bounding window, so memory is bounded by ``max_cells`` whatever the zone's size.
-Coverage: ``"center"`` (pixel centre inside the polygon — GDAL rasterize's and rasterstats'
-rule) or ``"all_touched"``. Areas are true ground areas (``cellarea``).
+``zonal_stats(raster, zones, ...)`` plans the work as tasks and adds their totals in order:
+
+- a *small* zone (its window ≤ ``max_cells``, e.g. a forest stand) is one task: read its
+  window, weigh its cells, add;
+- *large* zones (e.g. counties) are done in one pass of row strips: each strip is read once
+  (only the columns the large zones need, ≤ ``max_cells`` cells) and every large zone in it
+  takes its part.
+
+Coverage rules: ``"center"`` (cell centre inside — GDAL rasterize's, rasterstats' rule),
+``"all_touched"`` (any covered area), ``"fraction"`` (exact covered share of each cell,
+``coverage.py``: the rule exactextract uses). Areas are true ground areas (``cellarea.py``).
 
 Notes
 -----
-One call holds: one strip of raster values (≤ max_cells), its mask, and the per-row
-cell areas of the raster (one float64 per row).
+At any time one task holds one window of raster values (≤ max_cells), its weights
+(float64 for "fraction") and, for categorical runs, the raster's per-row cell areas. With
+``chunks`` the tasks run on dask's threaded scheduler (one task per thread at a time) and
+give results identical to the serial run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
+from itertools import repeat
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio
 from rasterio.features import geometry_mask
-from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
 from sinkmap.errors import InputError, SinkmapWarning
-from sinkmap.readers.crs import require_crs
-from sinkmap.readers.raster import DEFAULT_MAX_CELLS, open_raster, strips, valid_mask
-from sinkmap.readers.vector import check_polygons, read_frame
+from sinkmap.readers.raster import DEFAULT_MAX_CELLS, valid_mask
 from sinkmap.units import M2_PER_HA
+from sinkmap.zonal.accumulate import ZoneTotals
 from sinkmap.zonal.cellarea import row_areas_m2
+from sinkmap.zonal.coverage import coverage_fraction
+from sinkmap.zonal.sources import RasterSource, open_source
+from sinkmap.zonal.zones import load_zones
 
-COVERAGES = ("center", "all_touched")
+COVERAGES = ("center", "all_touched", "fraction")
+GDAL_CACHE_MB = 64  # GDAL block cache during a run: memory stays flat as rasters grow
+DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 STATS = ("count", "sum", "mean", "min", "max")
 
 
-@dataclass
-class _Accumulator:
-    """Running per-zone totals (continuous) or per-class totals (categorical)."""
+@dataclass(frozen=True)
+class _Task:
+    """Read ``window`` once; weigh the cells of each zone in ``zones`` (indices) inside it."""
 
-    count: float = 0.0
-    total: float = 0.0
-    low: float = np.inf
-    high: float = -np.inf
-    classes: dict | None = None
-
-    def add_values(self, values: np.ndarray) -> None:
-        if values.size:
-            self.count += values.size
-            self.total += float(values.sum(dtype="float64"))
-            self.low = min(self.low, float(values.min()))
-            self.high = max(self.high, float(values.max()))
-
-    def add_classes(self, codes: np.ndarray, cell_m2: np.ndarray) -> None:
-        if not codes.size:
-            return
-        self.classes = self.classes if self.classes is not None else {}
-        uniq, inverse = np.unique(codes, return_inverse=True)
-        pixels = np.bincount(inverse, minlength=uniq.size)
-        area = np.bincount(inverse, weights=cell_m2, minlength=uniq.size)
-        for code, n, m2 in zip(uniq.tolist(), pixels, area):
-            old_n, old_m2 = self.classes.get(code, (0.0, 0.0))
-            self.classes[code] = (old_n + n, old_m2 + m2)
+    window: Window
+    zones: tuple[int, ...]
 
 
-def _zone_window(dataset: DatasetReader, bounds: Sequence[float]) -> Window | None:
-    """The whole-cell raster window covering ``bounds``; None when it misses the raster.
+@dataclass(frozen=True)
+class _Plan:
+    source: RasterSource
+    geoms: np.ndarray
+    windows: list[Window | None]
+    coverage: str
+    categorical: bool
+    cell_m2: np.ndarray | float | None
 
-    Computed with floor/ceil on the inverse transform: a zone smaller than a cell still gets
-    the cell(s) it lies in.
-    """
-    t = dataset.transform  # north-up: column = (x − c) / a, row = (y − f) / e
+
+def zone_window(source: RasterSource, bounds) -> Window | None:
+    """Whole-cell window covering ``bounds`` (floor/ceil on the inverse transform); None outside."""
+    t = source.transform  # north-up: column = (x − c) / a, row = (y − f) / e
     cols = ((bounds[0] - t.c) / t.a, (bounds[2] - t.c) / t.a)
     rows = ((bounds[3] - t.f) / t.e, (bounds[1] - t.f) / t.e)
-    col_start, col_stop = int(np.floor(min(cols))), int(np.ceil(max(cols)))
-    row_start, row_stop = int(np.floor(min(rows))), int(np.ceil(max(rows)))
-    col_stop, row_stop = max(col_stop, col_start + 1), max(row_stop, row_start + 1)
-    col_start, row_start = max(col_start, 0), max(row_start, 0)
-    col_stop, row_stop = min(col_stop, dataset.width), min(row_stop, dataset.height)
-    if col_start >= col_stop or row_start >= row_stop:
+    c0, c1 = int(np.floor(min(cols))), int(np.ceil(max(cols)))
+    r0, r1 = int(np.floor(min(rows))), int(np.ceil(max(rows)))
+    c1, r1 = max(c1, c0 + 1), max(r1, r0 + 1)
+    c0, r0, c1, r1 = max(c0, 0), max(r0, 0), min(c1, source.width), min(r1, source.height)
+    if c0 >= c1 or r0 >= r1:
         return None
-    return Window(col_start, row_start, col_stop - col_start, row_stop - row_start)
+    return Window(c0, r0, c1 - c0, r1 - r0)
 
 
-def _accumulate_zone(dataset, geom, band, coverage, categorical, row_m2, max_cells) -> _Accumulator | None:
-    acc = _Accumulator()
-    window = _zone_window(dataset, geom.bounds)
-    if window is None:
-        return None
-    for strip in strips(dataset, window, max_cells):
-        data = dataset.read(band, window=strip)
-        inside = geometry_mask([geom], out_shape=data.shape, transform=dataset.window_transform(strip),
-                               all_touched=coverage == "all_touched", invert=True)
-        selected = inside & valid_mask(data, dataset.nodata)
-        if categorical:
-            rows = np.nonzero(selected)[0] + int(strip.row_off)
-            acc.add_classes(data[selected], row_m2[rows])
+def _overlap(a: Window, b: Window) -> Window | None:
+    c0, r0 = max(a.col_off, b.col_off), max(a.row_off, b.row_off)
+    c1 = min(a.col_off + a.width, b.col_off + b.width)
+    r1 = min(a.row_off + a.height, b.row_off + b.height)
+    return Window(c0, r0, c1 - c0, r1 - r0) if c1 > c0 and r1 > r0 else None
+
+
+def plan_tasks(windows: list[Window | None], max_cells: int) -> list[_Task]:
+    """Small zones: one task each (in raster order); large zones: shared row strips."""
+    small = [i for i, w in enumerate(windows) if w is not None and w.width * w.height <= max_cells]
+    large = [i for i, w in enumerate(windows) if w is not None and w.width * w.height > max_cells]
+    small.sort(key=lambda i: (windows[i].row_off, windows[i].col_off))
+    tasks = [_Task(windows[i], (i,)) for i in small]
+    if not large:
+        return tasks
+    # Large zones are few (counties): strips span all their columns and skip rows none of them covers.
+    c0 = min(windows[i].col_off for i in large)
+    c1 = max(windows[i].col_off + windows[i].width for i in large)
+    rows_per_strip = max(1, max_cells // (c1 - c0))
+    row, row_stop = min(windows[i].row_off for i in large), max(windows[i].row_off + windows[i].height for i in large)
+    while row < row_stop:
+        strip = Window(c0, row, c1 - c0, min(rows_per_strip, row_stop - row))
+        members = tuple(i for i in large if _overlap(strip, windows[i]) is not None)
+        if members:
+            tasks.append(_Task(strip, members))
+            row += int(strip.height)
+        else:  # a gap between large zones: jump to the next one
+            row = min(windows[i].row_off for i in large if windows[i].row_off > row)
+    return tasks
+
+
+def _weights(plan: _Plan, index: int, part: Window) -> np.ndarray:
+    """Coverage of zone ``index`` on the cells of ``part``: bool (centre/all-touched) or fraction."""
+    transform = _window_transform(plan.source, part)
+    shape = (int(part.height), int(part.width))
+    geom = plan.geoms[index]
+    if plan.coverage == "center":  # GDAL's rule, as rasterstats and gdal_rasterize
+        return geometry_mask([geom], out_shape=shape, transform=transform, invert=True)
+    fraction = coverage_fraction(geom, transform, shape)
+    # all_touched: every cell the polygon covers any part of. Computed from the exact coverage,
+    # it does not depend on how the raster is cut into windows (GDAL's all-touched can, by a cell).
+    return fraction if plan.coverage == "fraction" else fraction > 0
+
+
+def _window_transform(source: RasterSource, window: Window):
+    """The affine transform of ``window`` (north-up grids)."""
+    t = source.transform
+    return type(t)(t.a, t.b, t.c + window.col_off * t.a, t.d, t.e, t.f + window.row_off * t.e)
+
+
+def run_task(plan: _Plan, task: _Task) -> dict[int, ZoneTotals]:
+    """Totals of each zone of ``task`` over its window."""
+    data = plan.source.read(task.window)
+    valid_all = valid_mask(data, plan.source.nodata)
+    out = {}
+    for index in task.zones:
+        part = _overlap(task.window, plan.windows[index])
+        r0, c0 = int(part.row_off - task.window.row_off), int(part.col_off - task.window.col_off)
+        rows, cols = slice(r0, r0 + int(part.height)), slice(c0, c0 + int(part.width))
+        weight = _weights(plan, index, part)
+        selected = valid_all[rows, cols] & (weight > 0)
+        values = data[rows, cols][selected]
+        weights = weight[selected] if weight.dtype != bool else None
+        totals = ZoneTotals()
+        if plan.categorical:
+            if np.isscalar(plan.cell_m2):
+                cell_m2 = plan.cell_m2
+            else:
+                cell_m2 = np.broadcast_to(plan.cell_m2[int(part.row_off):int(part.row_off + part.height), None],
+                                          selected.shape)[selected]
+            totals.add_classes(values, weights, cell_m2)
         else:
-            acc.add_values(data[selected])
-    return acc
+            totals.add_values(values, weights)
+        out[index] = totals
+    return out
 
 
-def _load_zones(zones, dataset: DatasetReader, zone_field: str | None) -> tuple[gpd.GeoDataFrame, str]:
-    if isinstance(zones, (str, Path)):
-        frame, layer = read_frame(zones)
-        path = zones
-    elif isinstance(zones, gpd.GeoDataFrame):
-        frame, layer, path = zones, None, "zones"
+def _partials(plan: _Plan, tasks: list[_Task], use_dask: bool, workers: int) -> Iterator[dict[int, ZoneTotals]]:
+    """Each task's totals, in task order, however the tasks are run."""
+    if use_dask:
+        import dask
+
+        yield from dask.compute(*[dask.delayed(run_task)(plan, task) for task in tasks], scheduler="threads",
+                                num_workers=workers)
+    elif workers > 1 and len(tasks) > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sinkmap-zonal") as pool:
+            yield from pool.map(run_task, repeat(plan), tasks)
     else:
-        raise InputError(f"zones must be a path or a GeoDataFrame, not {type(zones).__name__}")
-    if frame.empty:
-        raise InputError("zone layer has no features", path=path, layer=layer)
-    crs = require_crs(frame.crs, path=path, layer=layer)
-    if zone_field is not None and zone_field not in frame.columns:
-        raise InputError(f"has no field '{zone_field}'", path=path, layer=layer,
-                         fix=f"use one of: {', '.join(c for c in frame.columns if c != frame.geometry.name)}")
-    frame = check_polygons(frame, path=path, layer=layer, id_field=zone_field)
-    raster_crs = require_crs(dataset.crs, path=dataset.name)
-    if not crs.equals(raster_crs, ignore_axis_order=True):
-        warnings.warn(f"{path}: zones reprojected from {crs.to_string()} to the raster's {raster_crs.to_string()}",
-                      SinkmapWarning, stacklevel=3)
-        frame = frame.to_crs(raster_crs)
-    return frame, zone_field or "zone"
+        for task in tasks:
+            yield run_task(plan, task)
+
+
+def _run(plan: _Plan, tasks: list[_Task], *, use_dask: bool, workers: int,
+         progress: Callable[[int, int], None] | None) -> list[ZoneTotals]:
+    """Run the tasks and add their totals in task order: the same sums whichever way they ran."""
+    totals = [ZoneTotals() for _ in plan.windows]
+    for done, partial in enumerate(_partials(plan, tasks, use_dask, workers), start=1):
+        for index, part in partial.items():
+            totals[index].merge(part)
+        if progress is not None:
+            progress(done, len(tasks))
+    return totals
+
+
+@contextlib.contextmanager
+def bounded_gdal_cache() -> Iterator[None]:
+    """Cap GDAL's block cache (default: 5 % of RAM) at GDAL_CACHE_MB, unless the user set GDAL_CACHEMAX."""
+    user_set = "GDAL_CACHEMAX" in os.environ or (rasterio.env.hasenv() and "GDAL_CACHEMAX" in rasterio.env.getenv())
+    if user_set:
+        yield
+        return
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+        yield
+
+
+def _check_arguments(coverage: str, stats: tuple[str, ...]) -> None:
+    if coverage not in COVERAGES:
+        raise InputError(f"unknown coverage '{coverage}'", fix=f"use one of: {', '.join(COVERAGES)}")
+    unknown = sorted(set(stats) - set(STATS))
+    if unknown:
+        raise InputError(f"unknown statistics {unknown}", fix=f"use any of: {', '.join(STATS)}")
+
+
+def _cell_areas(source: RasterSource) -> np.ndarray | float:
+    areas = row_areas_m2(source.transform, source.width, source.height, source.crs)
+    return float(areas[0]) if np.all(areas == areas[0]) else areas
 
 
 def iter_zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "center",
                      zone_field: str | None = None, stats: Iterable[str] = STATS, band: int = 1,
-                     max_cells: int = DEFAULT_MAX_CELLS) -> Iterator[dict]:
-    """Yield result rows one zone at a time (see ``zonal_stats``)."""
-    if coverage not in COVERAGES:
-        raise InputError(f"unknown coverage '{coverage}'", fix=f"use one of: {', '.join(COVERAGES)}")
+                     layer: str | None = None, max_cells: int = DEFAULT_MAX_CELLS, chunks: bool | int | None = None,
+                     workers: int = DEFAULT_WORKERS, progress: Callable[[int, int], None] | None = None
+                     ) -> Iterator[dict]:
+    """Yield result rows zone by zone (see ``zonal_stats``)."""
     stats = tuple(stats)
-    unknown = sorted(set(stats) - set(STATS))
-    if unknown:
-        raise InputError(f"unknown statistics {unknown}", fix=f"use any of: {', '.join(STATS)}")
-    with open_raster(raster) as dataset:
-        frame, key = _load_zones(zones, dataset, zone_field)
-        row_m2 = row_areas_m2(dataset.transform, dataset.width, dataset.height, dataset.crs) if categorical else None
-        labels = frame[zone_field] if zone_field else pd.Series(range(len(frame)), index=frame.index)
-        outside = []
-        for label, geom in zip(labels.tolist(), frame.geometry.to_numpy()):
-            acc = _accumulate_zone(dataset, geom, band, coverage, categorical, row_m2, max_cells)
-            if acc is None:
-                outside.append(label)
-                acc = _Accumulator()
-            if categorical:
-                for code, (pixels, m2) in sorted((acc.classes or {}).items()):
-                    yield {key: label, "class": code, "pixels": float(pixels), "area_ha": m2 / M2_PER_HA}
-            else:
-                row = {key: label, "count": acc.count, "sum": acc.total,
-                       "mean": acc.total / acc.count if acc.count else np.nan,
-                       "min": acc.low if acc.count else np.nan, "max": acc.high if acc.count else np.nan}
-                yield {k: v for k, v in row.items() if k == key or k in stats}
-        if outside:
-            shown = ", ".join(map(str, outside[:5])) + (" …" if len(outside) > 5 else "")
-            warnings.warn(f"{len(outside)} zones lie outside the raster {dataset.name}: {shown}",
-                          SinkmapWarning, stacklevel=2)
+    _check_arguments(coverage, stats)
+    if isinstance(chunks, int) and not isinstance(chunks, bool):
+        max_cells = max(1, chunks)
+    with bounded_gdal_cache(), open_source(raster, band) as source:
+        if categorical and not np.issubdtype(source.dtype, np.integer):
+            raise InputError(f"categorical statistics need an integer raster, not {source.dtype}",
+                             path=source.name, fix="classify the raster first, or drop --categorical")
+        frame, key = load_zones(zones, source.crs, zone_field, layer=layer)
+        geoms = frame.geometry.to_numpy()
+        windows = [zone_window(source, g.bounds) for g in geoms]
+        plan = _Plan(source, geoms, windows, coverage, categorical, _cell_areas(source) if categorical else None)
+        tasks = plan_tasks(windows, max_cells)
+        totals = _run(plan, tasks, use_dask=bool(chunks) or source.chunked, workers=max(1, workers),
+                      progress=progress)
+    labels = frame[zone_field].tolist() if zone_field else list(range(len(frame)))
+    outside = [label for label, w in zip(labels, windows) if w is None]
+    if outside:
+        shown = ", ".join(map(str, outside[:5])) + (" …" if len(outside) > 5 else "")
+        warnings.warn(f"{len(outside)} zones lie outside the raster {source.name}: {shown}", SinkmapWarning,
+                      stacklevel=2)
+    for label, zone in zip(labels, totals):
+        if categorical:
+            for code, pixels, m2 in zone.classes():
+                yield {key: label, "class": code, "pixels": pixels, "area_ha": m2 / M2_PER_HA}
+        else:
+            empty = zone.count == 0
+            row = {key: label, "count": zone.count, "sum": zone.total,
+                   "mean": np.nan if empty else zone.total / zone.count,
+                   "min": np.nan if empty else zone.low, "max": np.nan if empty else zone.high}
+            yield {k: v for k, v in row.items() if k == key or k in stats}
 
 
 def zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "center",
                 zone_field: str | None = None, stats: Iterable[str] = STATS, band: int = 1,
-                max_cells: int = DEFAULT_MAX_CELLS) -> pd.DataFrame:
+                layer: str | None = None, max_cells: int = DEFAULT_MAX_CELLS, chunks: bool | int | None = None,
+                workers: int = DEFAULT_WORKERS, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Statistics of ``raster`` inside each polygon of ``zones``, as a tidy table.
 
     Parameters
     ----------
-    raster : path to a GDAL raster, or an open rasterio dataset.
-    zones : path to a vector file or a GeoDataFrame; reprojected to the raster's CRS.
-    categorical : one row per (zone, class) with ``pixels`` and true ground ``area_ha``.
-    coverage : "center" (pixel centre inside) or "all_touched".
-    zone_field : column naming the zones; default the row number as ``zone``.
-    stats : continuous statistics among count, sum, mean, min, max.
-    max_cells : cells read at once (memory budget).
+    raster : path to a GDAL raster (GeoTIFF/COG, VRT …), an open rasterio dataset, or an
+        xarray DataArray with a CRS (rioxarray; dask-backed arrays run in parallel).
+    zones : path to a vector file (GeoPackage, Shapefile, GeoJSON, GeoParquet) or a
+        GeoDataFrame; reprojected to the raster's CRS (with a SinkmapWarning) when needed.
+    categorical : one row per (zone, class): ``pixels`` (coverage-weighted cell count) and
+        ``area_ha`` (true ground area, ha). Classes with no pixels are omitted.
+    coverage : "center" (cell centre inside), "all_touched", or "fraction" (exact share).
+    zone_field : column naming the zones; default the row number, as ``zone``.
+    stats : continuous statistics among count, sum, mean, min, max (coverage-weighted
+        count, sum and mean in fraction mode).
+    band : raster band (1-based).  layer : layer of a multi-layer zones file.
+    max_cells : memory budget, raster cells per read.
+    chunks : run the tasks with dask's threaded scheduler (True), optionally with ``chunks``
+        cells per read; a dask-backed DataArray always does.
+    workers : threads (default: up to 4 cores); 1 runs serially. Results do not depend on it.
+    progress : called with (tasks done, tasks) after each task.
+
+    Nodata cells never count. Zones outside the raster get zero counts (continuous) or no
+    rows (categorical) and a SinkmapWarning.
     """
     key = zone_field or "zone"
     rows = list(iter_zonal_stats(raster, zones, categorical=categorical, coverage=coverage,
-                                 zone_field=zone_field, stats=stats, band=band, max_cells=max_cells))
+                                 zone_field=zone_field, stats=stats, band=band, layer=layer,
+                                 max_cells=max_cells, chunks=chunks, workers=workers, progress=progress))
     columns = [key, "class", "pixels", "area_ha"] if categorical else [key, *[s for s in STATS if s in tuple(stats)]]
     return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,60 @@
+"""``sinkmap zonal``: zonal statistics of a raster over polygons, written as a table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sinkmap.cli import cli
+from sinkmap.errors import InputError
+
+TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
+
+
+@cli.command()
+@click.argument("raster", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("zones", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--categorical", is_flag=True, help="One row per zone and class: pixels and area_ha.")
+@click.option("--coverage", type=click.Choice(["center", "all_touched", "fraction"]), default="center",
+              show_default=True, help="Which cells count: centre inside, all touched, or exact covered fraction.")
+@click.option("--zone-field", help="Field naming the zones (default: row number as 'zone').")
+@click.option("--layer", help="Layer of a multi-layer zones file.")
+@click.option("--band", type=int, default=1, show_default=True, help="Raster band.")
+@click.option("--stats", default="count,sum,mean,min,max", show_default=True,
+              help="Continuous statistics, comma-separated.")
+@click.option("--class-names", "preset", help="Add class_name (中文 and English) from a preset, e.g. worldcover, clcd.")
+@click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output table: .csv, .parquet or .xlsx (its folder must exist).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def zonal(raster: Path, zones: Path, categorical: bool, coverage: str, zone_field: str | None, layer: str | None,
+          band: int, stats: str, preset: str | None, out: Path, quiet: bool) -> None:
+    """Statistics of RASTER inside each polygon of ZONES (areas in true hectares)."""
+    from sinkmap.catalogue import load_preset
+    from sinkmap.writers.atomic import check_output_dir
+    from sinkmap.writers.tables import write_table
+    from sinkmap.zonal import zonal_stats
+
+    if out.suffix.lower() not in TABLE_SUFFIXES:
+        raise InputError(f"unsupported output format '{out.suffix}'", path=out, fix="use .csv, .parquet or .xlsx")
+    check_output_dir(out)  # fail before the work, not after it
+    if preset and not categorical:
+        raise InputError("--class-names needs --categorical", fix="add --categorical")
+    names = load_preset(preset) if preset else None
+    with click.progressbar(length=1, label="zonal statistics", file=click.get_text_stream("stderr"),
+                           hidden=quiet) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        table = zonal_stats(raster, zones, categorical=categorical, coverage=coverage, zone_field=zone_field,
+                            stats=tuple(s.strip() for s in stats.split(",") if s.strip()), band=band, layer=layer,
+                            progress=progress)
+    if names is not None:
+        lookup = names.set_index("code")
+        table.insert(2, "class_name", table["class"].map(lambda c: f"{lookup.loc[c, 'name_zh']} {lookup.loc[c, 'name_en']}"
+                                                          if c in lookup.index else ""))
+    write_table(table, out)
+    if not quiet:
+        click.echo(f"wrote {len(table)} rows to {out}", err=True)

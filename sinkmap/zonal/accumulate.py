@@ -1,0 +1,91 @@
+"""Running totals for one zone: continuous statistics or per-class pixels and areas.
+
+Weights are coverage: 1/0 for the centre and all-touched rules, the exact fraction for
+``coverage="fraction"`` (then count = Σ fraction and sum = Σ fraction · value, as exactextract).
+Partial totals from separate tasks merge with ``+=`` in task order, so serial and parallel
+runs add the same numbers in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DENSE_BINS = 256  # uint8 classes are counted with one bincount; other integers via np.unique
+
+
+@dataclass
+class ZoneTotals:
+    """Totals of one zone."""
+
+    count: float = 0.0
+    total: float = 0.0
+    low: float = np.inf
+    high: float = -np.inf
+    dense_pixels: np.ndarray | None = None  # per uint8 class
+    dense_area: np.ndarray | None = None
+    sparse: dict[int, list[float]] = field(default_factory=dict)  # class → [pixels, area m²]
+
+    def add_values(self, values: np.ndarray, weights: np.ndarray | None) -> None:
+        """Continuous statistics of ``values`` (weights None means all 1)."""
+        if values.size == 0:
+            return
+        if weights is None:
+            self.count += values.size
+            self.total += float(values.sum(dtype=np.float64))
+        else:
+            self.count += float(weights.sum())
+            self.total += float(np.dot(weights, values.astype(np.float64)))
+        self.low = min(self.low, float(values.min()))
+        self.high = max(self.high, float(values.max()))
+
+    def add_classes(self, codes: np.ndarray, weights: np.ndarray | None, cell_m2: np.ndarray | float) -> None:
+        """Per-class pixels (Σ weight) and ground area (Σ weight · cell area, m²).
+
+        ``cell_m2`` is one area per selected cell, or one number for an equal-area grid.
+        """
+        if codes.size == 0:
+            return
+        uniform = np.isscalar(cell_m2)
+        area_w = None if uniform else (cell_m2 if weights is None else weights * cell_m2)
+        if codes.dtype == np.uint8:
+            pixels = np.bincount(codes, weights=weights, minlength=DENSE_BINS).astype(np.float64)
+            area = pixels * cell_m2 if uniform else np.bincount(codes, weights=area_w, minlength=DENSE_BINS)
+            if self.dense_pixels is None:
+                self.dense_pixels, self.dense_area = pixels, area
+            else:
+                self.dense_pixels += pixels
+                self.dense_area += area
+            return
+        uniq, inverse = np.unique(codes, return_inverse=True)
+        pixels = np.bincount(inverse, weights=weights, minlength=uniq.size).astype(np.float64)
+        area = pixels * cell_m2 if uniform else np.bincount(inverse, weights=area_w, minlength=uniq.size)
+        for code, n, m2 in zip(uniq.tolist(), pixels.tolist(), area.tolist()):
+            slot = self.sparse.setdefault(int(code), [0.0, 0.0])
+            slot[0] += n
+            slot[1] += m2
+
+    def merge(self, other: ZoneTotals) -> None:
+        """Add another task's totals of the same zone."""
+        self.count += other.count
+        self.total += other.total
+        self.low, self.high = min(self.low, other.low), max(self.high, other.high)
+        if other.dense_pixels is not None:
+            if self.dense_pixels is None:
+                self.dense_pixels, self.dense_area = other.dense_pixels.copy(), other.dense_area.copy()
+            else:
+                self.dense_pixels += other.dense_pixels
+                self.dense_area += other.dense_area
+        for code, (n, m2) in other.sparse.items():
+            slot = self.sparse.setdefault(code, [0.0, 0.0])
+            slot[0] += n
+            slot[1] += m2
+
+    def classes(self) -> list[tuple[int, float, float]]:
+        """(class, pixels, area m²) for classes with pixels > 0, sorted by class."""
+        rows = {code: (n, m2) for code, (n, m2) in self.sparse.items() if n > 0}
+        if self.dense_pixels is not None:
+            for code in np.flatnonzero(self.dense_pixels > 0).tolist():
+                rows[code] = (float(self.dense_pixels[code]), float(self.dense_area[code]))
+        return [(code, *rows[code]) for code in sorted(rows)]

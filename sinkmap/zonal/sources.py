@@ -1,0 +1,120 @@
+"""Raster sources for the zonal engine: a path, an open rasterio dataset, or an xarray DataArray.
+
+Each gives the grid (transform, CRS, shape, nodata, dtype) and ``read(window)``. Reading is
+thread-safe: a path-based source opens one dataset per thread, so parallel (dask) tasks never
+share a GDAL handle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from affine import Affine
+from pyproj import CRS
+from rasterio.io import DatasetReader
+from rasterio.windows import Window
+
+from sinkmap.errors import CRSError, InputError
+from sinkmap.readers.crs import require_crs
+from sinkmap.readers.raster import open_raster
+
+
+@dataclass
+class RasterSource:
+    """The grid of one raster band and a way to read windows of it."""
+
+    name: str
+    transform: Affine
+    crs: CRS
+    width: int
+    height: int
+    nodata: float | None
+    dtype: np.dtype
+    band: int = 1
+    path: str | None = None  # re-opened per thread
+    array: object = None  # numpy, dask or xarray array (rows × cols), when not file-based
+    dataset: DatasetReader | None = None  # caller's open dataset (used from one thread only)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+    _handles: list = field(default_factory=list, repr=False)  # every per-thread dataset, to close
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def chunked(self) -> bool:
+        """True for a dask-backed array."""
+        return hasattr(self.array, "dask") or hasattr(getattr(self.array, "data", None), "dask")
+
+    def read(self, window: Window) -> np.ndarray:
+        """Values of ``window`` (rows × cols), as a numpy array."""
+        r0, c0 = int(window.row_off), int(window.col_off)
+        r1, c1 = r0 + int(window.height), c0 + int(window.width)
+        if self.array is not None:
+            part = self.array[r0:r1, c0:c1]
+            if hasattr(part, "compute"):  # dask: this task's slice only, without nesting schedulers
+                part = part.compute(scheduler="synchronous")
+            return np.asarray(part)
+        if self.path is None:
+            return self.dataset.read(self.band, window=window)
+        handle = getattr(self._local, "dataset", None)
+        if handle is None:
+            handle = self._local.dataset = rasterio.open(self.path)
+            with self._lock:
+                self._handles.append(handle)
+        return handle.read(self.band, window=window)
+
+    def close(self) -> None:
+        """Close every dataset the reading threads opened."""
+        with self._lock:
+            for handle in self._handles:
+                handle.close()
+            self._handles.clear()
+        self._local = threading.local()
+
+
+def _from_dataset(dataset: DatasetReader, band: int, reopen: bool) -> RasterSource:
+    if not 1 <= band <= dataset.count:
+        raise InputError(f"has no band {band} (it has {dataset.count})", path=dataset.name, fix="choose --band")
+    crs = require_crs(dataset.crs, path=dataset.name)
+    return RasterSource(name=dataset.name, transform=dataset.transform, crs=crs, width=dataset.width,
+                        height=dataset.height, nodata=dataset.nodatavals[band - 1],
+                        dtype=np.dtype(dataset.dtypes[band - 1]), band=band,
+                        path=dataset.name if reopen else None, dataset=None if reopen else dataset)
+
+
+def _from_dataarray(array, band: int) -> RasterSource:
+    """A (rioxarray) DataArray: 2-D (y, x) or 3-D (band, y, x)."""
+    if array.rio.crs is None:
+        raise CRSError("DataArray has no CRS", fix="set it with .rio.write_crs('EPSG:4490')")
+    if array.ndim == 3:
+        array = array.isel({array.dims[0]: band - 1})
+    elif array.ndim != 2:
+        raise InputError(f"DataArray must be 2-D (y, x) or 3-D (band, y, x), not {array.ndim}-D")
+    nodata = array.rio.nodata if array.rio.nodata is not None else array.rio.encoded_nodata
+    return RasterSource(name=str(array.name or "DataArray"), transform=array.rio.transform(),
+                        crs=CRS.from_user_input(array.rio.crs), width=array.rio.width, height=array.rio.height,
+                        nodata=None if nodata is None else float(nodata), dtype=np.dtype(array.dtype), band=band,
+                        array=array.data)
+
+
+@contextlib.contextmanager
+def open_source(raster, band: int = 1) -> Iterator[RasterSource]:
+    """Yield a RasterSource for a path, an open rasterio dataset or a (rioxarray) DataArray."""
+    if hasattr(raster, "rio"):  # xarray DataArray with the rioxarray accessor
+        yield _from_dataarray(raster, band)
+        return
+    if isinstance(raster, DatasetReader):
+        yield _from_dataset(raster, band, reopen=False)
+        return
+    if not isinstance(raster, (str, Path)):
+        raise InputError(f"raster must be a path, a rasterio dataset or a DataArray, not {type(raster).__name__}")
+    with open_raster(Path(raster)) as dataset:  # checks it opens and has a CRS
+        source = _from_dataset(dataset, band, reopen=True)
+    try:
+        yield source
+    finally:
+        source.close()

@@ -1,0 +1,39 @@
+"""Zones for the engine: a vector file or a GeoDataFrame, checked and put in the raster's CRS."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+from pyproj import CRS
+
+from sinkmap.errors import InputError, SinkmapWarning
+from sinkmap.readers.crs import require_crs
+from sinkmap.readers.vector import check_polygons, read_frame
+
+
+def load_zones(zones, raster_crs: CRS, zone_field: str | None, *, layer: str | None = None
+               ) -> tuple[gpd.GeoDataFrame, str]:
+    """The zones as polygons in ``raster_crs``, and the name of the zone column of results."""
+    if isinstance(zones, (str, Path)):
+        frame, shown_layer = read_frame(zones, layer=layer)
+        path = zones
+    elif isinstance(zones, gpd.GeoDataFrame):
+        frame, shown_layer, path = zones, None, "zones"
+    else:
+        raise InputError(f"zones must be a path or a GeoDataFrame, not {type(zones).__name__}")
+    if frame.empty:
+        raise InputError("zone layer has no features", path=path, layer=shown_layer,
+                         fix="choose a layer with polygons")
+    crs = require_crs(frame.crs, path=path, layer=shown_layer)
+    if zone_field is not None and zone_field not in frame.columns:
+        fields = [c for c in frame.columns if c != frame.geometry.name]
+        raise InputError(f"has no field '{zone_field}'", path=path, layer=shown_layer,
+                         fix=f"use one of: {', '.join(map(str, fields))}")
+    frame = check_polygons(frame, path=path, layer=shown_layer, id_field=zone_field)
+    if not crs.equals(raster_crs, ignore_axis_order=True):
+        warnings.warn(f"{path}: zones reprojected from {crs.to_string()} to the raster's {raster_crs.to_string()}",
+                      SinkmapWarning, stacklevel=3)
+        frame = frame.to_crs(raster_crs)
+    return frame, zone_field or "zone"
