@@ -93,7 +93,7 @@ def prepare() -> dict[str, Path]:
 RUNNERS = {
     "sinkmap": ("import sinkmap.zonal as z",
                 "t = z.zonal_stats(RASTER, ZONES, categorical=True, coverage=COVERAGE, zone_field='zone_id',"
-                " workers=WORKERS); N = len(t)"),
+                " **({} if WORKERS is None else {'workers': WORKERS})); N = len(t)"),
     # exactextract reads file paths only through osgeo/fiona (not installed): it gets a GeoDataFrame,
     # read inside the timed call as sinkmap reads its GeoPackage inside its own.
     "exactextract": ("from exactextract import exact_extract; import geopandas as gpd",
@@ -104,7 +104,7 @@ RUNNERS = {
 }
 
 
-def run_one(tool: str, raster: Path, zones: Path, coverage: str, workers: int = 4) -> dict:
+def run_one(tool: str, raster: Path, zones: Path, coverage: str, workers: int | None = None) -> dict:
     """Run one tool in a fresh process; return call seconds, peak RSS (MiB) and result rows."""
     imports, call = RUNNERS[tool]
     script = (f"import time, json, resource, warnings\nwarnings.simplefilter('ignore')\n{imports}\n"
@@ -131,10 +131,10 @@ def main() -> None:
         path = base / f"{zones}.gpkg"
         for mode, peer in (("fraction", "exactextract"), ("center", "rasterstats")):
             theirs = run_one(peer, base / "landcover.tif", path, mode)
-            for label, workers in (("default (threads)", 4), ("serial", 1)):
+            for label, workers in ((f"default ({os.cpu_count()} threads)", None), ("serial", 1)):
                 ours = run_one("sinkmap", base / "landcover.tif", path, mode, workers)
                 lines.append(_row(zones, mode, label, peer, ours, theirs))
-                if mode == "fraction" and workers == 4:
+                if mode == "fraction" and workers is None:
                     large = run_one("sinkmap", big / "landcover.tif", big / f"{zones}.gpkg", mode, workers)
                     growth.append(f"| {zones} | {ours['rss_mib']:.0f} | {large['rss_mib']:.0f} | "
                                   f"**{large['rss_mib'] / ours['rss_mib']:.2f}** | {large['seconds']:.2f} |")

@@ -66,6 +66,64 @@ class ZoneTotals:
             slot[0] += n
             slot[1] += m2
 
+    @staticmethod
+    def add_values_by_zone(totals: list[ZoneTotals], owner: np.ndarray, values: np.ndarray,
+                           weights: np.ndarray | None) -> None:
+        """``add_values`` for many zones at once; ``owner`` (ascending) gives each value's zone
+        (None: all belong to the only zone)."""
+        n = len(totals)
+        if values.size == 0:
+            return
+        if owner is None:
+            totals[0].add_values(values, weights)
+            return
+        as_float = values.astype(np.float64)
+        counts = np.bincount(owner, weights=weights, minlength=n)
+        sums = np.bincount(owner, weights=as_float if weights is None else weights * as_float, minlength=n)
+        present, first = np.unique(owner, return_index=True)
+        lows = np.minimum.reduceat(as_float, first)
+        highs = np.maximum.reduceat(as_float, first)
+        for k, low, high in zip(present.tolist(), lows.tolist(), highs.tolist()):
+            zone = totals[k]
+            zone.count += float(counts[k])
+            zone.total += float(sums[k])
+            zone.low, zone.high = min(zone.low, low), max(zone.high, high)
+
+    @staticmethod
+    def add_classes_by_zone(totals: list[ZoneTotals], owner: np.ndarray, codes: np.ndarray,
+                            weights: np.ndarray | None, cell_m2: np.ndarray | float) -> None:
+        """``add_classes`` for many zones at once; ``owner`` (ascending) gives each cell's zone
+        (None: all belong to the only zone)."""
+        n = len(totals)
+        if codes.size == 0:
+            return
+        if owner is None:
+            totals[0].add_classes(codes, weights, cell_m2)
+            return
+        if codes.dtype != np.uint8:  # wide codes: zone by zone
+            bounds = np.searchsorted(owner, np.arange(n + 1))
+            for k in range(n):
+                lo, hi = bounds[k], bounds[k + 1]
+                if hi > lo:
+                    totals[k].add_classes(codes[lo:hi], None if weights is None else weights[lo:hi],
+                                          cell_m2 if np.isscalar(cell_m2) else cell_m2[lo:hi])
+            return
+        key = owner.astype(np.int64) * DENSE_BINS + codes
+        pixels = np.bincount(key, weights=weights, minlength=n * DENSE_BINS).astype(np.float64)
+        if np.isscalar(cell_m2):
+            area = pixels * cell_m2
+        else:
+            area = np.bincount(key, weights=cell_m2 if weights is None else weights * cell_m2,
+                               minlength=n * DENSE_BINS)
+        pixels, area = pixels.reshape(n, DENSE_BINS), area.reshape(n, DENSE_BINS)
+        for k in np.unique(owner).tolist():
+            zone = totals[k]
+            if zone.dense_pixels is None:
+                zone.dense_pixels, zone.dense_area = pixels[k].copy(), area[k].copy()
+            else:
+                zone.dense_pixels += pixels[k]
+                zone.dense_area += area[k]
+
     def merge(self, other: ZoneTotals) -> None:
         """Add another task's totals of the same zone."""
         self.count += other.count

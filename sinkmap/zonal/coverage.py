@@ -43,71 +43,106 @@ def _mean_clamp(x_right: np.ndarray, xa: np.ndarray, xb: np.ndarray) -> np.ndarr
     return np.where(flat, np.clip(lo, 0.0, 1.0), np.minimum(mean, 1.0))
 
 
-def _ring_edges(geometry: shapely.Geometry) -> np.ndarray:
-    """All ring edges of a (multi)polygon as an (n, 4) array x0, y0, x1, y1."""
-    parts = shapely.get_parts(geometry)
-    rings = shapely.get_rings(parts[shapely.get_type_id(parts) == 3])  # polygons only: clipping may leave lines
-    coords, index = shapely.get_coordinates(rings, return_index=True)
+def _edges(pixel_geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All ring edges of an array of (multi)polygons: (n, 4) array x0, y0, x1, y1 and each edge's geometry."""
+    parts, part_geom = shapely.get_parts(pixel_geoms, return_index=True)
+    polygons = shapely.get_type_id(parts) == 3  # clipping may leave lines or points: no area
+    parts, part_geom = parts[polygons], part_geom[polygons]
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
     if len(coords) < 2:
-        return np.empty((0, 4))
-    same_ring = index[1:] == index[:-1]
-    return np.column_stack([coords[:-1][same_ring], coords[1:][same_ring]])
+        return np.empty((0, 4)), np.empty(0, dtype=np.int64)
+    same_ring = coord_ring[1:] == coord_ring[:-1]
+    edges = np.column_stack([coords[:-1][same_ring], coords[1:][same_ring]])
+    return edges, part_geom[ring_part[coord_ring[:-1][same_ring]]]
 
 
-def _row_pieces(edges: np.ndarray, height: int) -> tuple[np.ndarray, ...]:
-    """Cut edges into pieces inside single rows: (row, xa, xb, signed height d)."""
+def _row_pieces(edges: np.ndarray, heights: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Cut edges into pieces inside single rows: (edge index, row, xa, xb, signed height d)."""
     x0, y0, x1, y1 = edges.T
-    keep = y0 != y1
-    x0, y0, x1, y1 = x0[keep], y0[keep], x1[keep], y1[keep]
     sign = np.sign(y1 - y0)
     ylo, yhi = np.minimum(y0, y1), np.maximum(y0, y1)
-    first = np.clip(np.floor(ylo), 0, height).astype(np.int64)
-    last = np.clip(np.ceil(yhi), 0, height).astype(np.int64)  # exclusive
-    counts = np.maximum(last - first, 0)
+    first = np.clip(np.floor(ylo), 0, heights).astype(np.int64)
+    last = np.clip(np.ceil(yhi), 0, heights).astype(np.int64)  # exclusive
+    counts = np.where(y0 == y1, 0, np.maximum(last - first, 0))  # horizontal edges add nothing
     edge = np.repeat(np.arange(counts.size), counts)
-    offset = np.arange(edge.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    row = first[edge] + offset
+    row = first[edge] + (np.arange(edge.size) - np.repeat(np.cumsum(counts) - counts, counts))
     ys = np.maximum(row, ylo[edge])
     ye = np.minimum(row + 1, yhi[edge])
     slope = (x1 - x0)[edge] / (y1 - y0)[edge]
     xa = x0[edge] + (ys - y0[edge]) * slope
     xb = x0[edge] + (ye - y0[edge]) * slope
-    return row, xa, xb, (ye - ys) * sign[edge]
+    return edge, row, xa, xb, (ye - ys) * sign[edge]
+
+
+def _to_pixels(geoms: np.ndarray, transforms: list[Affine]) -> np.ndarray:
+    """Each geometry in the pixel coordinates (column, row) of its own window."""
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    a = np.array([t.a for t in transforms])[owner]
+    c = np.array([t.c for t in transforms])[owner]
+    e = np.array([t.e for t in transforms])[owner]
+    f = np.array([t.f for t in transforms])[owner]
+    pixel = np.column_stack([(coords[:, 0] - c) / a, (coords[:, 1] - f) / e])
+    return shapely.set_coordinates(np.array(geoms, dtype=object, copy=True), pixel)
+
+
+def batch_coverage(geoms, transforms: list[Affine], shapes: list[tuple[int, int]]) -> np.ndarray:
+    """Coverage fractions of many geometries, each on its own window, in one vectorised pass.
+
+    Returns one flat float64 array: the fractions of geometry k's window (rows × cols, row-major)
+    at ``offsets[k]:offsets[k+1]`` with offsets the running sum of rows·cols.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    heights = np.array([s[0] for s in shapes], dtype=np.int64)
+    widths = np.array([s[1] for s in shapes], dtype=np.int64)
+    pixel = _to_pixels(geoms, transforms)
+    bounds = shapely.bounds(pixel)
+    overhang = (bounds[:, 0] < 0) | (bounds[:, 1] < 0) | (bounds[:, 2] > widths) | (bounds[:, 3] > heights)
+    for k in np.flatnonzero(overhang):  # only geometries cut by their window's edge
+        pixel[k] = shapely.clip_by_rect(pixel[k], 0.0, 0.0, float(widths[k]), float(heights[k]))
+    # Shells and holes must wind oppositely for the signed sums; files (and clipping) do not promise it.
+    edges, owner = _edges(shapely.orient_polygons(pixel))
+    stride = widths + 2  # two spare columns per row take contributions at and past the right edge
+    starts = np.concatenate([[0], np.cumsum(heights * stride)])
+    flat = np.zeros(starts[-1])
+    if edges.size:
+        edge, row, xa, xb, d = _row_pieces(edges, heights[owner])
+        k = owner[edge]
+        xa, xb = np.clip(xa, 0.0, widths[k]), np.clip(xb, 0.0, widths[k])  # rounding noise only
+        first = np.floor(np.minimum(xa, xb)).astype(np.int64)
+        counts = np.ceil(np.maximum(xa, xb)).astype(np.int64) - first + 1  # columns with H(j+1) − H(j) ≠ 0
+        # H at the counts + 1 grid lines X = first … first + counts of each piece, evaluated once
+        points = counts + 1
+        piece = np.repeat(np.arange(counts.size), points)
+        step = np.arange(piece.size) - np.repeat(np.cumsum(points) - points, points)
+        col = first[piece] + step
+        h = _mean_clamp(col.astype(np.float64), xa[piece], xb[piece])
+        is_cell = step < counts[piece]  # H(j+1) − H(j) belongs to column j = first + step
+        values = (d[piece] * (np.roll(h, -1) - h))[is_cell]
+        piece, col = piece[is_cell], col[is_cell]
+        kp = k[piece]
+        index = starts[kp] + row[piece] * stride[kp] + np.minimum(col, widths[kp] + 1)
+        flat = np.bincount(index, weights=values, minlength=starts[-1])
+    if len(geoms) == 1:  # one window: a plain running sum along its rows
+        fractions = np.abs(np.cumsum(flat.reshape(heights[0], stride[0]), axis=1)[:, :widths[0]]).ravel()
+        fractions[fractions < NOISE] = 0.0
+        return np.minimum(fractions, 1.0, out=fractions)
+    # running sum along every row of every window: one cumsum, minus each row's starting value
+    row_length = np.repeat(stride, heights)
+    row_start = np.cumsum(row_length) - row_length
+    running = np.cumsum(flat)
+    before = np.where(row_start > 0, running[np.maximum(row_start - 1, 0)], 0.0)
+    running -= np.repeat(before, row_length)
+    in_row = np.arange(running.size) - np.repeat(row_start, row_length)
+    fractions = np.abs(running[in_row < np.repeat(np.repeat(widths, heights), row_length)])
+    fractions[fractions < NOISE] = 0.0
+    return np.minimum(fractions, 1.0)
 
 
 def coverage_fraction(geometry: shapely.Geometry, transform: Affine, shape: tuple[int, int]) -> np.ndarray:
-    """Fraction (0–1, float64) of each cell of a north-up grid covered by ``geometry``.
+    """Fraction (0–1, float64) of each cell of a north-up grid window covered by ``geometry``.
 
-    ``transform`` and ``shape`` (rows, cols) describe the grid window; the geometry may extend
+    ``transform`` and ``shape`` (rows, cols) describe the window; the geometry may extend
     beyond it. Exact up to floating-point rounding.
     """
-    height, width = shape
-    # pixel coordinates: column = (x − c) / a, row = (y − f) / e  (e < 0 for north-up)
-    pixel = shapely.transform(geometry, lambda xy: np.column_stack(
-        [(xy[:, 0] - transform.c) / transform.a, (xy[:, 1] - transform.f) / transform.e]))
-    # Clip to the window itself: every piece then lies inside it, and nothing outside is counted.
-    pixel = shapely.clip_by_rect(pixel, 0.0, 0.0, float(width), float(height))
-    # Shells and holes must wind oppositely for the signed sums; files (and clipping) do not promise it.
-    pixel = shapely.orient_polygons(pixel)
-    edges = _ring_edges(pixel)
-    if edges.size == 0:
-        return np.zeros(shape)
-    row, xa, xb, d = _row_pieces(edges, height)
-    xa, xb = np.clip(xa, 0.0, width), np.clip(xb, 0.0, width)  # rounding noise only
-    xmin, xmax = np.minimum(xa, xb), np.maximum(xa, xb)
-    first = np.floor(xmin).astype(np.int64)
-    counts = np.ceil(xmax).astype(np.int64) - first + 1  # columns j with H(j+1) − H(j) ≠ 0
-    # H at the counts + 1 grid lines X = first … first + counts of each piece, evaluated once
-    points = counts + 1
-    piece = np.repeat(np.arange(counts.size), points)
-    step = np.arange(piece.size) - np.repeat(np.cumsum(points) - points, points)
-    h = _mean_clamp((first[piece] + step).astype(np.float64), xa[piece], xb[piece])
-    is_cell = step < counts[piece]  # H(j+1) − H(j) belongs to column j = first + step
-    values = (d[piece] * (np.roll(h, -1) - h))[is_cell]
-    piece, col = piece[is_cell], (first[piece] + step)[is_cell]
-    stride = width + 2
-    flat = np.bincount(row[piece] * stride + np.minimum(col, width + 1), weights=values,
-                       minlength=height * stride)
-    fractions = np.abs(np.cumsum(flat.reshape(height, stride)[:, :width], axis=1))
-    fractions[fractions < NOISE] = 0.0
-    return np.minimum(fractions, 1.0)
+    return batch_coverage([geometry], [transform], [shape]).reshape(shape)

@@ -41,22 +41,29 @@ from sinkmap.readers.raster import DEFAULT_MAX_CELLS, valid_mask
 from sinkmap.units import M2_PER_HA
 from sinkmap.zonal.accumulate import ZoneTotals
 from sinkmap.zonal.cellarea import row_areas_m2
-from sinkmap.zonal.coverage import coverage_fraction
+from sinkmap.zonal.coverage import batch_coverage
 from sinkmap.zonal.sources import RasterSource, open_source
 from sinkmap.zonal.zones import load_zones
 
 COVERAGES = ("center", "all_touched", "fraction")
 GDAL_CACHE_MB = 64  # GDAL block cache during a run: memory stays flat as rasters grow
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
+BATCH_ZONES = 256  # small zones weighed together in one vectorised pass
+BATCH_ROWS = 512  # small zones are visited in bands of rows, then by column: neighbours share reads
 STATS = ("count", "sum", "mean", "min", "max")
 
 
 @dataclass(frozen=True)
 class _Task:
-    """Read ``window`` once; weigh the cells of each zone in ``zones`` (indices) inside it."""
+    """Read ``window`` once; weigh the cells of each zone in ``zones`` (indices) inside it.
+
+    A batch (small zones) is weighed in one vectorised pass; a strip (large zones) zone by zone,
+    so that memory stays within one window.
+    """
 
     window: Window
     zones: tuple[int, ...]
+    batch: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,12 +97,34 @@ def _overlap(a: Window, b: Window) -> Window | None:
     return Window(c0, r0, c1 - c0, r1 - r0) if c1 > c0 and r1 > r0 else None
 
 
+def _union(a: Window, b: Window) -> Window:
+    c0, r0 = min(a.col_off, b.col_off), min(a.row_off, b.row_off)
+    c1 = max(a.col_off + a.width, b.col_off + b.width)
+    r1 = max(a.row_off + a.height, b.row_off + b.height)
+    return Window(c0, r0, c1 - c0, r1 - r0)
+
+
+def _batches(small: list[int], windows: list[Window | None], max_cells: int) -> list[_Task]:
+    """Neighbouring small zones share one read while their union window stays ≤ max_cells."""
+    tasks, members, union = [], [], None
+    for i in small:
+        grown = windows[i] if union is None else _union(union, windows[i])
+        if members and (grown.width * grown.height > max_cells or len(members) >= BATCH_ZONES):
+            tasks.append(_Task(union, tuple(members), batch=True))
+            members, grown = [], windows[i]
+        members.append(i)
+        union = grown
+    if members:
+        tasks.append(_Task(union, tuple(members), batch=True))
+    return tasks
+
+
 def plan_tasks(windows: list[Window | None], max_cells: int) -> list[_Task]:
-    """Small zones: one task each (in raster order); large zones: shared row strips."""
+    """Small zones: batches of neighbours (in raster order); large zones: shared row strips."""
     small = [i for i, w in enumerate(windows) if w is not None and w.width * w.height <= max_cells]
     large = [i for i, w in enumerate(windows) if w is not None and w.width * w.height > max_cells]
-    small.sort(key=lambda i: (windows[i].row_off, windows[i].col_off))
-    tasks = [_Task(windows[i], (i,)) for i in small]
+    small.sort(key=lambda i: (windows[i].row_off // BATCH_ROWS, windows[i].col_off, windows[i].row_off))
+    tasks = _batches(small, windows, max_cells)
     if not large:
         return tasks
     # Large zones are few (counties): strips span all their columns and skip rows none of them covers.
@@ -114,49 +143,62 @@ def plan_tasks(windows: list[Window | None], max_cells: int) -> list[_Task]:
     return tasks
 
 
-def _weights(plan: _Plan, index: int, part: Window) -> np.ndarray:
-    """Coverage of zone ``index`` on the cells of ``part``: bool (centre/all-touched) or fraction."""
-    transform = _window_transform(plan.source, part)
-    shape = (int(part.height), int(part.width))
-    geom = plan.geoms[index]
-    if plan.coverage == "center":  # GDAL's rule, as rasterstats and gdal_rasterize
-        return geometry_mask([geom], out_shape=shape, transform=transform, invert=True)
-    fraction = coverage_fraction(geom, transform, shape)
-    # all_touched: every cell the polygon covers any part of. Computed from the exact coverage,
-    # it does not depend on how the raster is cut into windows (GDAL's all-touched can, by a cell).
-    return fraction if plan.coverage == "fraction" else fraction > 0
-
-
 def _window_transform(source: RasterSource, window: Window):
     """The affine transform of ``window`` (north-up grids)."""
     t = source.transform
     return type(t)(t.a, t.b, t.c + window.col_off * t.a, t.d, t.e, t.f + window.row_off * t.e)
 
 
+def _coverage(plan: _Plan, zones: tuple[int, ...], parts: list[Window]) -> np.ndarray:
+    """Weights of each zone's cells in its part, concatenated (row-major per part): bool or fraction."""
+    transforms = [_window_transform(plan.source, p) for p in parts]
+    shapes = [(int(p.height), int(p.width)) for p in parts]
+    if plan.coverage == "center":  # GDAL's rule, as rasterstats and gdal_rasterize
+        return np.concatenate([geometry_mask([plan.geoms[i]], out_shape=shape, transform=t, invert=True).ravel()
+                               for i, t, shape in zip(zones, transforms, shapes)])
+    fraction = batch_coverage(plan.geoms[list(zones)], transforms, shapes)
+    # all_touched: every cell the polygon covers any part of. From the exact coverage it does not
+    # depend on how the raster is cut into windows (GDAL's all-touched can, by a cell).
+    return fraction if plan.coverage == "fraction" else fraction > 0
+
+
+def _process(plan: _Plan, data: np.ndarray, valid: np.ndarray, window: Window, zones: tuple[int, ...]
+             ) -> dict[int, ZoneTotals]:
+    """Totals of ``zones`` over the cells of ``data`` (which covers ``window``), in one vectorised pass."""
+    parts = [_overlap(window, plan.windows[i]) for i in zones]
+    local = [(int(p.row_off - window.row_off), int(p.col_off - window.col_off), int(p.height), int(p.width))
+             for p in parts]
+    blocks = [(slice(r, r + h), slice(c, c + w)) for r, c, h, w in local]
+    values = np.concatenate([data[b].ravel() for b in blocks]) if len(blocks) > 1 else data[blocks[0]].ravel()
+    usable = np.concatenate([valid[b].ravel() for b in blocks]) if len(blocks) > 1 else valid[blocks[0]].ravel()
+    weight = _coverage(plan, zones, parts)
+    sizes = np.array([h * w for _, _, h, w in local])
+    selected = usable & (weight > 0)
+    owner = np.repeat(np.arange(len(zones)), sizes)[selected] if len(zones) > 1 else None
+    weights = weight[selected] if weight.dtype != bool else None
+    totals = [ZoneTotals() for _ in zones]
+    if plan.categorical:
+        cell_m2 = plan.cell_m2
+        if not np.isscalar(cell_m2):  # per-cell ground area from each cell's raster row
+            start = np.repeat(np.cumsum(sizes) - sizes, sizes)
+            width = np.repeat([w for *_, w in local], sizes)
+            row0 = np.repeat([int(p.row_off) for p in parts], sizes)
+            cell_m2 = plan.cell_m2[(row0 + (np.arange(sizes.sum()) - start) // width)[selected]]
+        ZoneTotals.add_classes_by_zone(totals, owner, values[selected], weights, cell_m2)
+    else:
+        ZoneTotals.add_values_by_zone(totals, owner, values[selected], weights)
+    return dict(zip(zones, totals))
+
+
 def run_task(plan: _Plan, task: _Task) -> dict[int, ZoneTotals]:
     """Totals of each zone of ``task`` over its window."""
     data = plan.source.read(task.window)
-    valid_all = valid_mask(data, plan.source.nodata)
+    valid = valid_mask(data, plan.source.nodata)
+    if task.batch:
+        return _process(plan, data, valid, task.window, task.zones)
     out = {}
-    for index in task.zones:
-        part = _overlap(task.window, plan.windows[index])
-        r0, c0 = int(part.row_off - task.window.row_off), int(part.col_off - task.window.col_off)
-        rows, cols = slice(r0, r0 + int(part.height)), slice(c0, c0 + int(part.width))
-        weight = _weights(plan, index, part)
-        selected = valid_all[rows, cols] & (weight > 0)
-        values = data[rows, cols][selected]
-        weights = weight[selected] if weight.dtype != bool else None
-        totals = ZoneTotals()
-        if plan.categorical:
-            if np.isscalar(plan.cell_m2):
-                cell_m2 = plan.cell_m2
-            else:
-                cell_m2 = np.broadcast_to(plan.cell_m2[int(part.row_off):int(part.row_off + part.height), None],
-                                          selected.shape)[selected]
-            totals.add_classes(values, weights, cell_m2)
-        else:
-            totals.add_values(values, weights)
-        out[index] = totals
+    for index in task.zones:  # large zones one at a time: memory stays within the strip
+        out.update(_process(plan, data, valid, task.window, (index,)))
     return out
 
 
