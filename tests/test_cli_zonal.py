@@ -109,3 +109,30 @@ def test_zone_outside_the_raster_warns(tmp_path, lc4x4):
     result = run(lc4x4, zones, "--zone-field", "id", "-o", out)
     assert result.returncode == 0 and "1 zones lie outside the raster" in result.stderr
     assert pd.read_csv(out, encoding="utf-8-sig")["count"].tolist() == [0]
+
+
+def test_raster_without_crs(tmp_path, zones_file):
+    import warnings
+
+    from tests.conftest import LC4X4, write_raster
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nocrs = write_raster(tmp_path / "nocrs.tif", LC4X4, crs=None)
+    out = tmp_path / "o.csv"
+    assert_fails(run(nocrs, zones_file, "-o", out), "nocrs.tif: has no coordinate reference system", out)
+
+
+def test_dataarray_without_crs_is_refused(two_squares):
+    import numpy as np
+    import rioxarray  # noqa: F401  (registers the .rio accessor)
+    import xarray as xr
+
+    from sinkmap.errors import CRSError
+    from sinkmap.zonal import zonal_stats
+    from tests.conftest import LC4X4
+
+    centres = np.arange(4) * 30.0 + 15.0  # cell centres of the 4×4 fixture, no CRS attached
+    array = xr.DataArray(LC4X4, dims=("y", "x"), coords={"y": centres[::-1], "x": centres})
+    with pytest.raises(CRSError, match="DataArray has no CRS.*write_crs"):
+        zonal_stats(array, two_squares)

@@ -138,10 +138,16 @@ def random_raster(tmp_path):
     return write_raster(tmp_path / "random.tif", data)
 
 
-def rasterstats_counts(zones, path, all_touched=False):
+def assert_counts_equal_rasterstats(path, zones, coverage):
+    """Per-zone class counts of sinkmap and of rasterstats on the same raster and zones."""
+    ours = zonal_stats(path, zones, categorical=True, coverage=coverage)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return rasterstats.zonal_stats(zones, str(path), categorical=True, nodata=0, all_touched=all_touched)
+        theirs = rasterstats.zonal_stats(zones, str(path), categorical=True, nodata=0,
+                                         all_touched=coverage == "all_touched")
+    for zone, expected in enumerate(theirs):
+        got = {c: int(p) for c, (p, _) in classes_of(ours, zone).items()}
+        assert got == {int(k): v for k, v in expected.items()}
 
 
 def test_centre_counts_equal_rasterstats(tmp_path):
@@ -151,10 +157,7 @@ def test_centre_counts_equal_rasterstats(tmp_path):
                   box(0, 0, 2400, 1800).difference(box(600, 600, 1200, 1200)), box(1205, 5, 1215, 15)],
         crs=AREA_CRS,
     )
-    ours = zonal_stats(path, zones, categorical=True, coverage="center")
-    for zone, expected in enumerate(rasterstats_counts(zones, path)):
-        got = {c: int(p) for c, (p, _) in classes_of(ours, zone).items()}
-        assert got == {int(k): v for k, v in expected.items()}
+    assert_counts_equal_rasterstats(path, zones, "center")
 
 
 def test_all_touched_counts_equal_rasterstats_in_general_position(tmp_path):
@@ -165,10 +168,7 @@ def test_all_touched_counts_equal_rasterstats_in_general_position(tmp_path):
                   box(1, 2, 2399, 1797).difference(box(601, 602, 1201, 1202)), box(1205, 5, 1215, 15)],
         crs=AREA_CRS,
     )
-    ours = zonal_stats(path, zones, categorical=True, coverage="all_touched")
-    for zone, expected in enumerate(rasterstats_counts(zones, path, all_touched=True)):
-        got = {c: int(p) for c, (p, _) in classes_of(ours, zone).items()}
-        assert got == {int(k): v for k, v in expected.items()}
+    assert_counts_equal_rasterstats(path, zones, "all_touched")
 
 
 def test_all_touched_ignores_contact_without_area(lc4x4):
