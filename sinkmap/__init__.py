@@ -26,6 +26,7 @@ __all__ = [
     "__version__",
     "zonal_stats",
     "run_survey",
+    "carbon_stock",
     "SinkmapError",
     "InputError",
     "MissingInputError",
@@ -42,6 +43,10 @@ def __getattr__(name: str):
         from sinkmap.zonal import zonal_stats
 
         return zonal_stats
+    if name == "carbon_stock":
+        from sinkmap.carbon import carbon_stock
+
+        return carbon_stock
     if name == "run_survey":
         from sinkmap.survey import run_survey
 

@@ -30,8 +30,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import rasterio
 from rasterio.features import geometry_mask
 from rasterio.windows import Window
@@ -326,3 +328,14 @@ def zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "ce
                                  max_cells=max_cells, chunks=chunks, workers=workers, progress=progress))
     columns = [key, "class", "pixels", "area_ha"] if categorical else [key, *[s for s in STATS if s in tuple(stats)]]
     return pd.DataFrame(rows, columns=columns)
+
+
+def class_areas(raster, *, band: int = 1, max_cells: int = DEFAULT_MAX_CELLS) -> pd.DataFrame:
+    """Pixels and true ground area (ha) of every class over the whole raster: class, pixels, area_ha."""
+    with open_source(raster, band) as source:
+        t = source.transform
+        bounds = (t.c, t.f + source.height * t.e, t.c + source.width * t.a, t.f)
+        crs = source.crs
+    whole = gpd.GeoDataFrame(geometry=[shapely.box(*bounds)], crs=crs)
+    table = zonal_stats(raster, whole, categorical=True, band=band, max_cells=max_cells)
+    return table.drop(columns="zone")

@@ -1,0 +1,35 @@
+"""Read a user's attribute table (CSV or XLSX) and check it against its catalogue spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sinkmap.catalogue import load_catalogue, validate_frame
+from sinkmap.errors import InputError, MissingInputError
+
+TABLE_SUFFIXES = (".csv", ".xlsx")
+
+
+def read_table(path: str | Path, kind: str) -> pd.DataFrame:
+    """Read table ``kind`` (e.g. carbon_pools) from a CSV (UTF-8, with or without BOM) or XLSX file."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingInputError("table not found", path=path, fix="check the path")
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise InputError(f"unsupported table format '{suffix}'", path=path, fix="give a .csv or .xlsx file")
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        else:
+            frame = pd.read_excel(path, dtype=str).fillna("")
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+        detail = " ".join(str(exc).split())[:160]
+        raise InputError(f"cannot be read as a table ({detail})", path=path,
+                         fix="save it as UTF-8 CSV or XLSX") from None
+    if frame.empty:
+        raise InputError("table has no rows", path=path, fix="add one row per land-cover code")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return validate_frame(frame, load_catalogue().layer(kind), path=path)

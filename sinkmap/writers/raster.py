@@ -1,0 +1,34 @@
+"""Write a raster derived block by block from another (bounded memory, atomic)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import rasterio
+
+from sinkmap.writers.atomic import atomic_path
+
+
+def write_mapped_raster(source: str | Path, target: str | Path, func: Callable[[np.ndarray], np.ndarray], *,
+                        dtype: str, nodata: float, band: int = 1, tags: dict[str, str] | None = None,
+                        description: str | None = None) -> Path:
+    """Write ``func(block)`` for every block of ``source`` band ``band`` as a tiled, compressed GeoTIFF.
+
+    The grid (CRS, transform, size) is the source's. Only one block is in memory at a time.
+    """
+    with rasterio.open(source) as src:
+        profile = {"driver": "GTiff", "width": src.width, "height": src.height, "count": 1, "dtype": dtype,
+                   "crs": src.crs, "transform": src.transform, "nodata": nodata, "compress": "deflate",
+                   "predictor": 3 if np.dtype(dtype).kind == "f" else 2}
+        if src.width >= 256 and src.height >= 256:
+            profile.update(tiled=True, blockxsize=256, blockysize=256)
+        with atomic_path(target) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+            for _, window in dst.block_windows(1):
+                dst.write(func(src.read(band, window=window)).astype(dtype), 1, window=window)
+            if tags:
+                dst.update_tags(**tags)
+            if description:
+                dst.set_band_description(1, description)
+    return Path(target)

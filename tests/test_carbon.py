@@ -1,0 +1,131 @@
+"""Carbon from land cover: InVEST Carbon parity (natcap/invest tests/test_carbon.py) and hand cases."""
+
+import subprocess
+import sys
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+from shapely.geometry import box
+
+import sinkmap
+from sinkmap.errors import InputError, SchemaError, SinkmapWarning
+from sinkmap.indicators.carbon import CARBON_NODATA, carbon_density, density_lookup
+from sinkmap.readers.crs import AREA_CRS
+from sinkmap.readers.tables import read_table
+from tests.conftest import write_raster
+
+# InVEST's test pools table (tests/test_carbon.py): capitalised column names, Mg C/ha
+INVEST_POOLS = "lucode,C_above,C_below,C_soil,C_dead\n1,15,10,60,1\n2,5,3,20,0\n3,2,1,5,0\n"
+UTM10N = "EPSG:26910"
+INVEST_ORIGIN = from_origin(461261, 4923265, 1, 1)  # 10 × 10 cells of 1 m × 1 m = 100 m²
+
+
+@pytest.fixture
+def pools(tmp_path):
+    path = tmp_path / "pools.csv"
+    path.write_text(INVEST_POOLS)
+    return path
+
+
+def invest_raster(path, value):
+    data = np.full((10, 10), value, dtype="int32")
+    return write_raster(path, data, crs=UTM10N, transform=INVEST_ORIGIN, nodata=-1)
+
+
+def test_invest_baseline_and_alternate_totals(tmp_path, pools):
+    # baseline all 1: 15 + 10 + 60 + 1 = 86 Mg C/ha; alternate all 2: 5 + 3 + 20 + 0 = 28 Mg C/ha
+    # totals on 100 m² = 0.01 ha: 0.86 Mg C and 0.28 Mg C (InVEST's report values)
+    for value, density in ((1, 86.0), (2, 28.0)):
+        lulc = invest_raster(tmp_path / f"lulc{value}.tif", value)
+        stock = sinkmap.carbon_stock(lulc, pools)
+        # InVEST's tolerance (atol 1e-3). sinkmap takes the true ground area of the 1 m UTM cells,
+        # 0.08 % under the nominal 1 m² here (UTM scale factor² at 39 km from the central meridian)
+        total = stock.summary.set_index("pool").loc["total", "total_mg_c"]
+        assert total == pytest.approx(density * 0.01, abs=1e-3)
+        assert total < density * 0.01  # true area, not the nominal one
+        pools_row = stock.summary.set_index("pool")["total_mg_c"]
+        assert pools_row["c_above"] / total == pytest.approx((15 if value == 1 else 5) / density)
+
+
+def test_invest_carbon_map_values(tmp_path, pools):
+    # natcap/invest _generate_carbon_map: [[1,1],[2,3]] with {1: 5000, 2: 60, 3: 120} → same shape of values
+    lookup = pd.Series({1: 5000.0, 2: 60.0, 3: 120.0})
+    out = carbon_density(np.array([[1, 1], [2, 3]]), lookup, nodata=None)
+    np.testing.assert_array_equal(out, [[5000, 5000], [60, 120]])
+    lulc = invest_raster(tmp_path / "lulc.tif", 1)
+    sinkmap.carbon.run_carbon(lulc, pools, tmp_path / "out")
+    with rasterio.open(tmp_path / "out" / "carbon_total.tif") as src:
+        assert src.dtypes[0] == "float32" and src.nodata == CARBON_NODATA and src.tags()["UNITS"] == "Mg C/ha"
+        np.testing.assert_allclose(src.read(1), 86.0)  # c_storage_bas = 86 t C/ha on every pixel
+
+
+def test_missing_code_is_an_error_naming_it(tmp_path, pools):
+    lulc = invest_raster(tmp_path / "lulc200.tif", 200)
+    with pytest.raises(InputError, match=r"values \[200\] are not in the 'lucode' column of pools.csv"):
+        sinkmap.carbon_stock(lulc, pools)
+
+
+def test_allow_missing_warns_and_writes_nodata(tmp_path, pools):
+    data = np.array([[1, 200], [2, -1]], dtype="int32")
+    lulc = write_raster(tmp_path / "mixed.tif", data, nodata=-1)  # 30 m cells in the equal-area CRS
+    with pytest.warns(SinkmapWarning, match=r"values \[200\]"):
+        files = sinkmap.carbon.run_carbon(lulc, pools, tmp_path / "out", allow_missing=True)
+    assert [p.name for p in files] == ["carbon_total.tif", "carbon_summary.csv"]
+    with rasterio.open(tmp_path / "out" / "carbon_total.tif") as src:
+        np.testing.assert_allclose(src.read(1), [[86.0, CARBON_NODATA], [28.0, CARBON_NODATA]])
+
+
+def test_hand_computed_3x3_with_zones(tmp_path, pools):
+    # 30 m cells = 0.09 ha in the equal-area CRS; row 0 on top; -1 = nodata
+    data = np.array([[1, 1, 2], [2, 3, 3], [-1, 1, 2]], dtype="int32")
+    lulc = write_raster(tmp_path / "lulc3.tif", data, nodata=-1)
+    # west holds the centres of column 0 (x = 15), east those of columns 1–2 (x = 45, 75)
+    zones = gpd.GeoDataFrame({"id": ["west", "east"]}, geometry=[box(0, 0, 40, 90), box(40, 0, 90, 90)],
+                             crs=AREA_CRS)
+    stock = sinkmap.carbon_stock(lulc, pools, zones=zones, zone_field="id")
+    summary = stock.summary.set_index("pool")["total_mg_c"]
+    # code 1: 3 cells, code 2: 3 cells, code 3: 2 cells; 0.09 ha each
+    assert summary["c_above"] == pytest.approx(0.09 * (3 * 15 + 3 * 5 + 2 * 2))  # = 5.76 Mg C
+    assert summary["total"] == pytest.approx(0.09 * (3 * 86 + 3 * 28 + 2 * 8))  # = 32.22 Mg C
+    by_zone = stock.by_zone.set_index("id")["total_mg_c"]
+    # west = column 0: codes 1, 2 (row 2 is nodata) → 0.09 × (86 + 28); east = columns 1–2: the rest
+    assert by_zone["west"] == pytest.approx(0.09 * (86 + 28))
+    assert by_zone["east"] == pytest.approx(0.09 * (2 * 86 + 2 * 28 + 2 * 8))
+
+
+def test_pools_table_is_validated(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("lucode,c_above,c_below,c_soil\n1,1,2,3\n")
+    with pytest.raises(SchemaError, match=r"bad.csv field 'c_dead': required field is missing"):
+        read_table(bad, "carbon_pools")
+    negative = tmp_path / "neg.csv"
+    negative.write_text("lucode,c_above,c_below,c_soil,c_dead\n1,-5,2,3,0\n")
+    with pytest.raises(SchemaError, match=r"outside 0–2000 Mg C/ha: 1=-5.0"):
+        read_table(negative, "carbon_pools")
+    upper = tmp_path / "upper.csv"
+    upper.write_text("LUCODE,C_ABOVE,C_BELOW,C_SOIL,C_DEAD,LULC_NAME\n7,1,2,3,4,林地\n")  # any case
+    assert density_lookup(read_table(upper, "carbon_pools")).to_dict() == {7: 10.0}  # 1 + 2 + 3 + 4
+
+
+def test_cli_writes_summary_and_zone_totals(tmp_path, pools):
+    data = np.array([[1, 1, 2], [2, 3, 3], [-1, 1, 2]], dtype="int32")
+    lulc = write_raster(tmp_path / "lulc3.tif", data, nodata=-1)
+    zones = tmp_path / "zones.gpkg"
+    gpd.GeoDataFrame({"id": ["all"]}, geometry=[box(0, 0, 90, 90)], crs=AREA_CRS).to_file(zones)
+    out = tmp_path / "碳储量"
+    result = subprocess.run([sys.executable, "-m", "sinkmap", "carbon", str(lulc), "--pools", str(pools), "-o",
+                             str(out), "--zones", str(zones), "--zone-field", "id"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    summary = pd.read_csv(out / "carbon_summary.csv", encoding="utf-8-sig")
+    assert list(summary.columns) == ["pool", "total_mg_c"]
+    assert summary["pool"].tolist() == ["c_above", "c_below", "c_soil", "c_dead", "total"]
+    assert summary["total_mg_c"].iloc[-1] == pytest.approx(32.22)
+    assert pd.read_csv(out / "carbon_zones.csv", encoding="utf-8-sig")["total_mg_c"].iloc[0] == pytest.approx(32.22)
+    missing = subprocess.run([sys.executable, "-m", "sinkmap", "carbon", str(lulc), "--pools",
+                              str(tmp_path / "none.csv"), "-o", str(tmp_path / "x")], capture_output=True, text=True)
+    assert missing.returncode == 2 and "none.csv: table not found" in missing.stderr
+    assert not (tmp_path / "x").exists()
