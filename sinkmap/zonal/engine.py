@@ -33,8 +33,8 @@ from itertools import repeat
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 import rasterio
+import shapely
 from rasterio.features import geometry_mask
 from rasterio.windows import Window
 
