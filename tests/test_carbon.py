@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
+from pyproj import Proj, Transformer
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
@@ -31,6 +32,12 @@ def pools(tmp_path):
     return path
 
 
+def utm_areal_scale(x, y):
+    """Areal scale factor (k², grid over ground) of UTM 10N at a projected point, from pyproj."""
+    lon, lat = Transformer.from_crs(UTM10N, "EPSG:4269", always_xy=True).transform(x, y)
+    return Proj(UTM10N).get_factors(lon, lat).areal_scale
+
+
 def invest_raster(path, value):
     data = np.full((10, 10), value, dtype="int32")
     return write_raster(path, data, crs=UTM10N, transform=INVEST_ORIGIN, nodata=-1)
@@ -42,11 +49,13 @@ def test_invest_baseline_and_alternate_totals(tmp_path, pools):
     for value, density in ((1, 86.0), (2, 28.0)):
         lulc = invest_raster(tmp_path / f"lulc{value}.tif", value)
         stock = sinkmap.carbon_stock(lulc, pools)
-        # InVEST's tolerance (atol 1e-3). sinkmap takes the true ground area of the 1 m UTM cells,
-        # 0.08 % under the nominal 1 m² here (UTM scale factor² at 39 km from the central meridian)
+        # InVEST's tolerance (atol 1e-3). sinkmap takes the true ground area of the 1 m UTM cells:
+        # 39 km west of the central meridian the UTM scale factor k < 1 (grid shorter than ground),
+        # so a 1 m × 1 m grid cell covers 1/k² ≈ 1.00076 m² of ground; pyproj gives k independently
         total = stock.summary.set_index("pool").loc["total", "total_mg_c"]
         assert total == pytest.approx(density * 0.01, abs=1e-3)
-        assert total < density * 0.01  # true area, not the nominal one
+        areal_scale = utm_areal_scale(461261 + 5, 4923265 - 5)  # grid area / ground area at the centre
+        assert total == pytest.approx(density * 0.01 / areal_scale, rel=1e-6)
         pools_row = stock.summary.set_index("pool")["total_mg_c"]
         assert pools_row["c_above"] / total == pytest.approx((15 if value == 1 else 5) / density)
 
