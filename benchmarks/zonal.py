@@ -89,6 +89,12 @@ def prepare() -> dict[str, Path]:
     return cases
 
 
+# Peak RSS of the process itself. Not getrusage's ru_maxrss: on Linux it survives fork + exec, so a
+# child would report the benchmark parent's peak (576 MiB after generating the ×4 raster) when larger.
+PEAK_RSS = ("def peak_rss_mib():\n"
+            "    with open('/proc/self/status') as f:\n"
+            "        return next(int(line.split()[1]) for line in f if line.startswith('VmHWM:')) / 1024")
+
 # tool → (imports, call). Only the call is timed; peak RSS covers the whole process (imports too).
 RUNNERS = {
     "sinkmap": ("import sinkmap.zonal as z",
@@ -107,11 +113,10 @@ RUNNERS = {
 def run_one(tool: str, raster: Path, zones: Path, coverage: str, workers: int | None = None) -> dict:
     """Run one tool in a fresh process; return call seconds, peak RSS (MiB) and result rows."""
     imports, call = RUNNERS[tool]
-    script = (f"import time, json, resource, warnings\nwarnings.simplefilter('ignore')\n{imports}\n"
+    script = (f"import time, json, warnings\nwarnings.simplefilter('ignore')\n{PEAK_RSS}\n{imports}\n"
               f"RASTER, ZONES, COVERAGE, WORKERS = {str(raster)!r}, {str(zones)!r}, {coverage!r}, {workers}\n"
               f"t0 = time.perf_counter()\n{call}\n"
-              "print(json.dumps({'seconds': time.perf_counter() - t0, 'rows': N,"
-              " 'rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+              "print(json.dumps({'seconds': time.perf_counter() - t0, 'rows': N, 'rss_mib': peak_rss_mib()}))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -154,7 +159,7 @@ def run_one_import_floor() -> str:
     """Peak RSS of each tool's imports alone, to read the RSS ratios against."""
     out = []
     for tool, (imports, _) in RUNNERS.items():
-        script = f"import resource\n{imports}\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+        script = f"{PEAK_RSS}\n{imports}\nprint(peak_rss_mib())"
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
         out.append(f"{tool} {float(done.stdout.strip()):.0f} MiB")
     return ", ".join(out)
