@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 import shapely
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.features import geometry_mask
 from rasterio.windows import Window
 
@@ -212,7 +213,12 @@ def _partials(plan: _Plan, tasks: list[_Task], use_dask: bool, workers: int) -> 
         yield from dask.compute(*[dask.delayed(run_task)(plan, task) for task in tasks], scheduler="threads",
                                 num_workers=workers)
     elif workers > 1 and len(tasks) > 1:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sinkmap-zonal") as pool:
+        # rasterio's in-memory rasterize dataset warns NotGeoreferenced before its transform is set and
+        # silences that with catch_warnings, which is not thread-safe: ignore it for the whole pool instead
+        # (every mask here is given the window's real transform)
+        with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=workers,
+                                                           thread_name_prefix="sinkmap-zonal") as pool:
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
             yield from pool.map(run_task, repeat(plan), tasks)
     else:
         for task in tasks:
