@@ -188,3 +188,13 @@ def test_splitting_a_polygon_keeps_the_sums(lc4x4, polygon, cut):
 def test_vertex_order_does_not_matter(lc4x4, polygon):
     reversed_ring = Polygon(list(polygon.exterior.coords)[::-1])
     assert class_area(lc4x4, [reversed_ring]) == pytest.approx(class_area(lc4x4, [polygon]), abs=1e-12)
+
+
+def test_a_sliver_grazing_the_raster_edge_is_clipped_not_an_error(lc4x4):
+    # found by hypothesis: a triangle west of the raster whose tip touches x = 0 at 8.4e-307 m. GEOS's
+    # rectangle clip builds a 3-point ring there and raises; the sliver covers nothing of the raster
+    sliver = shapely.Polygon([(-1.0, 0.0), (-1.0, 3.0), (8.396013538303174e-307, 1.0)])
+    assert class_area(lc4x4, [sliver]) == 0.0
+    # the same shape moved 1 m east covers 1.5 m² of the bottom-left crop cell (40)
+    inside = shapely.affinity.translate(sliver, 1.0, 0.0)
+    assert class_area(lc4x4, [inside]) == pytest.approx(1.5 / 1e4)

@@ -86,6 +86,18 @@ def _to_pixels(geoms: np.ndarray, transforms: list[Affine]) -> np.ndarray:
     return shapely.set_coordinates(np.array(geoms, dtype=object, copy=True), pixel)
 
 
+def _clip(geom, width: float, height: float):
+    """``geom`` cut to the window [0, width] × [0, height] (pixel units).
+
+    GEOS's fast rectangle clip can fail on a sliver that only grazes the window (it builds a
+    three-point ring); the general intersection handles that case.
+    """
+    try:
+        return shapely.clip_by_rect(geom, 0.0, 0.0, width, height)
+    except shapely.errors.GEOSException:
+        return shapely.intersection(geom, shapely.box(0.0, 0.0, width, height))
+
+
 def batch_coverage(geoms, transforms: list[Affine], shapes: list[tuple[int, int]]) -> np.ndarray:
     """Coverage fractions of many geometries, each on its own window, in one vectorised pass.
 
@@ -99,7 +111,7 @@ def batch_coverage(geoms, transforms: list[Affine], shapes: list[tuple[int, int]
     bounds = shapely.bounds(pixel)
     overhang = (bounds[:, 0] < 0) | (bounds[:, 1] < 0) | (bounds[:, 2] > widths) | (bounds[:, 3] > heights)
     for k in np.flatnonzero(overhang):  # only geometries cut by their window's edge
-        pixel[k] = shapely.clip_by_rect(pixel[k], 0.0, 0.0, float(widths[k]), float(heights[k]))
+        pixel[k] = _clip(pixel[k], float(widths[k]), float(heights[k]))
     # Shells and holes must wind oppositely for the signed sums; files (and clipping) do not promise it.
     edges, owner = _edges(shapely.orient_polygons(pixel))
     stride = widths + 2  # two spare columns per row take contributions at and past the right edge
