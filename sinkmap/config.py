@@ -4,6 +4,9 @@
     landcover: {path: landcover.tif, preset: worldcover}
     stands: {path: stands.gpkg, layer: stands, gcj02: false}
     mangroves: {path: mangroves.gpkg}        # optional layers: mangroves, shelterbelts, redlines
+    stands_previous: {path: stands_2020.gpkg, year: 2020}   # optional: annual sink by stock difference
+    scenario: {path: scenario.csv}           # optional: planned afforestation/harvest for the projection
+    projection_end: 2030                     # last projected year (default 2030)
     synthetic: false                         # true labels every output SYNTHETIC
 
 Relative paths are read from the configuration file's folder.
@@ -21,6 +24,8 @@ from sinkmap.errors import InputError, MissingInputError
 
 VECTOR_LAYERS = ("stands", "mangroves", "shelterbelts", "redlines")
 REQUIRED = ("landcover", "stands")
+PREVIOUS = "stands_previous"  # the stand layer of an earlier survey year
+DEFAULT_END_YEAR = 2030
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class LayerInput:
     layer: str | None = None
     preset: str | None = None
     gcj02: bool = False
+    year: int | None = None  # survey year of an earlier layer (stands_previous)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class SurveyConfig:
     inputs: dict[str, LayerInput]
     synthetic: bool = False
     note: str = ""
+    projection_end: int = DEFAULT_END_YEAR
     extra: dict = field(default_factory=dict)
 
 
@@ -50,9 +57,14 @@ def _layer_input(kind: str, raw, base: Path, source: Path) -> LayerInput:
         raw = {"path": raw}
     if not isinstance(raw, dict) or "path" not in raw:
         raise InputError(f"'{kind}' needs a path", path=source, fix=f"write `{kind}: {{path: FILE}}`")
-    unknown = sorted(set(raw) - {"path", "layer", "preset", "gcj02"})
+    keys = {"path", "layer", "preset", "gcj02", *(("year",) if kind == PREVIOUS else ())}
+    unknown = sorted(set(raw) - keys)
     if unknown:
-        raise InputError(f"'{kind}' has unknown keys {unknown}", path=source, fix="use path, layer, preset, gcj02")
+        raise InputError(f"'{kind}' has unknown keys {unknown}", path=source, fix=f"use {', '.join(sorted(keys))}")
+    year = raw.get("year")
+    if kind == PREVIOUS and (not isinstance(year, int) or isinstance(year, bool)):
+        raise InputError(f"'{kind}' needs the year of that survey, not {year!r}", path=source,
+                         fix=f"write `{kind}: {{path: FILE, year: 2020}}`")
     path = (base / raw["path"]).resolve() if not Path(raw["path"]).is_absolute() else Path(raw["path"])
     if not path.exists():
         raise MissingInputError(f"the {kind} file {path} does not exist", path=source, fix="correct its path")
@@ -60,7 +72,8 @@ def _layer_input(kind: str, raw, base: Path, source: Path) -> LayerInput:
     if kind == "landcover" and preset not in preset_names():
         raise InputError(f"landcover preset {preset!r} is not known", path=source,
                          fix=f"set landcover.preset to one of: {', '.join(preset_names())}")
-    return LayerInput(path=path, layer=raw.get("layer"), preset=preset, gcj02=bool(raw.get("gcj02", False)))
+    return LayerInput(path=path, layer=raw.get("layer"), preset=preset, gcj02=bool(raw.get("gcj02", False)),
+                      year=year)
 
 
 def load_config(path: str | Path) -> SurveyConfig:
@@ -74,7 +87,8 @@ def load_config(path: str | Path) -> SurveyConfig:
         raise InputError(f"is not valid YAML ({' '.join(str(exc).split())[:160]})", path=path) from None
     if not isinstance(raw, dict):
         raise InputError("must be a YAML mapping of keys to values", path=path)
-    known = {"survey_year", "synthetic", "note", *load_catalogue().layers}
+    kinds = (*load_catalogue().layers, PREVIOUS)
+    known = {"survey_year", "synthetic", "note", "projection_end", *kinds}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InputError(f"unknown keys {unknown}", path=path, fix=f"use: {', '.join(sorted(known))}")
@@ -84,7 +98,12 @@ def load_config(path: str | Path) -> SurveyConfig:
     year = raw["survey_year"]
     if not isinstance(year, int) or not 1990 <= year <= 2100:
         raise InputError(f"survey_year must be a year, not {year!r}", path=path)
-    inputs = {kind: _layer_input(kind, raw[kind], path.parent, path)
-              for kind in load_catalogue().layers if kind in raw}
+    end = raw.get("projection_end", DEFAULT_END_YEAR)
+    if not isinstance(end, int) or not year <= end <= 2100:
+        raise InputError(f"projection_end must be a year from survey_year ({year}) on, not {end!r}", path=path)
+    inputs = {kind: _layer_input(kind, raw[kind], path.parent, path) for kind in kinds if kind in raw}
+    if PREVIOUS in inputs and not inputs[PREVIOUS].year < year:
+        raise InputError(f"{PREVIOUS}.year ({inputs[PREVIOUS].year}) must be before survey_year ({year})", path=path,
+                         fix="give the earlier survey's stand layer and year")
     return SurveyConfig(source=path, survey_year=year, inputs=inputs, synthetic=bool(raw.get("synthetic", False)),
-                        note=str(raw.get("note", "")))
+                        note=str(raw.get("note", "")), projection_end=end)

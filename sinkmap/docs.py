@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from sinkmap.catalogue import (
     FieldSpec,
+    layers_dir,
     load_catalogue,
     load_indicator_specs,
     load_preset,
@@ -49,7 +52,9 @@ def catalogue_markdown() -> str:
         if spec.kind == "raster":
             out += [f"Raster; class presets: {', '.join(f'`{p}`' for p in spec.presets)}.", ""]
             continue
-        out += [f"Vector, {spec.geometry} geometries (GeoPackage, Shapefile, GeoJSON, GeoParquet).", "",
+        kind = ("Table (CSV or XLSX; column names case-insensitive)." if spec.kind == "table" else
+                f"Vector, {spec.geometry} geometries (GeoPackage, Shapefile, GeoJSON, GeoParquet).")
+        out += [kind, "",
                 "| field | 中文 | type | required | unit | range | allowed values | also accepted as | description |",
                 "|---|---|---|---|---|---|---|---|---|"]
         out += [_field_row(f) for f in spec.fields.values()]
@@ -69,7 +74,14 @@ def catalogue_markdown() -> str:
     out += ["## Indicators", "", "| indicator | 中文 | English | unit | description |", "|---|---|---|---|---|"]
     out += [f"| `{i}` | {r.name_zh} | {r.name_en} | {r.unit} | {_cell(r.description)} |"
             for i, r in load_indicator_specs().iterrows()]
-    out += ["", "## Targets", "", "| indicator | scope | year | target | source |", "|---|---|---|---|---|"]
+    out += ["", "## Parameter tables", "", "Each row carries its source; `layers/parameters/<name>.csv`.", ""]
+    for path in sorted((layers_dir() / "parameters").glob("*.csv")):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        out += [f"### `{path.stem}`", "", "| " + " | ".join(table.columns) + " |",
+                "|" + "---|" * len(table.columns)]
+        out += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+        out.append("")
+    out += ["## Targets", "", "| indicator | scope | year | target | source |", "|---|---|---|---|---|"]
     out += [f"| `{r.indicator}` | {r.scope} | {r.year} | {r.comparison} {r.value:g} {r.unit} | {_cell(r.source)} |"
             for r in load_targets().itertuples()]
     return "\n".join(out) + "\n"

@@ -2,7 +2,9 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
+import geopandas as gpd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -50,16 +52,56 @@ def test_bad_preset_names_the_config_file_and_choices(tmp_path, lc4x4):
     assert "clcd" in result.stderr
 
 
-def test_bad_stand_layer_fails_before_any_output(demo_survey, tmp_path):
+def demo_config(demo_survey, tmp_path, **changes) -> Path:
+    """The demo's survey.yaml with absolute paths and ``changes``, written into ``tmp_path``."""
     inputs = demo_survey / "inputs"
     config = yaml.safe_load((inputs / "survey.yaml").read_text(encoding="utf-8"))
-    for kind in ("landcover", "stands", "mangroves", "shelterbelts", "redlines"):
-        config[kind]["path"] = str(inputs / config[kind]["path"])
-    config["stands"] = {"path": str(inputs / "mangroves.gpkg")}  # wrong layer kind: no land_class field
-    (tmp_path / "survey.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    result = run("survey", "--config", str(tmp_path / "survey.yaml"), "-o", str(tmp_path / "out"), "-q")
+    for item in config.values():
+        if isinstance(item, dict) and "path" in item:
+            item["path"] = str(inputs / item["path"])
+    config.update(changes)
+    path = tmp_path / "survey.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_bad_stand_layer_fails_before_any_output(demo_survey, tmp_path):
+    config = demo_config(demo_survey, tmp_path, stands={"path": str(demo_survey / "inputs" / "mangroves.gpkg")})
+    result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
     assert_one_line_error(result, "mangroves.gpkg field 'stand_id': required field is missing")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("field, bad, message", [
+    ("volume_per_ha", 1200.0, "field 'volume_per_ha': values outside 0–1000 m³/ha: {id}=1200.0"),
+    ("volume_per_ha", -5.0, "field 'volume_per_ha': values outside 0–1000 m³/ha: {id}=-5.0"),
+    ("canopy_closure", 1.3, "field 'canopy_closure': values outside 0–1 1: {id}=1.3"),
+    ("species_group", "teak", "field 'species_group': values not allowed: {id}='teak'"),
+])  # fmt: skip
+def test_bad_stand_values_name_the_stand_and_write_nothing(demo_survey, tmp_path, field, bad, message):
+    stands = gpd.read_file(demo_survey / "inputs" / "stands.gpkg")
+    stands.loc[7, field] = bad
+    stands.to_file(tmp_path / "小班.gpkg", layer="stands")
+    config = demo_config(demo_survey, tmp_path, stands={"path": str(tmp_path / "小班.gpkg")})
+    result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
+    assert_one_line_error(result, message.format(id=stands.loc[7, "stand_id"]))
+    assert "小班.gpkg" in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_bad_scenario_row_fails_before_any_output(demo_survey, tmp_path):
+    (tmp_path / "scenario.csv").write_text("county,activity,year_from,year_to,area_ha\n海丰县,造林,2028,2026,100\n",
+                                           encoding="utf-8")
+    config = demo_config(demo_survey, tmp_path, scenario={"path": str(tmp_path / "scenario.csv")})
+    result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
+    assert_one_line_error(result, "scenario.csv field 'year_from': year_from is after year_to (rows 2). Swap them.")
+    assert not (tmp_path / "out").exists()
+
+
+def test_previous_survey_needs_an_earlier_year(demo_survey, tmp_path):
+    earlier = {"path": str(demo_survey / "inputs" / "stands_2020.gpkg"), "year": 2025}
+    config = demo_config(demo_survey, tmp_path, stands_previous=earlier)
+    result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
+    assert_one_line_error(result, "stands_previous.year (2025) must be before survey_year (2025)")
 
 
 def test_failure_while_writing_leaves_no_partial_outputs(demo_survey, tmp_path, monkeypatch):
@@ -84,6 +126,7 @@ def test_validate_command(demo_survey):
     result = run("validate", str(demo_survey / "inputs" / "survey.yaml"))
     assert result.returncode == 0, result.stderr
     assert "stands:" in result.stdout and "features OK" in result.stdout
+    assert "stands_previous:" in result.stdout and "scenario: 6 rows OK" in result.stdout
 
 
 @pytest.mark.parametrize("args", [["catalogue"]])

@@ -10,13 +10,14 @@ import pytest
 import rasterio
 import yaml
 
-from sinkmap.config import load_config
+from sinkmap.config import PREVIOUS, VECTOR_LAYERS, load_config
 from sinkmap.demo import generate_demo
 from sinkmap.readers.crs import AREA_CRS
+from sinkmap.readers.tables import read_table
 from sinkmap.readers.vector import read_layer
 
-FILES = ["landcover.tif", "stands.gpkg", "mangroves.gpkg", "shelterbelts.shp", "shelterbelts.dbf",
-         "redlines.parquet", "survey.yaml", "README.txt"]
+FILES = ["landcover.tif", "stands.gpkg", "stands_2020.gpkg", "mangroves.gpkg", "shelterbelts.shp",
+         "shelterbelts.dbf", "redlines.parquet", "scenario.csv", "survey.yaml", "README.txt"]
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +49,14 @@ def test_every_file_says_synthetic(demo_inputs):
 
 def test_every_layer_passes_its_catalogue_spec(demo_inputs):
     config = load_config(demo_inputs / "survey.yaml")
-    counts = {kind: len(read_layer(item.path, kind)) for kind, item in config.inputs.items() if kind != "landcover"}
+    counts = {kind: len(read_layer(config.inputs[kind].path, kind)) for kind in VECTOR_LAYERS}
     assert counts["stands"] > 10_000 and counts["mangroves"] > 20 and counts["shelterbelts"] >= 6
     assert counts["redlines"] > 10
+    earlier = config.inputs[PREVIOUS]
+    assert earlier.year == 2020 and len(read_layer(earlier.path, "stands")) == counts["stands"]
+    scenario = read_table(config.inputs["scenario"].path, "scenario")
+    assert set(scenario["activity"]) == {"afforestation", "harvest"}
+    assert scenario["note"].str.contains("SYNTHETIC").all()
 
 
 def test_land_cover_is_spatially_coherent_not_noise(demo_inputs):

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from sinkmap.errors import SinkmapWarning
 from sinkmap.indicators.area import land_area_ha
 from sinkmap.indicators.forest import (
     ForestDefinition,
@@ -12,11 +13,15 @@ from sinkmap.indicators.forest import (
     forest_classes,
     forest_from_landcover,
     forest_from_stands,
+    is_forest_belt,
     is_forest_stand,
-    stand_areas_ha,
+    reconcile,
+    stand_forest,
 )
+from sinkmap.indicators.stands import area_mismatches, overlapping_pairs, stand_areas_ha
 from sinkmap.indicators.targets import attach_targets
 from sinkmap.readers.crs import AREA_CRS
+from sinkmap.survey.forest import warn_about_stands
 from sinkmap.units import mu_to_ha
 
 
@@ -50,7 +55,7 @@ def test_definition_reads_the_parameter_table(definition):
 
 
 def test_three_stands_area_and_stock_by_hand(definition):
-    result = forest_from_stands(stand_layer(THREE_STANDS), definition)
+    result = forest_from_stands(stand_forest(stand_layer(THREE_STANDS), definition))
     # 城区: S1 forest 1 ha, stock 1 ha × 50 m³/ha = 50 m³; S2 is sparse forest → 0
     assert result.loc["441502", "forest_area_ha"] == pytest.approx(1.0)
     assert result.loc["441502", "stock_volume_m3"] == pytest.approx(1.0 * 50.0)
@@ -61,7 +66,7 @@ def test_three_stands_area_and_stock_by_hand(definition):
 
 
 def test_cover_is_forest_over_land(definition):
-    result = forest_from_stands(stand_layer(THREE_STANDS), definition)
+    result = forest_from_stands(stand_forest(stand_layer(THREE_STANDS), definition))
     land = pd.Series({"441502": 10.0, "441521": 12.0})
     cover = cover_pct(result["forest_area_ha"], land)
     # 1 ha / 10 ha × 100 = 10 %; 3 ha / 12 ha × 100 = 25 %
@@ -82,6 +87,84 @@ def test_one_mu_minimum_patch_edges(definition):
     assert areas.tolist() == pytest.approx([668 / 1e4, 666 / 1e4])
     assert mu_to_ha(1) == pytest.approx(666.67 / 1e4, rel=1e-5)
     assert is_forest_stand(stands, areas, definition).tolist() == [True, False]
+
+
+def test_small_stand_counts_when_it_touches_a_forest_patch(definition):
+    big = gpd.GeoDataFrame({"stand_id": ["big", "small", "alone"], "county": "441502", "land_class": "arbor",
+                            "canopy_closure": 0.5, "volume_per_ha": [50.0, 40.0, 40.0]},
+                           geometry=[box(0, 0, 100, 100), box(100, 0, 120, 30), box(500, 0, 520, 30)], crs=AREA_CRS)
+    result = stand_forest(big, definition)
+    # "small" (20 m × 30 m = 600 m² < 1 亩 = 666.67 m²) shares an edge with the 1 ha stand: one 1.06 ha
+    # patch; "alone" has the same size but touches nothing: a 600 m² patch, under 1 亩, not forest
+    assert result.stands["forest"].tolist() == [True, True, False]
+    assert forest_from_stands(result).loc["441502", "forest_area_ha"] == pytest.approx(1.06)
+    # stock: 1 ha × 50 m³/ha + 0.06 ha × 40 m³/ha = 52.4 m³
+    assert forest_from_stands(result).loc["441502", "stock_volume_m3"] == pytest.approx(52.4)
+    assert result.patches.loc[0, "patches"] == 1 and result.patches.loc[0, "dropped"] == 1
+
+
+def test_overlapping_stands_are_counted_once(definition):
+    stands = gpd.GeoDataFrame({"stand_id": ["B", "A"], "county": "441502", "land_class": "arbor",
+                               "canopy_closure": 0.5, "volume_per_ha": [60.0, 100.0]},
+                              geometry=[box(50, 0, 150, 100), box(0, 0, 100, 100)], crs=AREA_CRS)
+    pairs = overlapping_pairs(stands)
+    # B (later in id order) overlaps A on x 50–100: 50 m × 100 m = 0.5 ha
+    assert pairs.to_dict("records") == [{"stand_id": "B", "overlaps": "A", "overlap_ha": pytest.approx(0.5)}]
+    result = stand_forest(stands, definition)
+    assert result.stands.set_index("stand_id")["area_ha"].to_dict() == {"B": pytest.approx(0.5), "A": pytest.approx(1)}
+    table = forest_from_stands(result)
+    # forest: the union, 150 m × 100 m = 1.5 ha; stock: A 1 ha × 100 + B's own 0.5 ha × 60 = 130 m³
+    assert table.loc["441502", "forest_area_ha"] == pytest.approx(1.5)
+    assert table.loc["441502", "stock_volume_m3"] == pytest.approx(1.0 * 100 + 0.5 * 60)
+    with pytest.warns(SinkmapWarning, match=r"1 pairs of stands overlap by 0.50 ha in all \(B/A 0.50 ha\)"):
+        warn_about_stands(stands, result, definition, "stands.gpkg")
+
+
+def test_neighbours_sharing_an_edge_do_not_overlap(definition):
+    stands = stand_layer([("a", "441502", "arbor", 0.5, 10.0, 100, 100)])
+    neighbour = stands.copy().assign(stand_id="b", geometry=[box(100, 0, 200, 100)])
+    assert overlapping_pairs(pd.concat([stands, neighbour], ignore_index=True)).empty
+
+
+def test_belt_rule_edges(definition):
+    # 林带 counts as forest with ≥ 2 rows and ≥ 10 m crown width (layers/parameters/forest_definition.csv)
+    belts = pd.DataFrame({"rows": [2, 1, 2, 3, None], "width_m": [10.0, 10.0, 9.9, 70.0, 70.0]})
+    assert is_forest_belt(belts, definition).tolist() == [True, False, False, True, False]
+    assert not is_forest_belt(pd.DataFrame(index=[0]), definition).any()  # no rows/width fields: not forest
+
+
+def test_qualifying_belts_add_to_the_forest_patches(definition):
+    stands = stand_layer([("s", "441502", "arbor", 0.5, 50.0, 100, 100)])
+    belts = gpd.GeoDataFrame({"belt_id": ["ok", "narrow"], "county": "441502", "rows": [2, 2],
+                              "width_m": [10.0, 8.0]},
+                             geometry=[box(0, 200, 100, 210), box(0, 300, 100, 308)], crs=AREA_CRS)
+    result = stand_forest(stands, definition, belts)
+    # the stand (1 ha) + the 10 m × 100 m belt (0.1 ha); the 8 m belt fails the width rule
+    assert forest_from_stands(result).loc["441502", "forest_area_ha"] == pytest.approx(1.1)
+    # the footprint (everything the inventory maps) has all three: 1 + 0.1 + 0.08 ha
+    assert result.footprint.area.iloc[0] / 1e4 == pytest.approx(1.18)
+
+
+def test_reconcile_stands_and_land_cover_by_hand():
+    # stands' forest 100 ha, land-cover forest 90 ha: 70 ha inside the patches, 80 ha inside the inventory
+    table = reconcile(pd.Series({"a": 100.0}), pd.Series({"a": 90.0}), pd.Series({"a": 80.0}),
+                      pd.Series({"a": 70.0})).loc["a"]
+    assert table["both_ha"] == 70.0  # forest in both
+    assert table["stands_only_ha"] == 100.0 - 70.0  # patches the land cover does not see
+    assert table["landcover_only_ha"] == 80.0 - 70.0  # land-cover forest in the inventory, outside patches
+    assert table["outside_inventory_ha"] == 90.0 - 80.0  # where there are no stands
+    assert table["combined_ha"] == 100.0 + 10.0  # stands where present, land cover elsewhere
+    assert table["disagreement_pct"] == pytest.approx((30.0 + 10.0) / 100.0 * 100)
+
+
+def test_recorded_area_mismatch_over_5_percent_and_0_01_ha(definition):
+    stands = stand_layer([("ok", "441502", "arbor", 0.5, 1.0, 100, 100), ("off", "441502", "arbor", 0.5, 1.0, 100, 100),
+                          ("sliver", "441502", "arbor", 0.5, 1.0, 10, 5)])
+    # geometry areas 1 ha, 1 ha, 0.005 ha; recorded 1.04 (4 %), 1.06 (6 %), 0.01 (100 % but only 0.005 ha)
+    stands["area_ha"] = [1.04, 1.06, 0.01]
+    assert area_mismatches(stands, stand_areas_ha(stands), definition.area_tolerance).tolist() == ["off"]
+    with pytest.warns(SinkmapWarning, match=r"1 stands have an area_ha more than 5% .*\(off\); the geometry area"):
+        warn_about_stands(stands, stand_forest(stands, definition), definition, "stands.gpkg")
 
 
 def test_shrub_counts_only_when_state_designated(definition):

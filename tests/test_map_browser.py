@@ -9,7 +9,7 @@ playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '
 CHROMIUM = shutil.which("chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-OVERLAYS = ["森林覆盖率（土地覆盖） Forest cover (land cover)", "生态保护红线 Ecological redlines", "红树林 Mangroves",
+OVERLAYS = ["森林覆盖率 Forest cover", "生态保护红线 Ecological redlines", "红树林 Mangroves",
             "沿海防护林带 Coastal shelterbelts", "修复片区（近似位置） Restoration sites (approximate)"]
 
 

@@ -9,6 +9,7 @@ import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pypdf
 import pytest
@@ -156,19 +157,41 @@ def test_html_rows_values_gaps_and_status() -> None:
     assert len(parsed.tables) == len(LABELS)  # one table per indicator, in LABELS order
     cover, stands, stock, mangrove, land = (body_rows(t) for t in parsed.tables)
     # Forest cover (land cover), city: 44.63 − 50 = −5.37 and 44.63 − 53 = −8.37, both below target.
-    assert cover[0] == ["汕尾市441500", "44.6 %", "50.0 %", "−5.4 %", "未达标 not met",
-                        "53.0 %", "−8.4 %", "未达标 not met", "[1]"]  # fmt: skip
+    # (no gap_/reach_ columns in this table: gap = value − target, reach year a dash)
+    assert cover[0] == ["汕尾市441500", "44.6 %", "50.0 %", "−5.4 %", "未达标 not met", "—",
+                        "53.0 %", "−8.4 %", "未达标 not met", "—", "[1]"]  # fmt: skip
     # Forest stands, city: 51.2 − 50 = +1.2 (met 2025); 51.2 − 53 = −1.8 (not met 2030).
-    assert stands[0][1:8] == ["51.2 %", "50.0 %", "+1.2 %", "达标 met", "53.0 %", "−1.8 %", "未达标 not met"]
+    assert stands[0][1:10] == ["51.2 %", "50.0 %", "+1.2 %", "达标 met", "—", "53.0 %", "−1.8 %", "未达标 not met",
+                               "—"]  # fmt: skip
     # Stock: 745.32 − 792 = −46.68; 745.32 − 840 = −94.68 (万m³).
-    assert stock[0][1:8] == ["745.3 万m³", "792.0 万m³", "−46.7 万m³", "未达标 not met",
-                             "840.0 万m³", "−94.7 万m³", "未达标 not met"]  # fmt: skip
+    assert stock[0][1:10] == ["745.3 万m³", "792.0 万m³", "−46.7 万m³", "未达标 not met", "—",
+                              "840.0 万m³", "−94.7 万m³", "未达标 not met", "—"]  # fmt: skip
     assert mangrove[0][1] == "1,234 ha"
     assert land[0][1] == "4,861.3 km²"
     # Counties have no targets: every target, gap and status cell is a dash.
-    assert cover[1][2:8] == ["—"] * 6
+    assert cover[1][2:10] == ["—"] * 8
     # NaN value (陆河县 has no mangroves) is a dash, not "nan ha".
     assert mangrove[3][:2] == ["陆河县441523", "—"]
+
+
+def test_projected_gaps_reach_years_and_ranges() -> None:
+    table = indicator_table()
+    city_stock = (table["indicator"] == "stock_volume") & (table["adcode"] == "441500")
+    city_cover = (table["indicator"] == "forest_cover_stands") & (table["adcode"] == "441500")
+    table["gap_2025"], table["gap_2030"] = np.nan, np.nan
+    table["reach_2025"], table["reach_2030"] = np.nan, np.nan
+    table["low"], table["high"] = np.nan, np.nan
+    # stock: projected 2025 value 790.1 → gap −1.9; 2030 value 851.0 → +11.0, reached 2026 and 2029
+    table.loc[city_stock, ["gap_2025", "gap_2030", "reach_2025", "reach_2030"]] = [-1.9, 11.0, 2026, 2029]
+    table.loc[city_stock, ["low", "high"]] = [700.25, 790.5]
+    table.loc[city_cover, ["gap_2025", "gap_2030", "reach_2025"]] = [1.2, -1.8, 2024]  # 2030 target: never
+    parsed = Tables(render_html(context(indicators=table, projection_end=2030)))
+    stock = body_rows(parsed.tables[2])[0]
+    assert stock[1] == "745.3 万m³700.2 万m³ – 790.5 万m³"  # value, then its 95 % range
+    assert stock[2:10] == ["792.0 万m³", "−1.9 万m³", "未达标 not met", "2026 年 2026",
+                           "840.0 万m³", "+11.0 万m³", "达标 met", "2029 年 2029"]  # fmt: skip
+    cover = body_rows(parsed.tables[1])[0]
+    assert cover[5] == "2024 年 2024" and cover[9] == "2030 年前未达到 not by 2030"
 
 
 def test_html_row_order_city_then_adcode() -> None:

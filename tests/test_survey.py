@@ -1,4 +1,4 @@
-"""The demo survey end to end: five outputs, consistent numbers, provenance, offline map."""
+"""The demo survey end to end: the outputs, consistent numbers, provenance, offline map."""
 
 import re
 
@@ -24,30 +24,79 @@ def value(table, indicator, adcode) -> float:
     return float(table[(table["indicator"] == indicator) & (table["adcode"] == adcode)]["value"].iloc[0])
 
 
-def test_five_outputs_and_nothing_half_written(demo_survey):
+def test_every_output_and_nothing_half_written(demo_survey):
     names = {p.name for p in demo_survey.iterdir()}
     assert set(OUTPUTS) <= names
     assert names - set(OUTPUTS) == {"inputs"}  # no staging folder or temporary file left
 
 
 def test_indicator_table_columns_units_and_sources(indicators):
-    assert list(indicators.columns) == ["county", "adcode", "indicator", "value", "unit", "target_2025",
-                                        "target_2030", "source"]
+    assert list(indicators.columns) == ["county", "adcode", "indicator", "value", "low", "high", "unit",
+                                        "target_2025", "target_2030", "gap_2025", "gap_2030", "reach_2025",
+                                        "reach_2030", "source"]
     assert indicators["adcode"].iloc[0] == "441500" and indicators["county"].iloc[0] == "汕尾市"
     assert indicators["unit"].notna().all() and indicators["source"].str.contains("SYNTHETIC").all()
-    units = indicators.groupby("indicator")["unit"].first().to_dict()
-    assert units == {"land_area": "km²", "forest_area_landcover": "ha", "forest_cover_landcover": "%",
-                     "forest_area_stands": "ha", "forest_cover_stands": "%", "stock_volume": "万m³"}
+    units = indicators.groupby("indicator", sort=False)["unit"].first().to_dict()
+    assert units == {
+        "land_area": "km²", "forest_cover": "%", "forest_area": "ha", "forest_area_mu": "亩",
+        "forest_cover_stands": "%", "forest_cover_landcover": "%", "forest_area_stands": "ha",
+        "forest_area_landcover": "ha", "forest_both": "ha", "forest_stands_only": "ha",
+        "forest_landcover_only": "ha", "forest_outside_inventory": "ha", "stock_volume": "万m³",
+        "stock_volume_m3": "m³", "stock_volume_change": "万m³/yr", "biomass_carbon": "t C",
+        "biomass_co2e": "t CO₂e", "carbon_sink": "t CO₂e/yr",
+    }  # fmt: skip
 
 
 def test_city_is_the_sum_of_counties_and_cover_is_area_over_land(indicators):
-    for name in ("land_area", "forest_area_landcover", "forest_area_stands", "stock_volume"):
+    for name in ("land_area", "forest_area", "forest_area_landcover", "forest_area_stands", "stock_volume",
+                 "biomass_carbon", "carbon_sink"):
         total = sum(value(indicators, name, c) for c in COUNTIES)
         assert value(indicators, name, "441500") == pytest.approx(total, rel=1e-9)
     for unit in ["441500", *COUNTIES]:
         land_ha = value(indicators, "land_area", unit) * 100  # km² × 100 ha/km²
         expected = value(indicators, "forest_area_stands", unit) / land_ha * 100
         assert value(indicators, "forest_cover_stands", unit) == pytest.approx(expected)
+        combined = value(indicators, "forest_area", unit) / land_ha * 100
+        assert value(indicators, "forest_cover", unit) == pytest.approx(combined)
+        assert value(indicators, "forest_area_mu", unit) == pytest.approx(value(indicators, "forest_area", unit) * 15)
+
+
+def test_reconciliation_adds_up(indicators):
+    for unit in ["441500", *COUNTIES]:
+        def get(name, unit=unit):
+            return value(indicators, name, unit)
+
+        # stands' forest = both + stands only; combined = stands' forest + land-cover forest outside the inventory
+        assert get("forest_both") + get("forest_stands_only") == pytest.approx(get("forest_area_stands"), rel=1e-6)
+        assert get("forest_area") == pytest.approx(get("forest_area_stands") + get("forest_outside_inventory"))
+        # land cover's forest = inside patches + inside the footprint outside patches + outside the inventory
+        # (centre-of-pixel total vs exact-coverage parts: equal to within the boundary pixels, < 0.5 %)
+        parts = get("forest_both") + get("forest_landcover_only") + get("forest_outside_inventory")
+        assert parts == pytest.approx(get("forest_area_landcover"), rel=5e-3)
+
+
+def test_carbon_ranges_contain_the_value_and_co2_is_44_over_12(indicators):
+    ranged = indicators[indicators["indicator"].isin(["biomass_carbon", "biomass_co2e", "carbon_sink"])]
+    assert ((ranged["low"] < ranged["value"]) & (ranged["value"] < ranged["high"])).all()
+    assert indicators[~indicators.index.isin(ranged.index)]["low"].isna().all()
+    for unit in ["441500", *COUNTIES]:
+        assert value(indicators, "biomass_co2e", unit) == pytest.approx(value(indicators, "biomass_carbon", unit)
+                                                                         * 44 / 12)
+    assert value(indicators, "carbon_sink", "441500") > 0  # the synthetic stock grew between 2020 and 2025
+
+
+def test_trajectory_runs_2020_to_2030_and_feeds_gaps_and_reach_years(demo_survey, indicators):
+    path = pd.read_csv(demo_survey / "trajectory.csv", dtype={"adcode": str}, encoding="utf-8-sig")
+    city = path[path["adcode"] == "441500"].set_index("year")
+    assert city.index.tolist() == list(range(2020, 2031))
+    assert city["kind"].tolist() == ["observed", *["interpolated"] * 4, "observed", *["projected"] * 5]
+    assert city.loc[2025, "stock_wan_m3"] == pytest.approx(value(indicators, "stock_volume", "441500"))
+    assert city.loc[2025, "forest_cover_pct"] == pytest.approx(value(indicators, "forest_cover", "441500"))
+    row = indicators[(indicators["indicator"] == "stock_volume") & (indicators["adcode"] == "441500")].iloc[0]
+    assert row["gap_2025"] == pytest.approx(city.loc[2025, "stock_wan_m3"] - 792)
+    assert row["gap_2030"] == pytest.approx(city.loc[2030, "stock_wan_m3"] - 840)
+    reached = city.index[city["stock_wan_m3"] >= 840]
+    assert row["reach_2030"] == reached.min() and (city.loc[reached.min():, "stock_wan_m3"] >= 840).all()
 
 
 def test_land_area_matches_the_aoi_check_value(indicators):
@@ -56,8 +105,8 @@ def test_land_area_matches_the_aoi_check_value(indicators):
 
 
 def test_demo_magnitudes_and_targets(indicators):
-    cover = value(indicators, "forest_cover_landcover", "441500")
-    assert 40 < cover < 50  # mid-40s %, as calibrated
+    for name in ("forest_cover", "forest_cover_landcover", "forest_cover_stands"):
+        assert 40 < value(indicators, name, "441500") < 50  # mid-40s %, as calibrated
     city = indicators[indicators["adcode"] == "441500"].set_index("indicator")
     assert city.loc["forest_cover_stands", "target_2025"] == 50 and city.loc["stock_volume", "target_2030"] == 840
     assert indicators[indicators["adcode"] != "441500"]["target_2025"].isna().all()
@@ -83,7 +132,8 @@ def test_class_areas_add_up_to_the_land_area(demo_survey, indicators):
 def test_survey_gpkg_units_layer(demo_survey):
     units = gpd.read_file(demo_survey / "survey.gpkg", layer="units")
     assert units["adcode"].tolist() == ["441500", *COUNTIES]
-    assert {"forest_cover_landcover_pct", "stock_volume_wan_m3", "land_area_km2"} <= set(units.columns)
+    assert {"forest_cover_pct", "forest_cover_landcover_pct", "stock_volume_wan_m3", "land_area_km2",
+            "biomass_carbon_t_c", "carbon_sink_t_co2e_per_yr"} <= set(units.columns)
     assert units.crs.to_epsg() == 4490
 
 

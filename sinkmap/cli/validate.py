@@ -18,7 +18,9 @@ def validate(config_path: Path) -> None:
     from sinkmap.survey import read_inputs
 
     config = load_config(config_path)
-    layers = read_inputs(config, Progress(enabled=False))
+    layers, scenario = read_inputs(config, Progress(enabled=False))
     for kind, frame in layers.items():
         click.echo(f"{kind}: {len(frame)} features OK ({config.inputs[kind].path})")
+    if scenario is not None:
+        click.echo(f"scenario: {len(scenario)} rows OK ({config.inputs['scenario'].path})")
     click.echo(f"landcover: OK ({config.inputs['landcover'].path}, preset {config.inputs['landcover'].preset})")

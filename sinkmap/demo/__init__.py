@@ -4,7 +4,8 @@ SYNTHETIC: plausible in shape and magnitude, inside the real boundaries, but not
 Reruns with the same seed write byte-identical files.
 
 Files (in ``out_dir``): landcover.tif (COG, WorldCover codes, 1″ ≈ 30 m, EPSG:4490),
-stands.gpkg, mangroves.gpkg, shelterbelts.shp, redlines.parquet, survey.yaml, README.txt.
+stands.gpkg, stands_2020.gpkg (the earlier survey), mangroves.gpkg, shelterbelts.shp,
+redlines.parquet, scenario.csv, survey.yaml, README.txt.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import yaml
 from rasterio import features
 
 from sinkmap import aoi
+from sinkmap.demo.history import YEARS_BEFORE, previous_stands, scenario_table
 from sinkmap.demo.landscape import MANGROVE, NODATA, TREE, WATER, Grid, allocate_classes, score_fields
 from sinkmap.demo.vectors import make_mangroves, make_redlines, make_shelterbelts, make_stands
 from sinkmap.progress import Progress
 from sinkmap.readers.crs import STORAGE_CRS
 from sinkmap.writers.atomic import atomic_path, write_text_atomic
+from sinkmap.writers.tables import write_table
 from sinkmap.writers.vector import write_vector
 
 SEED = 2025
@@ -81,17 +84,23 @@ def generate_demo(out_dir: str | Path, seed: int = SEED, progress: Progress | No
     with progress.step("demo: writing files"):
         _write_landcover(classes, grid, out / "landcover.tif", note)
         write_vector(stands, out / "stands.gpkg", layer="stands", description=note)
+        earlier = SURVEY_YEAR - YEARS_BEFORE
+        write_vector(previous_stands(stands, seed), out / f"stands_{earlier}.gpkg", layer="stands", description=note)
+        write_table(scenario_table(), out / "scenario.csv")
         write_vector(mangroves, out / "mangroves.gpkg", layer="mangroves", description=note)
         write_vector(belts, out / "shelterbelts.shp")
         write_vector(redlines, out / "redlines.parquet", description=note)
         write_text_atomic(out / "README.txt", note + "\n\nFiles: landcover.tif (ESA WorldCover codes), "
-                          "stands.gpkg, mangroves.gpkg, shelterbelts.shp, redlines.parquet.\n")
+                          f"stands.gpkg, stands_{earlier}.gpkg (the earlier survey), mangroves.gpkg, "
+                          "shelterbelts.shp, redlines.parquet, scenario.csv (projection scenario).\n")
         config = {
             "survey_year": SURVEY_YEAR,
             "synthetic": True,
             "note": note,
             "landcover": {"path": "landcover.tif", "preset": "worldcover"},
             "stands": {"path": "stands.gpkg", "layer": "stands"},
+            "stands_previous": {"path": f"stands_{earlier}.gpkg", "layer": "stands", "year": earlier},
+            "scenario": {"path": "scenario.csv"},
             "mangroves": {"path": "mangroves.gpkg"},
             "shelterbelts": {"path": "shelterbelts.shp"},
             "redlines": {"path": "redlines.parquet"},

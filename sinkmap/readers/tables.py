@@ -13,7 +13,10 @@ TABLE_SUFFIXES = (".csv", ".xlsx")
 
 
 def read_table(path: str | Path, kind: str) -> pd.DataFrame:
-    """Read table ``kind`` (e.g. carbon_pools) from a CSV (UTF-8, with or without BOM) or XLSX file."""
+    """Read table ``kind`` (e.g. carbon_pools) from a CSV (UTF-8, with or without BOM) or XLSX file.
+
+    Rows are indexed by their spreadsheet row number (the header is row 1), so messages point at them.
+    """
     path = Path(path)
     if not path.is_file():
         raise MissingInputError("table not found", path=path, fix="check the path")
@@ -32,4 +35,5 @@ def read_table(path: str | Path, kind: str) -> pd.DataFrame:
     if frame.empty:
         raise InputError("table has no rows", path=path, fix="add one row per land-cover code")
     frame.columns = [str(c).strip() for c in frame.columns]
+    frame.index = pd.RangeIndex(2, len(frame) + 2)  # spreadsheet row numbers: the header is row 1
     return validate_frame(frame, load_catalogue().layer(kind), path=path)

@@ -11,7 +11,8 @@ from sinkmap.errors import OutputError
 from sinkmap.writers.atomic import atomic_path
 from sinkmap.writers.vector import write_gpkg
 
-UNIT_SLUGS = {"%": "pct", "km²": "km2", "ha": "ha", "亩": "mu", "m³": "m3", "万m³": "wan_m3"}
+UNIT_SLUGS = {"%": "pct", "km²": "km2", "ha": "ha", "亩": "mu", "m³": "m3", "万m³": "wan_m3",
+              "万m³/yr": "wan_m3_per_yr", "t C": "t_c", "t CO₂e": "t_co2e", "t CO₂e/yr": "t_co2e_per_yr"}
 
 
 def write_table(table: pd.DataFrame, path: str | Path) -> Path:

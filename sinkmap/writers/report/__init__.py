@@ -38,7 +38,8 @@ class ReportContext:
     """Everything the survey report shows; the writer adds nothing but formatting.
 
     ``indicators`` has columns county, adcode, indicator, value, unit, target_2025,
-    target_2030, source (targets NaN where none). ``labels`` maps indicator id to
+    target_2030, source (targets NaN where none), and optionally low, high (95 % range),
+    gap_<year> and reach_<year>. ``labels`` maps indicator id to
     (zh, en) and sets the section order. ``generated_on`` is printed only when given,
     so output stays reproducible.
     """
@@ -53,6 +54,7 @@ class ReportContext:
     version: str = __version__
     map_png: Path | None = None
     generated_on: str | None = None
+    projection_end: int | None = None  # last projected year, for "target not reached by …"
 
 
 def _environment() -> jinja2.Environment:
@@ -82,7 +84,7 @@ def map_data_uri(path: Path | None) -> str | None:
 
 def render_html(ctx: ReportContext) -> str:
     """The report as one self-contained HTML5 document (inline CSS, map as data URI)."""
-    sections, sources = build_sections(ctx.indicators, ctx.labels)
+    sections, sources = build_sections(ctx.indicators, ctx.labels, ctx.projection_end)
     template = _environment().get_template("report.html.j2")
     return template.render(
         title=ctx.title,

@@ -1,8 +1,9 @@
 """Turn the finished indicator table into display rows for the report template.
 
-Presentation only: number formatting, row order, numbered sources, and the one
-subtraction the report shows (gap = value − target, in the value's unit). A target
-is read as a minimum: a unit meets it when value ≥ target.
+Presentation only: number formatting, row order, numbered sources. A target is read as a
+minimum: a unit meets it when value ≥ target. The gap is the table's ``gap_<year>`` (the value
+in that year, observed or projected, − target) when the table has one, else value − target;
+``reach_<year>`` (the year the target is first met for good) is shown when present.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class TargetCell:
     gap: str
     status: str
     status_class: str
+    reach: str = DASH
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Row:
     adcode: str
     is_city: bool
     value: str
+    range: str  # 95 % range "low–high", or "" when the indicator has none
     targets: tuple[TargetCell, ...]
     source_no: int
 
@@ -58,15 +61,23 @@ class IndicatorSection:
     rows: tuple[Row, ...]
 
 
-def target_cell(value: float, target: float, unit: str, year: int) -> TargetCell:
-    """Target, gap (value − target) and status of one row for one target year."""
+def target_cell(value: float, target: float, unit: str, year: int, gap: float | None = None,
+                reach: float | None = None, last_year: int | None = None) -> TargetCell:
+    """Target, gap, status and reach year of one row for one target year.
+
+    ``gap`` defaults to value − target; ``reach`` NaN with a ``last_year`` reads "not by <last_year>".
+    """
     if pd.isna(target):
         return TargetCell(year, DASH, DASH, *STATUS_NONE)
-    if pd.isna(value):
+    gap = float(value) - float(target) if gap is None else gap  # same unit as value and target
+    if pd.isna(gap):
         return TargetCell(year, format_number(target, unit), DASH, *STATUS_NONE)
-    gap = float(value) - float(target)  # same unit as value and target
     status = STATUS_MET if gap >= 0 else STATUS_NOT_MET
-    return TargetCell(year, format_number(target, unit), format_number(gap, unit, signed=True), *status)
+    if reach is not None and not pd.isna(reach):
+        reached = f"{int(reach)} 年 {int(reach)}"
+    else:
+        reached = f"{last_year} 年前未达到 not by {last_year}" if last_year and reach is not None else DASH
+    return TargetCell(year, format_number(target, unit), format_number(gap, unit, signed=True), *status, reached)
 
 
 def is_city(adcode: str) -> bool:
@@ -115,11 +126,12 @@ def sorted_rows(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_sections(
-    table: pd.DataFrame, labels: Mapping[str, tuple[str, str]]
+    table: pd.DataFrame, labels: Mapping[str, tuple[str, str]], last_year: int | None = None
 ) -> tuple[list[IndicatorSection], list[str]]:
     """Display sections and the numbered source list (deduplicated, first-use order).
 
-    Row ``source_no`` is 1-based into the returned source list.
+    Row ``source_no`` is 1-based into the returned source list; ``last_year`` is the end of the
+    projection (for "not reached by").
     """
     check_table(table, labels)
     table = table.assign(adcode=table["adcode"].astype(str), source=table["source"].astype(str).str.strip())
@@ -127,27 +139,33 @@ def build_sections(
     sections = []
     for ind in indicator_order(table, labels):
         rows = sorted_rows(table[table["indicator"].astype(str) == ind])
-        printed = tuple(_row(rec, sources) for rec in rows.to_dict("records"))
+        printed = tuple(_row(rec, sources, last_year) for rec in rows.to_dict("records"))
         units = list(dict.fromkeys(str(u) for u in rows["unit"]))
         zh, en = labels[ind]
         sections.append(IndicatorSection(ind, zh, en, " / ".join(units), printed))
     return sections, sources
 
 
-def _row(rec: Mapping[str, object], sources: list[str]) -> Row:
+def _row(rec: Mapping[str, object], sources: list[str], last_year: int | None = None) -> Row:
     """One display row; appends its source to ``sources`` when new."""
     source = str(rec["source"])
     if source not in sources:
         sources.append(source)
     unit = "" if pd.isna(rec["unit"]) else str(rec["unit"])
     value = _as_float(rec["value"])
-    cells = tuple(target_cell(value, _as_float(rec[f"target_{y}"]), unit, y) for y in TARGET_YEARS)
+    cells = tuple(target_cell(value, _as_float(rec[f"target_{y}"]), unit, y,
+                              gap=_as_float(rec[f"gap_{y}"]) if f"gap_{y}" in rec else None,
+                              reach=_as_float(rec[f"reach_{y}"]) if f"reach_{y}" in rec else None,
+                              last_year=last_year) for y in TARGET_YEARS)
+    low, high = _as_float(rec.get("low")), _as_float(rec.get("high"))
+    spread = "" if pd.isna(low) or pd.isna(high) else f"{format_number(low, unit)} – {format_number(high, unit)}"
     adcode = str(rec["adcode"])
     return Row(
         county=str(rec["county"]),
         adcode=adcode,
         is_city=is_city(adcode),
         value=format_number(value, unit),
+        range=spread,
         targets=cells,
         source_no=sources.index(source) + 1,
     )

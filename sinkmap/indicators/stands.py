@@ -1,0 +1,101 @@
+"""Stand (小班) geometry shared by the forest indicators: areas, overlaps and recorded areas.
+
+Pure functions of a validated stand layer (any CRS with a definition); areas in the
+equal-area CRS, in hectares.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from sinkmap.readers.crs import AREA_CRS, area_m2
+from sinkmap.units import M2_PER_HA
+
+OVERLAP_NOISE_M2 = 1.0  # below 1 m²: rounding of shared edges, not an overlap
+RECORD_ROUNDING_HA = 0.01  # inventories record stand areas to 0.01 ha
+
+
+def stand_areas_ha(stands: gpd.GeoDataFrame) -> pd.Series:
+    """Area of each stand from its geometry (ha, equal-area CRS)."""
+    return pd.Series(area_m2(stands.geometry) / M2_PER_HA, index=stands.index, name="area_ha")
+
+
+def overlapping_pairs(stands: gpd.GeoDataFrame, id_field: str = "stand_id") -> pd.DataFrame:
+    """Pairs of stands whose interiors overlap by more than 1 m².
+
+    Columns: ``stand_id`` (the later stand in id order), ``overlaps`` (the earlier one),
+    ``overlap_ha``. Stands that only share an edge are not listed.
+    """
+    geoms = stands.geometry.to_crs(AREA_CRS).to_numpy()
+    rank = stands[id_field].rank(method="first").to_numpy()
+    later, earlier = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = rank[later] > rank[earlier]
+    later, earlier = later[keep], earlier[keep]
+    inner = ~shapely.touches(geoms[later], geoms[earlier])
+    later, earlier = later[inner], earlier[inner]
+    overlap_m2 = shapely.area(shapely.intersection(geoms[later], geoms[earlier]))
+    real = overlap_m2 > OVERLAP_NOISE_M2
+    ids = stands[id_field].to_numpy()
+    return pd.DataFrame({"stand_id": ids[later[real]], "overlaps": ids[earlier[real]],
+                         "overlap_ha": overlap_m2[real] / M2_PER_HA})
+
+
+def effective_areas_ha(stands: gpd.GeoDataFrame, pairs: pd.DataFrame, id_field: str = "stand_id") -> pd.Series:
+    """Each stand's area (ha) with overlaps counted once.
+
+    Where stands overlap, the shared area stays with the stand first in ``id_field`` order and
+    is cut from the later ones, so Σ effective areas = area of the union of all stands.
+    """
+    areas = stand_areas_ha(stands)
+    if pairs.empty:
+        return areas
+    geoms = pd.Series(stands.geometry.to_crs(AREA_CRS).to_numpy(), index=stands[id_field].to_numpy())
+    cut = {}
+    for stand, group in pairs.groupby("stand_id", sort=False):
+        covered = shapely.union_all(geoms.loc[group["overlaps"]].to_numpy())
+        cut[stand] = shapely.area(shapely.difference(geoms.loc[stand], covered)) / M2_PER_HA
+    position = pd.Series(stands.index, index=stands[id_field].to_numpy())
+    areas.loc[position.loc[list(cut)].to_numpy()] = list(cut.values())
+    return areas
+
+
+def area_mismatches(stands: pd.DataFrame, area_ha: pd.Series, tolerance: float) -> pd.Series:
+    """Ids of stands whose recorded ``area_ha`` differs from the geometry area by more than
+    ``tolerance`` (relative) and by more than RECORD_ROUNDING_HA (a two-decimal record of a
+    sliver is not an error)."""
+    if "area_ha" not in stands:
+        return pd.Series(dtype="string")
+    recorded = stands["area_ha"]
+    difference = (recorded - area_ha).abs()
+    off = recorded.notna() & (difference > tolerance * area_ha) & (difference > RECORD_ROUNDING_HA)
+    return stands.loc[off, "stand_id"]
+
+
+def forest_patches(geoms: gpd.GeoSeries, units: pd.Series, min_patch_ha: float
+                   ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Contiguous patches per unit (dissolved, equal-area CRS), patches < ``min_patch_ha`` dropped.
+
+    Overlapping or touching polygons merge, so nothing is counted twice and a small stand
+    touching others counts as part of the larger patch. Returns the patches (one row per unit:
+    ``unit, geometry, patches, dropped``) and, per input polygon, whether it lies in a kept patch.
+    """
+    projected = np.asarray(geoms.to_crs(AREA_CRS).to_numpy())
+    unit_values = units.to_numpy()
+    inside = np.zeros(len(projected), dtype=bool)
+    rows = []
+    for unit in sorted(pd.unique(unit_values)):
+        members = np.flatnonzero(unit_values == unit)
+        parts = shapely.get_parts(shapely.union_all(projected[members]))
+        big = shapely.area(parts) / M2_PER_HA >= min_patch_ha
+        keep, dropped = parts[big], parts[~big]
+        inside[members] = True  # every polygon lies in one part: test against the few small ones
+        if dropped.size:
+            hit, _ = shapely.STRtree(dropped).query(shapely.point_on_surface(projected[members]),
+                                                    predicate="intersects")
+            inside[members[hit]] = False
+        rows.append({"unit": unit, "geometry": shapely.multipolygons(keep) if keep.size else None,
+                     "patches": int(keep.size), "dropped": int(dropped.size)})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=AREA_CRS), inside

@@ -1,0 +1,23 @@
+"""One survey year: configuration → readers (normalise) → indicators (pure) → writers (present).
+
+``compute.py`` reads and computes (no files written); ``outputs.py`` writes tables, map and report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sinkmap.progress import Progress
+from sinkmap.survey.compute import CITY, INDICATOR_COLUMNS, SurveyResult, compute_survey, read_inputs
+from sinkmap.survey.outputs import OUTPUTS, write_outputs
+
+__all__ = ["run_survey", "compute_survey", "read_inputs", "write_outputs", "SurveyResult", "OUTPUTS", "CITY",
+           "INDICATOR_COLUMNS"]
+
+
+def run_survey(config_path: str | Path, out_dir: str | Path, progress: Progress | None = None) -> list[Path]:
+    """Read, compute and write one survey: the Python form of ``sinkmap survey``."""
+    from sinkmap.config import load_config
+
+    result = compute_survey(load_config(config_path), progress)
+    return write_outputs(result, out_dir, progress)

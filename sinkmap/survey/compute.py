@@ -1,0 +1,110 @@
+"""Read, check and compute one survey year: readers (normalise) → indicators (pure). No files written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from sinkmap import aoi
+from sinkmap.config import PREVIOUS, VECTOR_LAYERS, SurveyConfig
+from sinkmap.indicators.area import land_area_ha
+from sinkmap.indicators.biomass import BiomassFactors
+from sinkmap.indicators.forest import ForestDefinition
+from sinkmap.indicators.projection import GrowthRates, check_scenario, project, trajectory
+from sinkmap.indicators.stock import stock_by_group
+from sinkmap.progress import Progress
+from sinkmap.readers.crs import STORAGE_CRS
+from sinkmap.readers.raster import check_landcover
+from sinkmap.readers.tables import read_table
+from sinkmap.readers.vector import assign_units, read_layer
+from sinkmap.survey.forest import ForestYear, forest_year
+from sinkmap.survey.table import CITY, INDICATOR_COLUMNS, indicator_sources, indicator_table, indicator_values
+from sinkmap.zonal import zonal_stats
+
+__all__ = ["CITY", "INDICATOR_COLUMNS", "SurveyResult", "compute_survey", "read_inputs"]
+
+
+@dataclass(frozen=True)
+class SurveyResult:
+    """Everything the writers present."""
+
+    config: SurveyConfig
+    indicators: pd.DataFrame  # long: INDICATOR_COLUMNS
+    units: gpd.GeoDataFrame  # city + counties, wide indicator columns, EPSG:4490
+    class_areas: pd.DataFrame  # adcode, class, pixels, area_ha
+    stock_groups: pd.DataFrame  # county × species group × origin × age group
+    carbon_groups: pd.DataFrame  # county × species group: stock, biomass, carbon, CO₂e, u
+    trajectory: pd.DataFrame  # adcode × year: forest area, cover, stock (observed / interpolated / projected)
+    layers: dict[str, gpd.GeoDataFrame]  # validated input layers, EPSG:4490
+
+
+def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame | None]:
+    """Validate every input before computing anything: the vector layers (county assigned) and the scenario."""
+    with progress.step("checking inputs against the layer catalogue"):
+        landcover = config.inputs["landcover"]
+        check_landcover(landcover.path, landcover.preset)
+        counties = aoi.load_counties()
+        layers = {}
+        for kind in (*VECTOR_LAYERS, PREVIOUS):
+            if kind in config.inputs:
+                item = config.inputs[kind]
+                spec = "stands" if kind == PREVIOUS else kind
+                layers[kind] = read_layer(item.path, spec, layer=item.layer, gcj02=item.gcj02)
+                if spec in ("stands", "shelterbelts"):
+                    layers[kind] = assign_units(layers[kind], counties, path=item.path)
+        scenario = None
+        if "scenario" in config.inputs:
+            path = config.inputs["scenario"].path
+            scenario = read_table(path, "scenario")
+            check_scenario(scenario, config.survey_year, config.projection_end, path=path)
+    return layers, scenario
+
+
+def _observed(year: ForestYear, counties: pd.Index) -> pd.DataFrame:
+    """One survey year's forest area (ha) and stock (m³) per county, for the trajectory."""
+    frame = year.per_unit[["combined_ha", "stock_m3"]].reindex(counties, fill_value=0.0)
+    frame = frame.rename(columns={"combined_ha": "forest_area_ha"})
+    return frame.rename_axis("adcode").reset_index().assign(year=year.year)
+
+
+def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> SurveyResult:
+    """Read, check and compute one survey year (no files written)."""
+    progress = progress or Progress(enabled=False)
+    layers, scenario = read_inputs(config, progress)
+    definition, factors, growth = ForestDefinition.from_layers(), BiomassFactors.from_layers(), GrowthRates.from_layers()
+    land = aoi.load_land()
+    land_ha = land_area_ha(land)
+    landcover = config.inputs["landcover"]
+    with progress.step("land-cover class areas per county (zonal statistics)"):
+        class_areas = zonal_stats(landcover.path, land, categorical=True, zone_field="adcode")
+    with progress.step("forest patches, stock and carbon; stands reconciled with land cover"):
+        belts = layers.get("shelterbelts")
+        current = forest_year(config.survey_year, layers["stands"], belts, landcover, class_areas, definition,
+                              factors, config.inputs["stands"].path.name)
+        previous = None
+        if PREVIOUS in layers:
+            item = config.inputs[PREVIOUS]
+            previous = forest_year(item.year, layers[PREVIOUS], belts, landcover, class_areas, definition, factors,
+                                   item.path.name)
+    with progress.step(f"projection to {config.projection_end}"):
+        in_stock = current.stands.stands[current.stands.stands["in_stock"]]
+        base = in_stock.groupby(["county", "species_group", "age_group"], dropna=False, as_index=False)["stock_m3"].sum()
+        forest_ha = current.per_unit["combined_ha"].reindex(land_ha.index, fill_value=0.0)
+        projected = project(base, forest_ha, growth, config.survey_year, config.projection_end, scenario)
+        observed = pd.concat([_observed(y, land_ha.index) for y in (previous, current) if y is not None],
+                             ignore_index=True)
+        path = trajectory(observed, projected, land_ha, CITY)
+    values, ranges = indicator_values(current, previous, land_ha)
+    units = _units_frame(values)
+    sources = indicator_sources(config, definition, factors, growth)
+    indicators = indicator_table(values, ranges, units.set_index("adcode")["name_zh"], path, sources)
+    return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
+                        path, layers)
+
+
+def _units_frame(values: pd.DataFrame) -> gpd.GeoDataFrame:
+    units = pd.concat([aoi.load_city(), aoi.load_counties()], ignore_index=True)
+    units = units.merge(values, left_on="adcode", right_index=True, how="left")
+    return gpd.GeoDataFrame(units, geometry=units.geometry.name, crs=STORAGE_CRS)

@@ -1,0 +1,88 @@
+"""One survey year's forest: stands read as forest, reconciled with land cover, converted to carbon.
+
+The glue between the readers' layers and the pure indicator functions; the only I/O is the
+zonal-statistics read of the land-cover raster under the stands' patches.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from sinkmap.config import LayerInput
+from sinkmap.errors import SinkmapWarning
+from sinkmap.indicators.biomass import BiomassFactors, carbon_by_group
+from sinkmap.indicators.forest import (
+    ForestDefinition,
+    StandForest,
+    forest_classes,
+    forest_from_landcover,
+    reconcile,
+    stand_forest,
+)
+from sinkmap.indicators.stands import area_mismatches, stand_areas_ha
+from sinkmap.readers.crs import STORAGE_CRS
+from sinkmap.units import M2_PER_HA
+from sinkmap.zonal import zonal_stats
+
+
+@dataclass(frozen=True)
+class ForestYear:
+    """Forest of one survey year, per county."""
+
+    year: int
+    stands: StandForest
+    per_unit: pd.DataFrame  # index adcode: stands_ha, landcover_ha, both_ha … combined_ha, stock_m3
+    carbon: pd.DataFrame  # county × species_group: stock_m3, biomass_t, carbon_mg_c, co2e_t, u
+
+
+def warn_about_stands(stands: gpd.GeoDataFrame, result: StandForest, definition: ForestDefinition,
+                      name: str) -> None:
+    """Warn about recorded areas that disagree with the geometry, and about overlapping stands."""
+    mismatched = area_mismatches(stands, stand_areas_ha(stands), definition.area_tolerance)
+    if len(mismatched):
+        shown = ", ".join(mismatched.head(5).tolist()) + (" …" if len(mismatched) > 5 else "")
+        warnings.warn(f"{name}: {len(mismatched)} stands have an area_ha more than {definition.area_tolerance:.0%} "
+                      f"from their geometry's area ({shown}); the geometry area (equal-area CRS) is used",
+                      SinkmapWarning, stacklevel=2)
+    pairs = result.overlaps
+    if len(pairs):
+        shown = ", ".join(f"{a}/{b} {ha:.2f} ha" for a, b, ha in pairs.head(5).itertuples(index=False))
+        warnings.warn(f"{name}: {len(pairs)} pairs of stands overlap by {pairs['overlap_ha'].sum():,.2f} ha in all "
+                      f"({shown}); the overlap is counted once, with the stand first in stand_id order",
+                      SinkmapWarning, stacklevel=2)
+
+
+def landcover_forest_in(landcover: LayerInput, zones: gpd.GeoDataFrame) -> pd.Series:
+    """Land-cover forest area (ha) inside each zone (``unit`` column), exact pixel coverage."""
+    zones = zones.dropna(subset=[zones.geometry.name]).to_crs(STORAGE_CRS)
+    if zones.empty:
+        return pd.Series(dtype=float)
+    # reprojection can pinch a dissolved patch; "structure" keeps only its areal parts
+    zones.geometry = shapely.make_valid(zones.geometry.to_numpy(), method="structure", keep_collapsed=False)
+    areas = zonal_stats(landcover.path, zones, categorical=True, coverage="fraction", zone_field="unit")
+    forest = areas[areas["class"].isin(forest_classes(landcover.preset))]
+    return forest.groupby("unit")["area_ha"].sum()
+
+
+def forest_year(year: int, stands: gpd.GeoDataFrame, belts: gpd.GeoDataFrame | None, landcover: LayerInput,
+                class_areas: pd.DataFrame, definition: ForestDefinition, factors: BiomassFactors,
+                name: str) -> ForestYear:
+    """Forest patches, reconciliation with land cover, stock and carbon of one stand layer."""
+    result = stand_forest(stands, definition, belts)
+    warn_about_stands(stands, result, definition, name)
+    counted = result.stands[result.stands["in_stock"]]
+    factors.require(counted["species_group"], counted["stand_id"], path=name)
+    stands_ha = (result.patches.set_index("unit").area / M2_PER_HA).rename("stands")
+    landcover_ha = forest_from_landcover(class_areas, landcover.preset)
+    table = reconcile(stands_ha, landcover_ha, landcover_forest_in(landcover, result.footprint),
+                      landcover_forest_in(landcover, result.patches))
+    table = table.assign(stands_ha=stands_ha, landcover_ha=landcover_ha,
+                         stock_m3=result.stands.groupby("county")["stock_m3"].sum())
+    table = table.fillna({c: 0.0 for c in table.columns if c != "disagreement_pct"})
+    stock = counted.groupby(["county", "species_group"], as_index=False)["stock_m3"].sum()
+    return ForestYear(year, result, table, carbon_by_group(stock, factors))

@@ -1,0 +1,74 @@
+"""Write one survey's outputs: tables, GeoPackage, map and report — all or none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sinkmap import aoi
+from sinkmap.catalogue import load_indicator_specs
+from sinkmap.progress import Progress
+from sinkmap.survey.compute import CITY, SurveyResult
+
+OUTPUTS = ("indicators.csv", "survey.gpkg", "map.html", "report.html", "report.pdf", "stock_by_group.csv",
+           "carbon_by_group.csv", "trajectory.csv")
+MAP_INDICATOR = "forest_cover"
+REPORT_TITLE = "汕尾市森林与蓝碳碳汇本底调查 Shanwei forest and blue-carbon sink baseline survey"
+
+
+def attributions() -> list[str]:
+    """Data sources and licences shown on every map and report."""
+    return [aoi.ATTRIBUTION_BOUNDARIES, aoi.ATTRIBUTION_LAND,
+            "Plan targets: 汕尾市人民政府《汕尾市碳达峰实施方案》(2023)."]
+
+
+def method_notes(result: SurveyResult) -> list[str]:
+    """Method notes for the report, from the indicator specs."""
+    specs = load_indicator_specs()
+    notes = [f"{specs.loc[i, 'name_zh']} {specs.loc[i, 'name_en']}: {specs.loc[i, 'description']}"
+             for i in specs.index]
+    if result.config.synthetic:
+        notes.insert(0, result.config.note or "SYNTHETIC demo data.")
+    return notes
+
+
+def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress | None = None) -> list[Path]:
+    """Write the survey outputs (OUTPUTS) into ``out_dir``, all or none (staged, then moved in)."""
+    from sinkmap.writers.atomic import write_text_atomic
+    from sinkmap.writers.charts import choropleth_png
+    from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, survey_map
+    from sinkmap.writers.report import ReportContext, find_cjk_font, write_report
+    from sinkmap.writers.staging import staged_dir
+    from sinkmap.writers.tables import write_survey_gpkg, write_table
+
+    progress = progress or Progress(enabled=False)
+    config = result.config
+    specs = load_indicator_specs()
+    labels = {i: (specs.loc[i, "name_zh"], specs.loc[i, "name_en"]) for i in specs.index}
+    description = config.note or f"sinkmap survey {config.survey_year}"
+    counties = result.units[result.units["adcode"] != CITY]
+    with staged_dir(out_dir) as stage:
+        with progress.step("writing indicators.csv, tables and survey.gpkg"):
+            write_table(result.indicators, stage / "indicators.csv")
+            write_table(result.stock_groups, stage / "stock_by_group.csv")
+            write_table(result.carbon_groups.rename(columns={"u": "u_95"}), stage / "carbon_by_group.csv")
+            write_table(result.trajectory, stage / "trajectory.csv")
+            write_survey_gpkg(result.units, result.indicators, result.class_areas, stage / "survey.gpkg",
+                              description=description)
+        with progress.step("writing map.html"):
+            overlays = {**result.layers, "sites": aoi.load_sites()}
+            overlays.pop("stands", None)  # 16k stands belong on their own map, not the survey overview
+            fmap = survey_map(counties, overlays, column=MAP_INDICATOR, label=labels[MAP_INDICATOR],
+                              unit=specs.loc[MAP_INDICATOR, "unit"], attributions=attributions(),
+                              synthetic=config.synthetic, survey_year=config.survey_year)
+            write_text_atomic(stage / "map.html", fmap.get_root().render())
+        with progress.step("writing report.html and report.pdf"):
+            font = find_cjk_font()
+            png = stage / ".report-map.png"
+            png.write_bytes(choropleth_png(counties, MAP_INDICATOR, COVER_BREAKS, COVER_COLOURS,
+                                           title=" ".join(labels[MAP_INDICATOR]), unit="%", font_path=font.regular))
+            context = ReportContext(title=REPORT_TITLE, survey_year=config.survey_year, synthetic=config.synthetic,
+                                    indicators=result.indicators, labels=labels, attributions=attributions(),
+                                    notes=method_notes(result), map_png=png, projection_end=config.projection_end)
+            write_report(context, stage, font=font)
+            png.unlink()
+    return [Path(out_dir) / name for name in OUTPUTS]

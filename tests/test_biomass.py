@@ -1,0 +1,132 @@
+"""Volume → biomass → carbon with IPCC Approach 1 ranges, on factors simple enough to check by hand."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sinkmap.catalogue import load_catalogue
+from sinkmap.errors import SchemaError
+from sinkmap.indicators.biomass import BiomassFactors, carbon_by_group, combine, sink_by_difference
+
+# group, parameter, value, low, high
+HAND = [
+    ("pine", "D", 0.5, 0.4, 0.6), ("pine", "BEF", 1.5, 1.2, 1.8), ("pine", "R", 0.25, 0.2, 0.3),
+    ("pine", "CF", 0.5, 0.45, 0.55),
+    ("fir", "D", 0.3, 0.3, 0.3), ("fir", "BEF", 2.0, 2.0, 2.0), ("fir", "R", 0.0, 0.0, 0.0),
+    ("fir", "CF", 0.5, 0.4, 0.6),
+]
+# pine: u_D = 0.1/0.5 = 0.2, u_BEF = 0.3/1.5 = 0.2, u_R = 0.05/0.25 = 0.2 → u_(1+R) = 0.2·0.25/1.25 = 0.04,
+#       u_CF = 0.05/0.5 = 0.1; u = √(0.2² + 0.2² + 0.04² + 0.1²) = √0.0916
+U_PINE = math.sqrt(0.2**2 + 0.2**2 + 0.04**2 + 0.1**2)
+U_FIR = 0.1 / 0.5  # only CF is uncertain
+C_PER_M3 = {"pine": 0.5 * 1.5 * 1.25 * 0.5, "fir": 0.3 * 2.0 * 1.0 * 0.5}  # D·BEF·(1+R)·CF, Mg C/m³
+
+
+def factor_table(rows=HAND) -> pd.DataFrame:
+    table = pd.DataFrame(rows, columns=["species_group", "parameter", "value", "low", "high"])
+    return table.assign(unit="-", tier="hand", source="test").astype(str)
+
+
+@pytest.fixture
+def factors() -> BiomassFactors:
+    return BiomassFactors.from_table(factor_table())
+
+
+@pytest.fixture
+def three_stands() -> pd.DataFrame:
+    # P1: 2 ha × 100 m³/ha = 200 m³; P2: 1 ha × 50 m³/ha = 50 m³; F1: 3 ha × 40 m³/ha = 120 m³
+    return pd.DataFrame({"county": ["a", "b", "a"], "species_group": ["pine", "pine", "fir"],
+                         "stock_m3": [2 * 100.0, 1 * 50.0, 3 * 40.0]})
+
+
+def test_carbon_per_m3_and_uncertainty_by_hand(factors):
+    assert factors.carbon_per_m3().to_dict() == pytest.approx(C_PER_M3)
+    assert factors.relative_uncertainty().to_dict() == pytest.approx({"pine": U_PINE, "fir": U_FIR})
+
+
+def test_three_stands_biomass_carbon_and_co2(factors, three_stands):
+    out = carbon_by_group(three_stands, factors)
+    # P1: 200 m³ × 0.5 t/m³ × 1.5 × 1.25 = 187.5 t d.m. → × 0.5 = 93.75 Mg C → × 44/12 = 343.75 t CO₂e
+    assert out["biomass_t"].tolist() == pytest.approx([200 * 0.5 * 1.5 * 1.25, 50 * 0.5 * 1.5 * 1.25, 120 * 0.3 * 2.0])
+    assert out["carbon_mg_c"].tolist() == pytest.approx([93.75, 23.4375, 36.0])
+    assert out["co2e_t"].tolist() == pytest.approx([93.75 * 44 / 12, 23.4375 * 44 / 12, 36.0 * 44 / 12])
+
+
+def test_ranges_add_linearly_within_a_group_and_in_quadrature_across(factors, three_stands):
+    carbon = carbon_by_group(three_stands, factors)
+    per_county = combine(carbon, "county", "carbon_mg_c")
+    half_a = math.hypot(93.75 * U_PINE, 36.0 * U_FIR)  # county a: pine and fir are independent
+    assert per_county.loc["a"].tolist() == pytest.approx([129.75, 129.75 - half_a, 129.75 + half_a])
+    city = combine(carbon.assign(county="city"), "county", "carbon_mg_c").loc["city"]
+    # both pine stands share the pine factors: (93.75 + 23.4375) · u_pine, then with fir in quadrature
+    half = math.hypot((93.75 + 23.4375) * U_PINE, 36.0 * U_FIR)
+    assert city.tolist() == pytest.approx([153.1875, 153.1875 - half, 153.1875 + half])
+
+
+def test_approach_1_agrees_with_a_seeded_monte_carlo(factors, three_stands):
+    rng = np.random.default_rng(7)
+    n = 200_000
+    total = np.zeros(n)
+    for group, volume in three_stands.groupby("species_group")["stock_m3"].sum().items():
+        draw = {}
+        for p in ("D", "BEF", "R", "CF"):
+            v, lo, hi = (getattr(factors, k).loc[group, p] for k in ("values", "low", "high"))
+            draw[p] = rng.normal(v, (hi - lo) / 2 / 1.96, n)  # 95 % range → σ
+        total += volume * draw["D"] * draw["BEF"] * (1 + draw["R"]) * draw["CF"]
+    carbon = carbon_by_group(three_stands, factors)
+    city = combine(carbon.assign(county="city"), "county", "carbon_mg_c").loc["city"]
+    low, high = np.percentile(total, [2.5, 97.5])
+    # a product of normals is slightly skewed: the error-propagation bounds match within 3 % of the value
+    assert low == pytest.approx(city["low"], rel=0.03) and high == pytest.approx(city["high"], rel=0.03)
+
+
+def test_sink_by_stock_difference(factors, three_stands):
+    before = carbon_by_group(three_stands.assign(stock_m3=[150.0, 50.0, 100.0]), factors)
+    after = carbon_by_group(three_stands, factors)
+    sink = sink_by_difference(before, after, 5, "county").set_index(["county", "species_group"])
+    # county a pine: (200 − 150) m³ × 0.46875 Mg C/m³ / 5 yr = 4.6875 Mg C/yr = 17.1875 t CO₂e/yr
+    assert sink.loc[("a", "pine"), "sink_mg_c_per_yr"] == pytest.approx(50 * C_PER_M3["pine"] / 5)
+    assert sink.loc[("a", "pine"), "sink_co2e_t_per_yr"] == pytest.approx(50 * C_PER_M3["pine"] / 5 * 44 / 12)
+    assert sink.loc[("b", "pine"), "sink_mg_c_per_yr"] == 0.0  # no change
+    assert sink.loc[("a", "fir"), "sink_mg_c_per_yr"] == pytest.approx(20 * C_PER_M3["fir"] / 5)
+    # the same factors in both years: the range scales with the difference, not with the stocks
+    a = combine(sink.reset_index(), "county", "sink_co2e_t_per_yr").loc["a"]
+    pine, fir = 50 * C_PER_M3["pine"] / 5 * 44 / 12, 20 * C_PER_M3["fir"] / 5 * 44 / 12
+    assert a["high"] - a["value"] == pytest.approx(math.hypot(pine * U_PINE, fir * U_FIR))
+    with pytest.raises(ValueError, match="after"):
+        sink_by_difference(before, after, 0, "county")
+
+
+def test_a_losing_sink_keeps_its_negative_range(factors, three_stands):
+    before = carbon_by_group(three_stands, factors)
+    after = carbon_by_group(three_stands.assign(stock_m3=[100.0, 50.0, 120.0]), factors)
+    a = combine(sink_by_difference(before, after, 2, "county"), "county", "sink_mg_c_per_yr").loc["a"]
+    # (100 − 200) m³ × 0.46875 / 2 yr = −23.4375 Mg C/yr; the range straddles it on both sides
+    assert a["value"] == pytest.approx(-23.4375) and a["low"] < a["value"] < a["high"] < 0
+
+
+def test_missing_group_names_the_group_and_stand(factors):
+    groups = pd.Series(["pine", "teak"], index=[10, 11])
+    ids = pd.Series(["S-1", "S-2"], index=[10, 11])
+    with pytest.raises(SchemaError, match=r"stands.gpkg field 'species_group': no biomass factors for species "
+                                          r"groups \['teak'\] \(S-2='teak'\)\. Add D, BEF, R, CF rows"):
+        factors.require(groups, ids, path="stands.gpkg")
+
+
+def test_bad_factor_tables_are_refused():
+    with pytest.raises(SchemaError, match=r"species groups \['fir'\] lack one of"):
+        BiomassFactors.from_table(factor_table(HAND[:-1]))
+    upside_down = [r if r[:2] != ("pine", "D") else ("pine", "D", 0.5, 0.6, 0.4) for r in HAND]
+    with pytest.raises(SchemaError, match=r"0 ≤ low ≤ value ≤ high: pine.D"):
+        BiomassFactors.from_table(factor_table(upside_down))
+
+
+def test_shipped_table_covers_every_tree_group_with_a_source():
+    factors = BiomassFactors.from_layers()
+    groups = set(load_catalogue().layer("stands").fields["species_group"].allowed) - {"bamboo", "shrub"}
+    assert groups <= set(factors.values.index)
+    assert (factors.sources.map(lambda s: len(s.strip()) > 10)).all().all()
+    assert ((factors.low <= factors.values) & (factors.values <= factors.high)).all().all()
+    assert factors.carbon_per_m3().between(0.2, 0.8).all()  # Mg C per m³ of stem volume: plausible range
