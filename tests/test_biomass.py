@@ -130,3 +130,18 @@ def test_shipped_table_covers_every_tree_group_with_a_source():
     assert (factors.sources.map(lambda s: len(s.strip()) > 10)).all().all()
     assert ((factors.low <= factors.values) & (factors.values <= factors.high)).all().all()
     assert factors.carbon_per_m3().between(0.2, 0.8).all()  # Mg C per m³ of stem volume: plausible range
+
+
+def test_tiers_are_summarised_per_parameter_so_provisional_values_stay_visible():
+    table = factor_table().assign(tier=lambda t: np.where(t["parameter"].isin(["D", "BEF"]), "PROVISIONAL", "Tier 1"))
+    assert BiomassFactors.from_table(table).tiers.to_dict() == {
+        "fir": "D/BEF PROVISIONAL, R/CF Tier 1", "pine": "D/BEF PROVISIONAL, R/CF Tier 1"}
+
+
+def test_shipped_fallbacks_are_ipcc_tier_1_and_placeholders_say_so():
+    factors = BiomassFactors.from_layers()
+    # CF 0.47 (0.44–0.49) is IPCC 2006 Table 4.3; R 0.20 (0.09–0.25) Table 4.4 subtropical humid, AGB < 125 t/ha
+    assert factors.values.loc["masson_pine", ["R", "CF"]].tolist() == [0.20, 0.47]
+    assert factors.sources.loc["masson_pine", "CF"].startswith("IPCC 2006 Vol.4 Ch.4 Table 4.3")
+    assert factors.values.loc["mangrove", ["R", "CF"]].tolist() == [0.96, 0.45]  # 2013 Wetlands Supplement
+    assert all("PROVISIONAL" in t for t in factors.tiers)  # D and BEF still lack an opened source

@@ -61,8 +61,7 @@ class BiomassFactors:
             rows = ", ".join(f"{g}.{p}" for g, p in zip(bad["species_group"], bad["parameter"]))
             raise SchemaError(f"ranges must satisfy 0 ≤ low ≤ value ≤ high: {rows}", path=path)
         pick = lambda col: wide[col][list(FACTORS)]  # noqa: E731
-        tiers = table.groupby("species_group")["tier"].first()
-        return cls(pick("value"), pick("low"), pick("high"), pick("source"), tiers, path)
+        return cls(pick("value"), pick("low"), pick("high"), pick("source"), _tier_summary(table), path)
 
     @classmethod
     def from_layers(cls) -> BiomassFactors:
@@ -140,3 +139,12 @@ def sink_by_difference(before: pd.DataFrame, after: pd.DataFrame, years: float, 
     out["sink_co2e_t_per_yr"] = out["sink_mg_c_per_yr"] * CO2_PER_C
     out["u"] = out["species_group"].map(u).to_numpy()
     return out
+
+
+def _tier_summary(table: pd.DataFrame) -> pd.Series:
+    """Per species group, which parameters have which tier, e.g. "D/BEF PROVISIONAL, R/CF IPCC Tier 1 fallback"."""
+    def summary(rows: pd.DataFrame) -> str:
+        by_tier = rows.groupby("tier", sort=False)["parameter"].agg(lambda p: "/".join(p))
+        return ", ".join(f"{params} {tier}" for tier, params in by_tier.items())
+    return pd.Series({g: summary(rows) for g, rows in table.groupby("species_group")}, name="tier")
+

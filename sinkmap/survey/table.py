@@ -119,7 +119,8 @@ def indicator_sources(config: SurveyConfig, definition: ForestDefinition, factor
     scenario = f"; scenario {config.inputs['scenario'].path.name}" if "scenario" in config.inputs else ""
     projection = {ind: f"; target: {plan.get(ind, '—')}; gap and reach year from the projection to "
                        f"{config.projection_end} (growth: {growth.sources()}{scenario})" for ind in TRACKED}
-    tiers = "; ".join(f"{g}: {t}" for g, t in factors.tiers.items())
+    shared = factors.tiers.groupby(factors.tiers, sort=False).groups  # tier summary -> species groups
+    tiers = "; ".join(t if len(g) == len(factors.tiers) else f"{t} for {', '.join(g)}" for t, g in shared.items())
     carbon = f"{stock}; × D·BEF·(1+R)·CF from layers/parameters/biomass_factors.csv ({tiers})"
     earlier = config.inputs.get(PREVIOUS)
     since = f" and {earlier.path.name} ({earlier.year})" if earlier else ""
