@@ -9,25 +9,31 @@ playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '
 CHROMIUM = shutil.which("chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-OVERLAYS = ["森林覆盖率 Forest cover", "生态保护红线 Ecological redlines", "红树林 Mangroves",
+OVERLAYS = ["森林覆盖率 Forest cover", "土地覆盖 Land cover", "生态保护红线 Ecological redlines", "红树林 Mangroves",
             "沿海防护林带 Coastal shelterbelts", "修复片区（近似位置） Restoration sites (approximate)"]
 
 
 @pytest.fixture(scope="module")
-def page(demo_survey):
+def browser():
     assert CHROMIUM, "chromium is not installed: run `make test` (it installs Debian's chromium)"
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        tab = browser.new_page(viewport={"width": 1200, "height": 850})
-        problems, failed = [], []
-        tab.on("pageerror", lambda error: problems.append(str(error)))
-        tab.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" and
-               "Failed to load resource" not in msg.text else None)
-        tab.on("requestfailed", lambda request: failed.append(request.url))
-        tab.goto((demo_survey / "map.html").as_uri())
-        tab.wait_for_function("document.querySelectorAll('path.leaflet-interactive').length > 4")
-        yield tab, problems, failed
-        browser.close()
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(demo_survey, browser):
+    tab = browser.new_page(viewport={"width": 1200, "height": 850})
+    problems, failed = [], []
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    tab.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" and
+           "Failed to load resource" not in msg.text else None)
+    tab.on("requestfailed", lambda request: failed.append(request.url))
+    tab.goto((demo_survey / "map.html").as_uri())
+    tab.wait_for_function("document.querySelectorAll('path.leaflet-interactive').length > 4")
+    yield tab, problems, failed
+    tab.close()
 
 
 @pytest.mark.browser
@@ -68,3 +74,78 @@ def test_tooltip_shows_formatted_values_with_units(page):
     tooltip.wait_for(timeout=5000)
     text = tooltip.inner_text()
     assert "%" in text and "km²" in text and "万m³" in text
+
+
+PAYLOADS = ['<img src=x onerror="window.__pwned=1">', "</script><script>window.__pwned=2</script>",
+            "`${window.__pwned=3}`", "${alert(1)} & 'quotes'"]
+
+
+@pytest.fixture(scope="module")
+def hostile_map(tmp_path_factory):
+    """`sinkmap map` of four features whose text fields carry script payloads, with no basemap."""
+    import geopandas as gpd
+    from click.testing import CliRunner
+    from shapely.geometry import box
+
+    from sinkmap.cli import cli
+
+    folder = tmp_path_factory.mktemp("hostile")
+    frame = gpd.GeoDataFrame({"patch_id": [f"M{i}" for i in range(4)], "species": PAYLOADS,
+                              "status": ["existing"] * 4, "year": [2019, 2020, 2021, 2022]},
+                             geometry=[box(115.30 + 0.02 * i, 22.80, 115.31 + 0.02 * i, 22.81) for i in range(4)],
+                             crs=4490)
+    frame.to_file(folder / "mangroves.gpkg", layer="mangroves")
+    out = folder / "map.html"
+    result = CliRunner().invoke(cli, ["map", str(folder / "mangroves.gpkg"), "--basemap", "none",
+                                      "--title", "hostile test", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.browser
+def test_payloads_in_popups_and_tooltips_show_as_text_and_never_run(hostile_map, browser):
+    tab = browser.new_page(viewport={"width": 1000, "height": 700})
+    problems, requests = [], []
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    tab.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    tab.on("dialog", lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    tab.on("request", lambda request: requests.append(request.url) if not request.url.startswith(
+        ("file:", "data:")) else None)
+    tab.goto(hostile_map.as_uri())
+    tab.wait_for_function("document.querySelectorAll('path.leaflet-interactive').length == 4")
+    shapes = tab.locator("path.leaflet-interactive")
+    shown_popups, shown_tooltips = [], []
+    for i in range(4):
+        box = shapes.nth(i).bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        tab.mouse.move(x, y)
+        tab.locator(".leaflet-tooltip").last.wait_for(timeout=5000)
+        shown_tooltips.append(tab.locator(".leaflet-tooltip").last.inner_text())
+        tab.mouse.click(x, y)
+        tab.locator(".leaflet-popup-content").wait_for(timeout=5000)
+        shown_popups.append(tab.locator(".leaflet-popup-content").inner_text())
+    pwned = tab.evaluate("() => window.__pwned")
+    title = tab.title()
+    layers = tab.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    tab.close()
+    assert problems == [] and requests == []  # no errors, no alert, and no network at all (--basemap none)
+    assert pwned is None and title == "hostile test"
+    for payload in PAYLOADS:  # each payload is displayed verbatim, as text, in some popup and tooltip
+        assert any(payload in text for text in shown_popups), (payload, shown_popups)
+        assert any(payload in text for text in shown_tooltips), (payload, shown_tooltips)
+    assert any("营造或修复年份" in text and "2019" in text for text in shown_popups)  # catalogue label, plain year
+    assert [t.strip() for t in layers] == ["红树林"]
+
+
+@pytest.mark.browser
+def test_landcover_layer_switches_on_with_its_class_legend(page):
+    tab, problems, _ = page
+    legend = tab.locator("#sinkmap-classes").inner_text()
+    assert "土地覆盖 Land cover" in legend and "乔木林 Arbor forest" in legend and "红树林 Mangrove" in legend
+    assert tab.locator("img.leaflet-image-layer").count() == 0  # off at first: the choropleth reads alone
+    tab.locator(".leaflet-control-layers-overlays label", has_text="土地覆盖").locator("input").check()
+    image = tab.locator("img.leaflet-image-layer")
+    image.wait_for(timeout=5000)
+    assert tab.evaluate("() => document.querySelector('img.leaflet-image-layer').naturalWidth") > 1000
+    tab.locator(".leaflet-control-layers-overlays label", has_text="土地覆盖").locator("input").uncheck()
+    assert problems == []

@@ -36,6 +36,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
     from sinkmap.writers.atomic import write_text_atomic
     from sinkmap.writers.charts import choropleth_png
     from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, survey_map
+    from sinkmap.writers.overlay import landcover_overlay
     from sinkmap.writers.report import ReportContext, find_cjk_font, write_report
     from sinkmap.writers.staging import staged_dir
     from sinkmap.writers.tables import write_survey_gpkg, write_table
@@ -57,9 +58,11 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
         with progress.step("writing map.html"):
             overlays = {**result.layers, "sites": aoi.load_sites()}
             overlays.pop("stands", None)  # 16k stands belong on their own map, not the survey overview
+            landcover = config.inputs.get("landcover")
+            image = landcover_overlay(landcover.path, landcover.preset) if landcover else None
             fmap = survey_map(counties, overlays, column=MAP_INDICATOR, label=labels[MAP_INDICATOR],
                               unit=specs.loc[MAP_INDICATOR, "unit"], attributions=attributions(),
-                              synthetic=config.synthetic, survey_year=config.survey_year)
+                              synthetic=config.synthetic, survey_year=config.survey_year, landcover=image)
             write_text_atomic(stage / "map.html", fmap.get_root().render())
         with progress.step("writing report.html and report.pdf"):
             font = find_cjk_font()

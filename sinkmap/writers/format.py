@@ -21,15 +21,16 @@ DASH = "—"  # shown for a missing number or a status without a target
 MINUS = "\u2212"  # typographic minus sign
 
 
-def format_number(x: float | None, unit: str, *, signed: bool = False) -> str:
+def format_number(x: float | None, unit: str, *, signed: bool = False, digits: int | None = None) -> str:
     """Format ``x`` with its unit: ``44.6 %``, ``1,234 ha``, ``−46.7 万m³``; NaN → ``—``.
 
-    ``signed=True`` prefixes ``+`` for positive numbers (used for gaps).
+    ``signed=True`` prefixes ``+`` for positive numbers (used for gaps); ``digits`` overrides
+    the unit's usual decimals.
     """
     if x is None or pd.isna(x):
         return DASH
     x = float(x)
-    digits = DECIMALS.get(unit, DEFAULT_DECIMALS)
+    digits = DECIMALS.get(unit, DEFAULT_DECIMALS) if digits is None else digits
     body = f"{abs(x):,.{digits}f}"
     sign = MINUS if x < 0 else ("+" if signed and x > 0 else "")
     text = f"{sign}{body}"

@@ -13,15 +13,13 @@ from collections.abc import Sequence
 import folium
 import geopandas as gpd
 import numpy as np
-import shapely
 from branca.element import Element
 
-from sinkmap import __version__
 from sinkmap.writers.format import format_number
-from sinkmap.writers.offline import LEAFLET_NOTICE, make_offline
+from sinkmap.writers.offline import make_offline
+from sinkmap.writers.overlay import RasterOverlay, categorical_legend_html
+from sinkmap.writers.webmap import MapLayer, add_basemap, add_vector_layer, display_geometry, escaped, footer, set_title
 
-DISPLAY_TOLERANCE_DEG = 0.0005  # ≈ 50 m: invisible at the county zoom levels (9–11)
-COORD_DECIMALS = 5  # ≈ 1 m
 COVER_BREAKS = [0, 30, 40, 50, 53, 60, 100]  # %; 50 and 53 are the plan's 2025/2030 targets
 COVER_COLOURS = ["#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837"]
 OVERLAYS = {  # layer kind → (label, style)
@@ -38,28 +36,6 @@ TOOLTIP_FIELDS = {  # overlay kind → (field, label) pairs
     "shelterbelts": [("belt_id", "编号 ID"), ("site", "片区 Site"), ("status", "状态 Status")],
     "sites": [("name_zh", "片区"), ("name_en", "Site"), ("kind", "类型 Kind"), ("placement", "位置说明 Placement")],
 }
-
-
-def display_geometry(frame: gpd.GeoDataFrame, coverage: bool = False) -> gpd.GeoDataFrame:
-    """Simplified, rounded copy of ``frame`` for display (EPSG:4326 degrees)."""
-    frame = frame.to_crs(4326)
-    geoms = frame.geometry.to_numpy()
-    if coverage:
-        geoms = shapely.coverage_simplify(geoms, DISPLAY_TOLERANCE_DEG)
-    else:
-        geoms = shapely.simplify(geoms, DISPLAY_TOLERANCE_DEG / 2, preserve_topology=True)
-    geoms = shapely.transform(geoms, lambda xy: np.round(xy, COORD_DECIMALS))
-    return frame.set_geometry(geoms)
-
-
-def _escaped(frame: gpd.GeoDataFrame, fields: Sequence[str]) -> gpd.GeoDataFrame:
-    """Keep ``fields`` as escaped display strings (values land in HTML via JavaScript)."""
-    out = frame[[f for f in fields if f in frame.columns] + [frame.geometry.name]].copy()
-    for f in fields:
-        if f in out.columns:
-            out[f] = [html.escape("" if v is None or v is np.nan else str(v), quote=True)
-                      for v in out[f].astype(object).where(out[f].notna(), "")]
-    return out
 
 
 def colour_for(value: float, breaks: Sequence[float] = COVER_BREAKS, colours: Sequence[str] = COVER_COLOURS) -> str:
@@ -90,7 +66,7 @@ def _choropleth(units: gpd.GeoDataFrame, column: str, label: tuple[str, str], un
     shown["stock_text"] = [format_number(v, "万m³") for v in shown["stock_volume"]]
     colours = {a: colour_for(v) for a, v in zip(shown["adcode"], shown[column])}
     tooltip_fields = ["name_zh", "name_en", "value_text", "land_text", "stock_text"]
-    data = _escaped(shown.assign(value=shown[column]), [*tooltip_fields, "adcode"])
+    data = escaped(shown.assign(value=shown[column]), [*tooltip_fields, "adcode"])
     layer = folium.GeoJson(
         data.to_json(),
         name=f"{label[0]} {label[1]}",
@@ -103,44 +79,31 @@ def _choropleth(units: gpd.GeoDataFrame, column: str, label: tuple[str, str], un
     return layer
 
 
-def _footer(attributions: Sequence[str], synthetic: bool, survey_year: int) -> Element:
-    lines = [html.escape(a) for a in attributions]
-    lines.append(html.escape(f"sinkmap {__version__} · survey year {survey_year} · 调查年度 {survey_year} · "
-                             f"{LEAFLET_NOTICE}"))
-    banner = ('<div style="font-weight:bold;color:#b71c1c">SYNTHETIC DEMO DATA — 合成演示数据，不代表真实情况</div>'
-              if synthetic else "")
-    return Element(
-        "<style>.leaflet-bottom{bottom:var(--sinkmap-footer-height,84px)}</style>"
-        '<div id="sinkmap-footer" style="position:fixed;bottom:0;left:0;right:0;z-index:9999;'
-        'background:rgba(255,255,255,0.9);font:11px sans-serif;padding:4px 8px;border-top:1px solid #999">'
-        f'{banner}{"<br>".join(lines)}</div>'
-    )
-
-
+LANDCOVER_LABEL = "土地覆盖 Land cover"
 MAP_TITLE = "汕尾市碳汇与生态保护红线 Shanwei carbon sinks and redlines"
 
 
 def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], *, column: str,
                label: tuple[str, str], unit: str, attributions: Sequence[str], synthetic: bool,
-               survey_year: int) -> folium.Map:
-    """The survey map: choropleth of ``column`` over the counties plus the overlays in ``layers``."""
+               survey_year: int, basemap: str = "osm", landcover: RasterOverlay | None = None) -> folium.Map:
+    """The survey map: choropleth of ``column`` over the counties, the land-cover image (off at first,
+    a layer to switch on) and the vector overlays in ``layers``."""
     west, south, east, north = counties.to_crs(4326).total_bounds
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=None,
                       control_scale=True, prefer_canvas=False)
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap",
-                     attr="© OpenStreetMap contributors (ODbL)").add_to(fmap)
+    basemap_credits = add_basemap(fmap, basemap)
     _choropleth(counties, column, label, unit).add_to(fmap)
     fmap.get_root().html.add_child(Element(legend_html(f"{label[0]} {label[1]}", unit)))
+    if landcover is not None:
+        folium.raster_layers.ImageOverlay(landcover.data_uri(), landcover.bounds, name=LANDCOVER_LABEL,
+                                          opacity=0.8, show=False).add_to(fmap)
+        fmap.get_root().html.add_child(Element(categorical_legend_html(LANDCOVER_LABEL, landcover.legend)))
     for kind, (name, style) in OVERLAYS.items():
-        if kind not in layers:
-            continue
-        fields = [f for f, _ in TOOLTIP_FIELDS[kind]]
-        data = _escaped(display_geometry(layers[kind]), fields)
-        folium.GeoJson(data.to_json(), name=name, style_function=lambda f, s=style: s,
-                       tooltip=folium.GeoJsonTooltip(fields, aliases=[a for _, a in TOOLTIP_FIELDS[kind]])
-                       ).add_to(fmap)
+        if kind in layers:
+            fields, labels = zip(*TOOLTIP_FIELDS[kind])
+            add_vector_layer(fmap, MapLayer(layers[kind], name, fields, labels, style=style))
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(_footer(attributions, synthetic, survey_year))
-    fmap.get_root().header.add_child(Element(f"<title>{html.escape(MAP_TITLE)} {survey_year}</title>"))
+    fmap.get_root().html.add_child(footer([*attributions, *basemap_credits], synthetic, survey_year))
+    set_title(fmap, f"{MAP_TITLE} {survey_year}")
     fmap.fit_bounds([[south, west], [north, east]])
     return make_offline(fmap)

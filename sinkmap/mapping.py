@@ -1,0 +1,122 @@
+"""``sinkmap map``: any vector layers on one interactive, offline-capable folium map.
+
+Readers normalise each file (CRS required, GCJ-02 converted when declared, catalogue labels and
+units looked up when the layer is a known kind); the writer (``sinkmap.writers.webmap``)
+presents them with escaped popups and tooltips, a layer control and a provenance footer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pyarrow.parquet as pq
+import pyogrio
+
+from sinkmap.catalogue import LayerSpec, load_catalogue
+from sinkmap.errors import InputError
+from sinkmap.readers.crs import require_crs
+from sinkmap.readers.vector import PARQUET_SUFFIXES, gcj02_to_storage, read_frame
+from sinkmap.writers.atomic import check_output_dir, write_text_atomic
+from sinkmap.writers.offline import make_offline
+from sinkmap.writers.webmap import MapLayer, add_basemap, add_vector_layer, footer, set_title
+
+RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img", ".jp2"}
+MAX_DEFAULT_FIELDS = 12
+PALETTE = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#4e342e", "#ad1457"]
+LANGS = ("zh", "en")
+
+
+def _known_kind(path: Path, layer: str | None) -> LayerSpec | None:
+    catalogue = load_catalogue()
+    for name in (layer, path.stem):
+        if name in catalogue.layers and catalogue.layers[name].kind == "vector":
+            return catalogue.layers[name]
+    return None
+
+
+def says_synthetic(path: Path, layer: str | None = None) -> bool:
+    """True when the file's own metadata labels it SYNTHETIC (sinkmap's demo data do)."""
+    try:
+        if path.suffix.lower() in PARQUET_SUFFIXES:
+            meta = pq.read_schema(path).metadata or {}
+            return any(b"SYNTHETIC" in v for v in meta.values())
+        info = pyogrio.read_info(path, layer=layer)
+        return "SYNTHETIC" in str(info.get("layer_metadata") or "")
+    except Exception:  # metadata is a courtesy; the layer itself was already read
+        return False
+
+
+def read_map_layer(path: str | Path, *, layer: str | None = None, gcj02: bool = False,
+                   popup_fields: Sequence[str] | None = None, lang: str = "zh", colour: str = PALETTE[0]
+                   ) -> MapLayer:
+    """Read one vector file for display: in EPSG:4490 (GCJ-02 converted if declared), with labels."""
+    path = Path(path)
+    if path.suffix.lower() in RASTER_SUFFIXES:
+        raise InputError("is a raster; `sinkmap map` shows vector layers", path=path,
+                         fix="give GeoPackage, Shapefile, GeoJSON or GeoParquet layers (raster overlays: "
+                             "see the survey map)")
+    frame, chosen = read_frame(path, layer=layer)
+    if frame.empty:
+        raise InputError("layer has no features", path=path, layer=chosen, fix="choose a layer with features")
+    crs = require_crs(frame.crs, path=path, layer=chosen)
+    frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
+    if gcj02:
+        frame = gcj02_to_storage(frame, path=path, layer=chosen, crs=crs)
+    frame = frame.to_crs(4490)
+    spec = _known_kind(path, chosen)
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    fields = list(popup_fields) if popup_fields else columns[:MAX_DEFAULT_FIELDS]
+    specs = spec.fields if spec else {}
+    labels = [_label(f, specs.get(f), lang) for f in fields]
+    units = {f: specs[f].unit for f in fields if f in specs and specs[f].unit}
+    name = (spec.zh if lang == "zh" else spec.title) if spec else (chosen or path.stem)
+    style = {"color": colour, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.3, "radius": 5}
+    return MapLayer(frame, name, fields, labels, units, style)
+
+
+def _label(field: str, spec, lang: str) -> str:
+    unit = f" ({spec.unit})" if spec is not None and spec.unit not in (None, "1", "year") else ""
+    if spec is not None and lang == "zh" and spec.zh:
+        return f"{spec.zh} {field}{unit}"
+    return f"{field}{unit}"
+
+
+def layers_map(layers: Sequence[MapLayer], *, basemap: str = "osm", synthetic: bool = False,
+               title: str = "sinkmap", attributions: Sequence[str] = ()) -> folium.Map:
+    """A self-contained folium map of ``layers`` with a layer control and a provenance footer."""
+    if not layers:
+        raise InputError("no layers to map", fix="name at least one vector file")
+    west, south, east, north = gpd.GeoSeries(
+        [gpd.GeoSeries(layer.frame.geometry).to_crs(4326).union_all() for layer in layers], crs=4326).total_bounds
+    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=None,
+                      control_scale=True)
+    credits = add_basemap(fmap, basemap)
+    for layer in layers:
+        add_vector_layer(fmap, layer)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    fmap.get_root().html.add_child(footer([*attributions, *credits], synthetic, None))
+    set_title(fmap, title)
+    fmap.fit_bounds([[south, west], [north, east]])
+    return make_offline(fmap)
+
+
+def map_files(paths: Sequence[str | Path], out: str | Path, *, popup_fields: Sequence[str] | None = None,
+              basemap: str = "osm", lang: str = "zh", gcj02: bool = False, synthetic: bool = False,
+              title: str | None = None) -> Path:
+    """Read ``paths``, build the map and write it to ``out`` atomically; returns ``out``."""
+    out = check_output_dir(out)
+    if lang not in LANGS:
+        raise InputError(f"unknown language '{lang}'", fix=f"use one of: {', '.join(LANGS)}")
+    layers = [read_map_layer(p, gcj02=gcj02, popup_fields=popup_fields, lang=lang,
+                             colour=PALETTE[i % len(PALETTE)]) for i, p in enumerate(paths)]
+    if popup_fields:
+        unknown = [f for f in popup_fields if not any(f in layer.frame.columns for layer in layers)]
+        if unknown:
+            have = sorted({c for layer in layers for c in layer.frame.columns if c != layer.frame.geometry.name})
+            raise InputError(f"--popup-fields {unknown} not in any layer", fix=f"fields present: {', '.join(have)}")
+    synthetic = synthetic or any(says_synthetic(Path(p)) for p in paths)
+    fmap = layers_map(layers, basemap=basemap, synthetic=synthetic, title=title or " · ".join(x.name for x in layers))
+    return write_text_atomic(out, fmap.get_root().render())

@@ -1,0 +1,143 @@
+"""Building blocks of sinkmap's folium maps: basemaps, safe popups and tooltips, provenance.
+
+Safety: folium puts popup and tooltip HTML into the page through JavaScript (``innerHTML``),
+so every attribute value is HTML-escaped here, before it reaches the GeoJSON — ``<``, ``>``,
+``&``, quotes. Values travel as JSON data, never as JavaScript source, so a backtick or
+``${...}`` is inert text. Field names and labels are escaped the same way.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import Element
+
+from sinkmap import __version__
+from sinkmap.errors import InputError
+from sinkmap.writers.format import format_number
+from sinkmap.writers.offline import LEAFLET_NOTICE
+
+DISPLAY_TOLERANCE_DEG = 0.0005  # ≈ 50 m: invisible at the county zoom levels (9–11)
+COORD_DECIMALS = 5  # ≈ 1 m
+BASEMAPS = ("osm", "tianditu", "none")
+TIANDITU_KEY_VAR = "TIANDITU_KEY"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
+TIANDITU_ATTRIBUTION = "天地图 Tianditu © 国家地理信息公共服务平台 (CGCS2000, no GCJ-02 offset)"
+# Tianditu's "w" tile matrix set is spherical Mercator on CGCS2000, which lines up with WGS 84 data.
+TIANDITU_URL = ("https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
+                "&TILECOL={{x}}&tk={key}")
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """One vector layer to show: its features, its name, and the fields of its popups."""
+
+    frame: gpd.GeoDataFrame
+    name: str
+    fields: Sequence[str]
+    labels: Sequence[str] = ()  # one display label per field (default: the field names)
+    units: dict[str, str] = field(default_factory=dict)  # field → unit for number formatting
+    style: dict = field(default_factory=lambda: {"color": "#1565c0", "weight": 1.5, "fillOpacity": 0.3})
+
+
+def display_geometry(frame: gpd.GeoDataFrame, coverage: bool = False) -> gpd.GeoDataFrame:
+    """Simplified, rounded copy of ``frame`` for display (EPSG:4326 degrees).
+
+    ``coverage=True`` simplifies a polygon coverage as a whole (``shapely.coverage_simplify``), so
+    shared borders stay shared; otherwise each geometry is simplified keeping its topology.
+    """
+    frame = frame.to_crs(4326)
+    geoms = frame.geometry.to_numpy()
+    if coverage:
+        geoms = shapely.coverage_simplify(geoms, DISPLAY_TOLERANCE_DEG)
+    else:
+        geoms = shapely.simplify(geoms, DISPLAY_TOLERANCE_DEG / 2, preserve_topology=True)
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, COORD_DECIMALS))
+    return frame.set_geometry(geoms)
+
+
+def display_text(value, unit: str | None = None) -> str:
+    """A value as escaped display text: numbers formatted with their unit, the rest as strings."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if unit and isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        if unit == "year":
+            return str(int(value))
+        shown = "" if unit == "1" else unit  # dimensionless (e.g. canopy closure 0–1)
+        small = abs(float(value)) < 100  # a 0.4 ha stand must not show as "0 ha"
+        return html.escape(format_number(float(value), shown, digits=2 if small else None), quote=True)
+    return html.escape(str(value), quote=True)
+
+
+def escaped(frame: gpd.GeoDataFrame, fields: Sequence[str], units: dict[str, str] | None = None
+            ) -> gpd.GeoDataFrame:
+    """``fields`` of ``frame`` as escaped display strings, plus the geometry."""
+    units = units or {}
+    present = [f for f in fields if f in frame.columns]
+    out = frame[present + [frame.geometry.name]].copy()
+    for f in present:
+        out[f] = [display_text(v, units.get(f)) for v in frame[f].astype(object)]
+    return out
+
+
+def add_vector_layer(fmap: folium.Map, layer: MapLayer, *, popup: bool = True) -> folium.GeoJson:
+    """Add ``layer`` with a tooltip (and, by default, a popup) showing its fields with labels."""
+    fields = [f for f in layer.fields if f in layer.frame.columns]
+    labels = [html.escape(str(a)) for a in (layer.labels or fields)][: len(fields)]
+    data = escaped(display_geometry(layer.frame), fields, layer.units)
+    extra = {"popup": folium.GeoJsonPopup(fields, aliases=labels, max_width=360)} if popup and fields else {}
+    if layer.frame.geom_type.isin(["Point", "MultiPoint"]).any():
+        extra["marker"] = folium.CircleMarker(radius=layer.style.get("radius", 5))
+    geojson = folium.GeoJson(
+        data.to_json(), name=html.escape(layer.name), style_function=lambda f, s=layer.style: s,
+        tooltip=folium.GeoJsonTooltip(fields, aliases=labels, sticky=True) if fields else None, **extra)
+    geojson.add_to(fmap)
+    return geojson
+
+
+def add_basemap(fmap: folium.Map, basemap: str) -> list[str]:
+    """Add the basemap; returns the attributions to show in the footer."""
+    if basemap == "none":
+        return []
+    if basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", attr=OSM_ATTRIBUTION).add_to(fmap)
+        return [f"Basemap {OSM_ATTRIBUTION}"]
+    if basemap == "tianditu":
+        key = os.environ.get(TIANDITU_KEY_VAR, "").strip()
+        if not key:
+            raise InputError(f"--basemap tianditu needs a Tianditu key in the {TIANDITU_KEY_VAR} environment variable",
+                             fix="get a browser key at console.tianditu.gov.cn and `export TIANDITU_KEY=...`, "
+                                 "or use --basemap osm or none")
+        for layer, name in (("vec", "天地图 矢量 Tianditu"), ("cva", "天地图 注记 Tianditu labels")):
+            folium.TileLayer(TIANDITU_URL.format(layer=layer, key=key), name=name, attr=TIANDITU_ATTRIBUTION,
+                             subdomains="01234567", overlay=layer == "cva").add_to(fmap)
+        return [f"Basemap {TIANDITU_ATTRIBUTION}"]
+    raise InputError(f"unknown basemap '{basemap}'", fix=f"use one of: {', '.join(BASEMAPS)}")
+
+
+def footer(attributions: Sequence[str], synthetic: bool, survey_year: int | None) -> Element:
+    """A fixed footer with data sources and licences, the SYNTHETIC label, version and year."""
+    lines = [html.escape(a) for a in attributions]
+    year = f" · survey year {survey_year} · 调查年度 {survey_year}" if survey_year else ""
+    lines.append(html.escape(f"sinkmap {__version__}{year} · {LEAFLET_NOTICE}"))
+    banner = ('<div style="font-weight:bold;color:#b71c1c">SYNTHETIC DEMO DATA — 合成演示数据，不代表真实情况</div>'
+              if synthetic else "")
+    return Element(
+        "<style>.leaflet-bottom{bottom:var(--sinkmap-footer-height,84px)}</style>"
+        '<div id="sinkmap-footer" style="position:fixed;bottom:0;left:0;right:0;z-index:9999;'
+        'background:rgba(255,255,255,0.9);font:11px sans-serif;padding:4px 8px;border-top:1px solid #999">'
+        f'{banner}{"<br>".join(lines)}</div>'
+    )
+
+
+def set_title(fmap: folium.Map, title: str) -> None:
+    """The page's <title>, escaped."""
+    fmap.get_root().header.add_child(Element(f"<title>{html.escape(title)}</title>"))

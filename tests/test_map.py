@@ -1,0 +1,161 @@
+"""`sinkmap map`: layers, labels, units, escaping, basemaps and bad input (no browser needed)."""
+
+import json
+
+import geopandas as gpd
+import pytest
+from click.testing import CliRunner
+from shapely.geometry import Point, box
+
+from sinkmap.cli import cli
+from sinkmap.writers.webmap import display_text, escaped
+
+PAYLOADS = ['<img src=x onerror="window.__pwned=1">', "</script><script>window.__pwned=2</script>",
+            "`${window.__pwned=3}`", "O'Brien & \"sons\""]
+
+
+@pytest.fixture
+def stands_file(tmp_path):
+    # Two stands in Shanwei (CGCS2000) with hand-checkable attributes, plus hostile text.
+    frame = gpd.GeoDataFrame(
+        {"stand_id": ["S1", "S2"], "area_ha": [0.4, 1250.0], "volume_per_ha": [35.2, 80.0],
+         "canopy_closure": [0.35, 0.7], "note": PAYLOADS[:2]},
+        geometry=[box(115.30, 22.80, 115.31, 22.81), box(115.32, 22.80, 115.33, 22.81)], crs=4490)
+    path = tmp_path / "stands.gpkg"
+    frame.to_file(path, layer="stands")
+    return path
+
+
+@pytest.fixture
+def points_file(tmp_path):
+    frame = gpd.GeoDataFrame({"name": PAYLOADS[2:]}, geometry=[Point(115.35, 22.8), Point(115.36, 22.8)],
+                             crs=4326)
+    path = tmp_path / "points.geojson"
+    frame.to_file(path)
+    return path
+
+
+def js(text: str) -> str:
+    """``text`` as folium writes it inside JSON (non-ASCII as \\u escapes)."""
+    return json.dumps(text)[1:-1]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, ["map", *map(str, args)])
+
+
+def test_numbers_show_with_units_and_enough_decimals():
+    assert display_text(0.4, "ha") == "0.40 ha"  # small: two decimals, never "0 ha"
+    assert display_text(1250.0, "ha") == "1,250 ha"  # the unit's usual decimals (ha: 0)
+    assert display_text(35.2, "m³/ha") == "35.20 m³/ha"
+    assert display_text(0.35, "1") == "0.35"  # dimensionless closure: no unit text
+    assert display_text(2019, "year") == "2019"
+    assert display_text(None, "ha") == ""
+
+
+def test_every_payload_is_escaped_before_it_reaches_the_page():
+    frame = gpd.GeoDataFrame({"v": PAYLOADS}, geometry=[Point(0, 0)] * 4, crs=4326)
+    shown = escaped(frame, ["v"])["v"].tolist()
+    assert shown[0] == "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;"
+    assert shown[1] == "&lt;/script&gt;&lt;script&gt;window.__pwned=2&lt;/script&gt;"
+    assert shown[3] == "O&#x27;Brien &amp; &quot;sons&quot;"
+
+
+def test_map_of_two_files_is_offline_with_catalogue_labels(stands_file, points_file, tmp_path):
+    out = tmp_path / "map.html"
+    result = run(stands_file, points_file, "--basemap", "none", "-o", out)
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "<script src=" not in page and "<link " not in page  # nothing from a CDN
+    assert "tile.openstreetmap.org" not in page
+    assert "<title>森林小班 · points</title>" in page  # catalogue's Chinese title; unknown kind: file name
+    assert js("每公顷蓄积 volume_per_ha (m³/ha)") in page  # field label: Chinese name, field, unit
+    assert js("35.20 m³/ha") in page and "0.40 ha" in page and "1,250 ha" in page
+    assert "<img src=x" not in page and "window.__pwned=2</script>" not in page
+    assert "sinkmap" in page and "SYNTHETIC" not in page  # our fixture is not demo data
+
+
+def test_english_labels_and_osm_credit(stands_file, tmp_path):
+    out = tmp_path / "map.html"
+    assert run(stands_file, "--lang", "en", "-o", out).exit_code == 0
+    page = out.read_text(encoding="utf-8")
+    assert js("volume_per_ha (m³/ha)") in page and js("每公顷蓄积") not in page
+    assert "<title>Forest stands</title>" in page
+    assert "© OpenStreetMap contributors (ODbL)" in page
+
+
+def test_tianditu_needs_a_key_and_uses_the_cgcs2000_tile_set(stands_file, tmp_path, monkeypatch):
+    out = tmp_path / "map.html"
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    result = run(stands_file, "--basemap", "tianditu", "-o", out)
+    assert result.exit_code == 2 and "TIANDITU_KEY" in result.output and not out.exists()
+    monkeypatch.setenv("TIANDITU_KEY", "abc123")
+    assert run(stands_file, "--basemap", "tianditu", "-o", out).exit_code == 0
+    page = out.read_text(encoding="utf-8")
+    assert "TILEMATRIXSET=w" in page and "tk=abc123" in page  # "w": Web Mercator on CGCS2000, not GCJ-02
+
+
+def test_gcj02_layers_are_moved_back_onto_the_ground(tmp_path):
+    # GCJ-02 sits ≈ 500 m east and ≈ 300 m south of the ground here, so converting moves a point west
+    # by 500 m / (111.32 km · cos 22.8°) ≈ 0.0049° and north by ≈ 300 m / 110.7 km ≈ 0.0027°.
+    path = tmp_path / "gcj.geojson"
+    gpd.GeoDataFrame({"name": ["p"]}, geometry=[Point(115.3750, 22.7850)], crs=4326).to_file(path)
+    from sinkmap.mapping import read_map_layer
+
+    plain, moved = read_map_layer(path), read_map_layer(path, gcj02=True)
+    dx = plain.frame.geometry.x.iloc[0] - moved.frame.geometry.x.iloc[0]
+    dy = plain.frame.geometry.y.iloc[0] - moved.frame.geometry.y.iloc[0]
+    assert 0.004 < dx < 0.006 and -0.0035 < dy < -0.002
+
+
+def test_demo_inputs_are_labelled_synthetic(demo_survey, tmp_path):
+    out = tmp_path / "map.html"
+    assert run(demo_survey / "inputs" / "mangroves.gpkg", "--basemap", "none", "-o", out).exit_code == 0
+    assert "SYNTHETIC DEMO DATA" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["landcover.tif"], "is a raster"),
+    (["missing.gpkg"], "file not found"),
+    (["stands.gpkg", "--popup-fields", "nope"], "--popup-fields ['nope'] not in any layer"),
+    (["stands.gpkg", "-o", "no/such/dir/map.html"], "output folder does not exist"),
+])
+def test_bad_input_is_one_line_and_no_file(stands_file, tmp_path, args, message):
+    (tmp_path / "landcover.tif").write_bytes(b"not a raster")
+    args = [str(tmp_path / a) if a.endswith((".tif", ".gpkg")) else a for a in args]
+    out = [] if "-o" in args else ["-o", str(tmp_path / "map.html")]
+    if "-o" in args:
+        args[args.index("-o") + 1] = str(tmp_path / args[args.index("-o") + 1])
+    result = CliRunner().invoke(cli, ["map", *args, *out])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "map.html").exists()
+
+
+def test_landcover_overlay_colours_classes_and_keeps_nodata_transparent(tmp_path):
+    import io
+
+    import numpy as np
+    import rasterio
+    from PIL import Image
+    from rasterio.transform import from_origin
+
+    from sinkmap.writers.overlay import landcover_overlay
+
+    # 4×4 WorldCover codes at 0.01°: left half tree cover (10 → forest #1b7837), right half water
+    # (80 → #4575b4), the bottom-right cell nodata (0).
+    codes = np.array([[10, 10, 80, 80]] * 4, dtype="uint8")
+    codes[3, 3] = 0
+    path = tmp_path / "lc.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="uint8", crs="EPSG:4326",
+                       transform=from_origin(115.0, 23.0, 0.01, 0.01), nodata=0) as dst:
+        dst.write(codes, 1)
+    overlay = landcover_overlay(path, "worldcover")
+    (south, west), (north, east) = overlay.bounds
+    assert (west, east) == pytest.approx((115.0, 115.04), abs=1e-9)
+    assert (south, north) == pytest.approx((22.96, 23.0), abs=1e-4)  # Mercator round trip
+    pixels = np.asarray(Image.open(io.BytesIO(overlay.png)).convert("RGBA"))
+    assert tuple(pixels[0, 0]) == (0x1b, 0x78, 0x37, 255) and tuple(pixels[0, -1]) == (0x45, 0x75, 0xb4, 255)
+    assert pixels[-1, -1, 3] == 0  # nodata: fully transparent
+    assert [zh for _, zh, _ in overlay.legend] == ["乔木林", "水体"]
+    assert overlay.data_uri().startswith("data:image/png;base64,")
