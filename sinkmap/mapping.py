@@ -20,6 +20,7 @@ from sinkmap.errors import InputError
 from sinkmap.readers.crs import require_crs
 from sinkmap.readers.vector import PARQUET_SUFFIXES, gcj02_to_storage, read_frame
 from sinkmap.writers.atomic import check_output_dir, write_text_atomic
+from sinkmap.writers.controls import add_controls
 from sinkmap.writers.offline import make_offline
 from sinkmap.writers.webmap import MapLayer, add_basemap, add_vector_layer, footer, set_title
 
@@ -97,6 +98,7 @@ def layers_map(layers: Sequence[MapLayer], *, basemap: str = "osm", synthetic: b
     for layer in layers:
         add_vector_layer(fmap, layer)
     folium.LayerControl(collapsed=False).add_to(fmap)
+    add_controls(fmap)
     fmap.get_root().html.add_child(footer([*attributions, *credits], synthetic, None))
     set_title(fmap, title)
     fmap.fit_bounds([[south, west], [north, east]])

@@ -149,3 +149,31 @@ def test_landcover_layer_switches_on_with_its_class_legend(page):
     assert tab.evaluate("() => document.querySelector('img.leaflet-image-layer').naturalWidth") > 1000
     tab.locator(".leaflet-control-layers-overlays label", has_text="土地覆盖").locator("input").uncheck()
     assert problems == []
+
+
+@pytest.mark.browser
+def test_search_fullscreen_and_measure_controls_work_offline(hostile_map, browser):
+    tab = browser.new_page(viewport={"width": 1000, "height": 700})
+    problems = []
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    tab.goto(hostile_map.as_uri())
+    tab.wait_for_function("document.querySelectorAll('path.leaflet-interactive').length == 4")
+    assert tab.locator("a[title='全屏 Fullscreen']").count() == 1
+    search = tab.locator(".sinkmap-search input")
+    search.fill("m2")  # an id, any letter case: the popup of patch M2 opens
+    search.press("Enter")
+    tab.locator(".leaflet-popup-content").wait_for(timeout=5000)
+    popup = tab.locator(".leaflet-popup-content").inner_text()
+    assert "M2" in popup and "`${window.__pwned=3}`" in popup  # M2 carries the third payload, as text
+    search.fill("no such stand")
+    search.press("Enter")
+    assert "rgb(255, 205, 210)" in search.evaluate("e => getComputedStyle(e).backgroundColor")
+    # Measure: 0.1° of longitude at 22.8°N is 111.32 km · cos 22.8° ≈ 10.26 km on Leaflet's sphere.
+    tab.locator("a[title^='测距']").click()
+    tab.evaluate("""() => { for (const k in window) { if (k.startsWith('map_') && window[k].fire) {
+        const m = window[k]; m.fire('click', {latlng: L.latLng(22.8, 115.3)});
+        m.fire('click', {latlng: L.latLng(22.8, 115.4)}); } } }""")
+    text = tab.locator(".sinkmap-measure").inner_text()
+    assert text.startswith("≈ 10.2") and text.endswith("km"), text
+    tab.close()
+    assert problems == []

@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 from branca.element import Element
 
+from sinkmap.writers.controls import add_controls
 from sinkmap.writers.format import format_number
 from sinkmap.writers.offline import make_offline
 from sinkmap.writers.overlay import RasterOverlay, categorical_legend_html
@@ -103,6 +104,7 @@ def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], 
             fields, labels = zip(*TOOLTIP_FIELDS[kind])
             add_vector_layer(fmap, MapLayer(layers[kind], name, fields, labels, style=style))
     folium.LayerControl(collapsed=False).add_to(fmap)
+    add_controls(fmap)
     fmap.get_root().html.add_child(footer([*attributions, *basemap_credits], synthetic, survey_year))
     set_title(fmap, f"{MAP_TITLE} {survey_year}")
     fmap.fit_bounds([[south, west], [north, east]])
