@@ -8,18 +8,22 @@ presents them with escaped popups and tooltips, a layer control and a provenance
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import folium
 import geopandas as gpd
+import pandas as pd
 import pyarrow.parquet as pq
 import pyogrio
+from branca.element import Element
 
 from sinkmap.catalogue import LayerSpec, load_catalogue
 from sinkmap.errors import InputError
 from sinkmap.readers.crs import require_crs
 from sinkmap.readers.vector import PARQUET_SUFFIXES, gcj02_to_storage, read_frame
 from sinkmap.writers.atomic import check_output_dir, write_text_atomic
+from sinkmap.writers.classify import classes_legend_html, classify
 from sinkmap.writers.controls import add_controls
 from sinkmap.writers.offline import make_offline
 from sinkmap.writers.webmap import MapLayer, add_basemap, add_vector_layer, footer, set_title
@@ -105,9 +109,28 @@ def layers_map(layers: Sequence[MapLayer], *, basemap: str = "osm", synthetic: b
     return make_offline(fmap)
 
 
+def colour_by(layers: Sequence[MapLayer], column: str, scheme: str = "quantiles", k: int = 5
+              ) -> tuple[list[MapLayer], Element]:
+    """Fill the layers that have numeric ``column`` by mapclassify classes; returns them and the legend."""
+    with_column = [x for x in layers if column in x.frame.columns]
+    if not with_column:
+        raise InputError(f"--color-by field '{column}' is in none of the layers", fix="name a numeric field")
+    values = [pd.to_numeric(x.frame[column], errors="coerce") for x in with_column]
+    if all(v.isna().all() for v in values):
+        raise InputError(f"--color-by field '{column}' has no numbers", fix="name a numeric field")
+    classes = classify(pd.concat(values), scheme=scheme, k=k)
+    coloured = [replace(x, fills=[classes.colour_of(v) for v in pd.to_numeric(x.frame[column], errors="coerce")])
+                if column in x.frame.columns else x for x in layers]
+    first = with_column[0]
+    label = first.labels[list(first.fields).index(column)] if column in first.fields and first.labels else column
+    legend = classes_legend_html(f"{label} · {scheme}", classes, first.units.get(column, ""))
+    return coloured, Element(legend)
+
+
 def map_files(paths: Sequence[str | Path], out: str | Path, *, popup_fields: Sequence[str] | None = None,
               basemap: str = "osm", lang: str = "zh", gcj02: bool = False, synthetic: bool = False,
-              title: str | None = None) -> Path:
+              title: str | None = None, color_by: str | None = None, scheme: str = "quantiles", k: int = 5
+              ) -> Path:
     """Read ``paths``, build the map and write it to ``out`` atomically; returns ``out``."""
     out = check_output_dir(out)
     if lang not in LANGS:
@@ -120,5 +143,10 @@ def map_files(paths: Sequence[str | Path], out: str | Path, *, popup_fields: Seq
             have = sorted({c for layer in layers for c in layer.frame.columns if c != layer.frame.geometry.name})
             raise InputError(f"--popup-fields {unknown} not in any layer", fix=f"fields present: {', '.join(have)}")
     synthetic = synthetic or any(says_synthetic(Path(p)) for p in paths)
+    legend = None
+    if color_by:
+        layers, legend = colour_by(layers, color_by, scheme, k)
     fmap = layers_map(layers, basemap=basemap, synthetic=synthetic, title=title or " · ".join(x.name for x in layers))
+    if legend is not None:
+        fmap.get_root().html.add_child(legend)
     return write_text_atomic(out, fmap.get_root().render())

@@ -3,6 +3,7 @@
 import json
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from shapely.geometry import Point, box
@@ -159,3 +160,29 @@ def test_landcover_overlay_colours_classes_and_keeps_nodata_transparent(tmp_path
     assert pixels[-1, -1, 3] == 0  # nodata: fully transparent
     assert [zh for _, zh, _ in overlay.legend] == ["乔木林", "水体"]
     assert overlay.data_uri().startswith("data:image/png;base64,")
+
+
+def test_classes_follow_mapclassify_and_colour_each_feature(tmp_path):
+    from sinkmap.writers.classify import classify
+
+    # Equal interval over 0…100 in 4 classes: breaks 25, 50, 75, 100 (mapclassify bins are upper-inclusive).
+    classes = classify([0, 10, 30, 60, 100, np.nan], scheme="equal_interval", k=4)
+    assert classes.breaks == [0.0, 25.0, 50.0, 75.0, 100.0]
+    assert [classes.colour_of(v) for v in (25, 26, 100)] == [classes.colours[0], classes.colours[1],
+                                                             classes.colours[3]]
+    assert classes.colour_of(np.nan) == "#cccccc" and len(set(classes.colours)) == 4
+    path = tmp_path / "stock.gpkg"
+    gpd.GeoDataFrame({"id": ["a", "b"], "stock_m3": [10.0, 90.0]},
+                     geometry=[box(115.3, 22.8, 115.31, 22.81), box(115.32, 22.8, 115.33, 22.81)],
+                     crs=4490).to_file(path)
+    out = tmp_path / "map.html"
+    result = run(path, "--color-by", "stock_m3", "--scheme", "equal_interval", "-k", "2", "--basemap", "none",
+                 "-o", out)
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    two = classify([10.0, 90.0], scheme="equal_interval", k=2)  # breaks 10, 50, 90
+    assert two.breaks == [10.0, 50.0, 90.0]
+    assert f'"_fill": "{two.colours[0]}"' in page and f'"_fill": "{two.colours[1]}"' in page
+    assert "10–50" in page and "50–90" in page  # legend rows
+    bad = run(path, "--color-by", "id", "-o", out)
+    assert bad.exit_code == 2 and "has no numbers" in bad.output

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sinkmap.cli import cli
+from sinkmap.writers.classify import SCHEMES
 from sinkmap.writers.webmap import BASEMAPS, TIANDITU_KEY_VAR
 
 
@@ -22,12 +23,16 @@ from sinkmap.writers.webmap import BASEMAPS, TIANDITU_KEY_VAR
 @click.option("--gcj02", is_flag=True, help="The layers' coordinates are GCJ-02 (web-map offset): convert them.")
 @click.option("--synthetic", is_flag=True, help="Label the map SYNTHETIC (automatic for sinkmap demo files).")
 @click.option("--title", help="Page title (default: the layer names).")
+@click.option("--color-by", help="Fill polygons by classes of this numeric field (mapclassify).")
+@click.option("--scheme", type=click.Choice(sorted(SCHEMES)), default="quantiles", show_default=True,
+              help="Classification for --color-by.")
+@click.option("-k", "k", type=click.IntRange(1, 9), default=5, show_default=True, help="Number of classes.")
 def map_command(layers: tuple[Path, ...], out: Path, popup_fields: str | None, basemap: str, lang: str,
-                gcj02: bool, synthetic: bool, title: str | None) -> None:
+                gcj02: bool, synthetic: bool, title: str | None, color_by: str | None, scheme: str, k: int) -> None:
     """Show LAYERS (GeoPackage, Shapefile, GeoJSON, GeoParquet) on one map with popups and a layer control."""
     from sinkmap.mapping import map_files
 
     fields = [f.strip() for f in popup_fields.split(",") if f.strip()] if popup_fields else None
     written = map_files(layers, out, popup_fields=fields, basemap=basemap, lang=lang, gcj02=gcj02,
-                        synthetic=synthetic, title=title)
+                        synthetic=synthetic, title=title, color_by=color_by, scheme=scheme, k=k)
     click.echo(f"wrote {written}", err=True)

@@ -7,7 +7,6 @@ values are escaped before they reach the page.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 import folium
@@ -15,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 from branca.element import Element
 
+from sinkmap.writers.classify import Classes, classes_legend_html
 from sinkmap.writers.controls import add_controls
 from sinkmap.writers.format import format_number
 from sinkmap.writers.offline import make_offline
@@ -50,14 +50,7 @@ def colour_for(value: float, breaks: Sequence[float] = COVER_BREAKS, colours: Se
 def legend_html(title: str, unit: str, breaks: Sequence[float] = COVER_BREAKS,
                 colours: Sequence[str] = COVER_COLOURS) -> str:
     """A plain HTML legend (no d3), one swatch per class with its range and unit."""
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:10px;background:{c};'
-        f'border:1px solid #555;margin-right:4px"></span>{lo:g}–{hi:g} {html.escape(unit)}</div>'
-        for c, lo, hi in zip(colours, breaks[:-1], breaks[1:])
-    )
-    return (f'<div id="sinkmap-legend" style="position:fixed;top:10px;left:60px;z-index:9999;'
-            f'background:rgba(255,255,255,0.92);padding:6px 8px;font:12px sans-serif;border:1px solid #999;'
-            f'border-radius:4px"><b>{html.escape(title)}</b>{rows}</div>')
+    return classes_legend_html(title, Classes(list(breaks), list(colours)), unit)
 
 
 def _choropleth(units: gpd.GeoDataFrame, column: str, label: tuple[str, str], unit: str) -> folium.GeoJson:

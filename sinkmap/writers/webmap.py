@@ -46,6 +46,7 @@ class MapLayer:
     labels: Sequence[str] = ()  # one display label per field (default: the field names)
     units: dict[str, str] = field(default_factory=dict)  # field → unit for number formatting
     style: dict = field(default_factory=lambda: {"color": "#1565c0", "weight": 1.5, "fillOpacity": 0.3})
+    fills: Sequence[str] | None = None  # one fill colour per feature (a classed field), else style's
 
 
 def display_geometry(frame: gpd.GeoDataFrame, coverage: bool = False) -> gpd.GeoDataFrame:
@@ -93,11 +94,17 @@ def add_vector_layer(fmap: folium.Map, layer: MapLayer, *, popup: bool = True) -
     fields = [f for f in layer.fields if f in layer.frame.columns]
     labels = [html.escape(str(a)) for a in (layer.labels or fields)][: len(fields)]
     data = escaped(display_geometry(layer.frame), fields, layer.units)
+    style = layer.style
+    if layer.fills is not None:
+        data["_fill"] = list(layer.fills)
+        style = {**layer.style, "fillOpacity": 0.75}
     extra = {"popup": folium.GeoJsonPopup(fields, aliases=labels, max_width=360)} if popup and fields else {}
     if layer.frame.geom_type.isin(["Point", "MultiPoint"]).any():
         extra["marker"] = folium.CircleMarker(radius=layer.style.get("radius", 5))
     geojson = folium.GeoJson(
-        data.to_json(), name=html.escape(layer.name), style_function=lambda f, s=layer.style: s,
+        data.to_json(), name=html.escape(layer.name),
+        style_function=lambda f, s=style: {**s, "fillColor": f["properties"]["_fill"]} if "_fill" in
+        f["properties"] else s,
         tooltip=folium.GeoJsonTooltip(fields, aliases=labels, sticky=True) if fields else None, **extra)
     geojson.add_to(fmap)
     return geojson
