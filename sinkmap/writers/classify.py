@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import numpy as np
+
+from sinkmap.writers.webmap import legend_box
 
 SCHEMES = {"quantiles": "Quantiles", "natural_breaks": "NaturalBreaks", "equal_interval": "EqualInterval",
            "fisher_jenks": "FisherJenks"}  # option name → mapclassify class (imported when used)
@@ -42,11 +43,7 @@ def classify(values, scheme: str = "quantiles", k: int = 5, cmap: str = "YlGn") 
 
 
 def classes_legend_html(title: str, classes: Classes, unit: str, element_id: str = "sinkmap-legend") -> str:
-    """A plain HTML legend (no d3): one swatch per class with its range and unit."""
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:10px;background:{c};'
-        f'border:1px solid #555;margin-right:4px"></span>{lo:,.4g}–{hi:,.4g} {html.escape(unit)}</div>'
-        for c, lo, hi in zip(classes.colours, classes.breaks[:-1], classes.breaks[1:]))
-    return (f'<div id="{element_id}" style="position:fixed;top:10px;left:60px;z-index:9999;'
-            f'background:rgba(255,255,255,0.92);padding:6px 8px;font:12px sans-serif;border:1px solid #999;'
-            f'border-radius:4px"><b>{html.escape(title)}</b>{rows}</div>')
+    """A legend with one swatch per class, its range and unit."""
+    items = [(c, f"{lo:,.4g}–{hi:,.4g} {unit}".rstrip())
+             for c, lo, hi in zip(classes.colours, classes.breaks[:-1], classes.breaks[1:])]
+    return legend_box(title, items, element_id=element_id, position="top:10px;left:60px")

@@ -9,7 +9,6 @@ a PNG data URI (no tile server, works offline). The data outputs keep the full r
 from __future__ import annotations
 
 import base64
-import html
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject, tr
 
 from sinkmap.catalogue import load_preset, sinkmap_classes
 from sinkmap.readers.raster import open_raster
+from sinkmap.writers.webmap import legend_box
 
 MAX_SIDE = 1600  # px: ≈ 80 m per pixel over Shanwei, a few hundred KB of PNG
 WEB_MERCATOR = "EPSG:3857"
@@ -79,11 +79,6 @@ def landcover_overlay(source: str | Path, preset: str, *, max_side: int = MAX_SI
 
 def categorical_legend_html(title: str, rows: list[tuple[str, str, str]], element_id: str = "sinkmap-classes"
                             ) -> str:
-    """A plain HTML legend, one swatch per class (colour, 中文 name, English name)."""
-    items = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:10px;background:{html.escape(c)};'
-        f'border:1px solid #555;margin-right:4px"></span>{html.escape(zh)} {html.escape(en)}</div>'
-        for c, zh, en in rows)
-    return (f'<div id="{element_id}" style="position:fixed;top:10px;left:230px;z-index:9999;'
-            f'background:rgba(255,255,255,0.92);padding:6px 8px;font:12px sans-serif;border:1px solid #999;'
-            f'border-radius:4px;max-height:50vh;overflow:auto"><b>{html.escape(title)}</b>{items}</div>')
+    """A legend with one swatch per class (colour, 中文 name, English name)."""
+    return legend_box(title, [(c, f"{zh} {en}") for c, zh, en in rows], element_id=element_id,
+                      position="top:10px;left:230px")

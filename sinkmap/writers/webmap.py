@@ -148,3 +148,14 @@ def footer(attributions: Sequence[str], synthetic: bool, survey_year: int | None
 def set_title(fmap: folium.Map, title: str) -> None:
     """The page's <title>, escaped."""
     fmap.get_root().header.add_child(Element(f"<title>{html.escape(title)}</title>"))
+
+
+def legend_box(title: str, items: Sequence[tuple[str, str]], *, element_id: str, position: str) -> str:
+    """A fixed HTML legend (no d3): ``items`` are (colour, label) swatches; ``position`` is CSS."""
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:10px;background:{html.escape(colour)};'
+        f'border:1px solid #555;margin-right:4px"></span>{html.escape(label)}</div>' for colour, label in items)
+    return (f'<div id="{element_id}" style="position:fixed;{position};z-index:9999;'
+            f'background:rgba(255,255,255,0.92);padding:6px 8px;font:12px sans-serif;border:1px solid #999;'
+            f'border-radius:4px;max-height:50vh;overflow:auto"><b>{html.escape(title)}</b>{rows}</div>')
+
