@@ -186,3 +186,25 @@ def test_classes_follow_mapclassify_and_colour_each_feature(tmp_path):
     assert "10–50" in page and "50–90" in page  # legend rows
     bad = run(path, "--color-by", "id", "-o", out)
     assert bad.exit_code == 2 and "has no numbers" in bad.output
+
+
+def test_static_report_map_draws_overlays_in_their_colours():
+    import io
+
+    from PIL import Image
+
+    from sinkmap.aoi import load_counties
+    from sinkmap.writers.charts import choropleth_png
+
+    counties = load_counties().assign(cover=[30.0, 45.0, 64.0, 38.0])
+    square = gpd.GeoDataFrame(geometry=[box(115.50, 23.05, 115.60, 23.15)], crs=4490)  # ≈ 10 km, inland
+    style = {"color": "#ff00ff", "fillColor": "#ff00ff", "fillOpacity": 0.8}
+    plain = choropleth_png(counties, "cover", [0, 50, 100], ["#eeeeee", "#006837"], title="t", unit="%")
+    drawn = choropleth_png(counties, "cover", [0, 50, 100], ["#eeeeee", "#006837"], title="t", unit="%",
+                           overlays=[("magenta test", square, style)])
+
+    def magenta(png):
+        pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
+        return int(((pixels[:, 0] > 240) & (pixels[:, 1] < 30) & (pixels[:, 2] > 240)).sum())
+
+    assert magenta(plain) == 0 and magenta(drawn) > 500  # the square (and its legend swatch) in magenta

@@ -35,7 +35,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
     """Write the survey outputs (OUTPUTS) into ``out_dir``, all or none (staged, then moved in)."""
     from sinkmap.writers.atomic import write_text_atomic
     from sinkmap.writers.charts import choropleth_png
-    from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, survey_map
+    from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, OVERLAYS, survey_map
     from sinkmap.writers.overlay import landcover_overlay
     from sinkmap.writers.report import ReportContext, find_cjk_font, write_report
     from sinkmap.writers.staging import staged_dir
@@ -67,8 +67,10 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
         with progress.step("writing report.html and report.pdf"):
             font = find_cjk_font()
             png = stage / ".report-map.png"
+            drawn = [(name, overlays[kind], style) for kind, (name, style) in OVERLAYS.items() if kind in overlays]
             png.write_bytes(choropleth_png(counties, MAP_INDICATOR, COVER_BREAKS, COVER_COLOURS,
-                                           title=" ".join(labels[MAP_INDICATOR]), unit="%", font_path=font.regular))
+                                           title=" ".join(labels[MAP_INDICATOR]), unit="%", font_path=font.regular,
+                                           overlays=drawn))
             context = ReportContext(title=REPORT_TITLE, survey_year=config.survey_year, synthetic=config.synthetic,
                                     indicators=result.indicators, labels=labels, attributions=attributions(),
                                     notes=method_notes(result), map_png=png, projection_end=config.projection_end)

@@ -22,10 +22,12 @@ SCALE_KM = 20
 
 
 def choropleth_png(counties: gpd.GeoDataFrame, column: str, breaks: Sequence[float], colours: Sequence[str],
-                   *, title: str, unit: str, label_field: str = "name_zh", font_path: Path | None = None) -> bytes:
+                   *, title: str, unit: str, label_field: str = "name_zh", font_path: Path | None = None,
+                   overlays: Sequence[tuple[str, gpd.GeoDataFrame, dict]] = ()) -> bytes:
     """PNG bytes of a county choropleth in the equal-area CRS (metres, so the scale bar is true).
 
     ``font_path``: a CJK font file for the Chinese labels (registered with matplotlib).
+    ``overlays``: (label, layer, Leaflet-style dict) drawn over the counties, each in the legend.
     """
     if font_path is not None:
         font_manager.fontManager.addfont(str(font_path))
@@ -40,7 +42,12 @@ def choropleth_png(counties: gpd.GeoDataFrame, column: str, breaks: Sequence[flo
                     fontsize=8, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.7, "lw": 0})
     handles = [Patch(facecolor=c, edgecolor="#333333", label=f"{lo:g}–{hi:g} {unit}")
                for c, lo, hi in zip(colours, breaks[:-1], breaks[1:])]
-    ax.legend(handles=handles, title=title, loc="lower right", fontsize=7, title_fontsize=8, frameon=True)
+    for label, layer, style in overlays:
+        face = style.get("fillColor", "none") if style.get("fillOpacity", 0) >= 0.3 else "none"
+        edge = style.get("color", "#000000")
+        layer.to_crs(AREA_CRS).plot(ax=ax, facecolor=face, edgecolor=edge, linewidth=0.6)
+        handles.append(Patch(facecolor=face, edgecolor=edge, label=label))
+    ax.legend(handles=handles, title=title, loc="upper left", fontsize=7, title_fontsize=8, frameon=True)
     xmin, ymin, xmax, ymax = frame.total_bounds
     x0, y0 = xmin + 0.03 * (xmax - xmin), ymin + 0.05 * (ymax - ymin)
     ax.plot([x0, x0 + SCALE_KM * 1000], [y0, y0], color="black", lw=3)
