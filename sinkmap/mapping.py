@@ -64,10 +64,11 @@ def read_map_layer(path: str | Path, *, layer: str | None = None, gcj02: bool = 
                          fix="give GeoPackage, Shapefile, GeoJSON or GeoParquet layers (raster overlays: "
                              "see the survey map)")
     frame, chosen = read_frame(path, layer=layer)
-    if frame.empty:
-        raise InputError("layer has no features", path=path, layer=chosen, fix="choose a layer with features")
-    crs = require_crs(frame.crs, path=path, layer=chosen)
     frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
+    if frame.empty:
+        raise InputError("layer has no features with a geometry", path=path, layer=chosen,
+                         fix="choose a layer with features")
+    crs = require_crs(frame.crs, path=path, layer=chosen)
     if gcj02:
         frame = gcj02_to_storage(frame, path=path, layer=chosen, crs=crs)
     frame = frame.to_crs(4490)
@@ -112,16 +113,16 @@ def layers_map(layers: Sequence[MapLayer], *, basemap: str = "osm", synthetic: b
 def colour_by(layers: Sequence[MapLayer], column: str, scheme: str = "quantiles", k: int = 5
               ) -> tuple[list[MapLayer], Element]:
     """Fill the layers that have numeric ``column`` by mapclassify classes; returns them and the legend."""
-    with_column = [x for x in layers if column in x.frame.columns]
-    if not with_column:
+    values = {i: pd.to_numeric(x.frame[column], errors="coerce") for i, x in enumerate(layers)
+              if column in x.frame.columns}
+    if not values:
         raise InputError(f"--color-by field '{column}' is in none of the layers", fix="name a numeric field")
-    values = [pd.to_numeric(x.frame[column], errors="coerce") for x in with_column]
-    if all(v.isna().all() for v in values):
+    if all(v.isna().all() for v in values.values()):
         raise InputError(f"--color-by field '{column}' has no numbers", fix="name a numeric field")
-    classes = classify(pd.concat(values), scheme=scheme, k=k)
-    coloured = [replace(x, fills=[classes.colour_of(v) for v in pd.to_numeric(x.frame[column], errors="coerce")])
-                if column in x.frame.columns else x for x in layers]
-    first = with_column[0]
+    classes = classify(pd.concat(values.values()), scheme=scheme, k=k)
+    coloured = [replace(x, fills=[classes.colour_of(v) for v in values[i]]) if i in values else x
+                for i, x in enumerate(layers)]
+    first = layers[min(values)]
     label = first.labels[list(first.fields).index(column)] if column in first.fields and first.labels else column
     legend = classes_legend_html(f"{label} · {scheme}", classes, first.units.get(column, ""))
     return coloured, Element(legend)

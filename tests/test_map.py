@@ -208,3 +208,16 @@ def test_static_report_map_draws_overlays_in_their_colours():
         return int(((pixels[:, 0] > 240) & (pixels[:, 1] < 30) & (pixels[:, 2] > 240)).sum())
 
     assert magenta(plain) == 0 and magenta(drawn) > 500  # the square (and its legend swatch) in magenta
+
+
+def test_labels_stay_with_their_fields_when_a_layer_lacks_one(tmp_path):
+    # --popup-fields applies to every layer; a layer without `b` must label `c` as "C", not as "B".
+    import folium
+
+    from sinkmap.writers.webmap import MapLayer, add_vector_layer
+
+    frame = gpd.GeoDataFrame({"a": ["x"], "c": ["z"]}, geometry=[box(115.3, 22.8, 115.31, 22.81)], crs=4490)
+    fmap = folium.Map(tiles=None)
+    add_vector_layer(fmap, MapLayer(frame, "t", ["a", "b", "c"], ["A", "B", "C"]))
+    page = fmap.get_root().render()
+    assert 'aliases = ["A", "C"]' in page and '"B"' not in page

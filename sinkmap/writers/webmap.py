@@ -91,8 +91,9 @@ def escaped(frame: gpd.GeoDataFrame, fields: Sequence[str], units: dict[str, str
 
 def add_vector_layer(fmap: folium.Map, layer: MapLayer, *, popup: bool = True) -> folium.GeoJson:
     """Add ``layer`` with a tooltip (and, by default, a popup) showing its fields with labels."""
-    fields = [f for f in layer.fields if f in layer.frame.columns]
-    labels = [html.escape(str(a)) for a in (layer.labels or fields)][: len(fields)]
+    pairs = [(f, a) for f, a in zip(layer.fields, layer.labels or layer.fields) if f in layer.frame.columns]
+    fields = [f for f, _ in pairs]  # each label stays with its field when some fields are absent
+    labels = [html.escape(str(a)) for _, a in pairs]
     data = escaped(display_geometry(layer.frame), fields, layer.units)
     style = layer.style
     if layer.fills is not None:
