@@ -144,4 +144,19 @@ def test_shipped_fallbacks_are_ipcc_tier_1_and_placeholders_say_so():
     assert factors.values.loc["masson_pine", ["R", "CF"]].tolist() == [0.20, 0.47]
     assert factors.sources.loc["masson_pine", "CF"].startswith("IPCC 2006 Vol.4 Ch.4 Table 4.3")
     assert factors.values.loc["mangrove", ["R", "CF"]].tolist() == [0.96, 0.45]  # 2013 Wetlands Supplement
-    assert all("PROVISIONAL" in t for t in factors.tiers)  # D and BEF still lack an opened source
+    assert all("PROVISIONAL" in t for t in factors.tiers)  # BEF still lacks an opened source
+
+
+def test_wood_densities_are_the_means_of_the_global_wood_density_database_rows():
+    factors = BiomassFactors.from_layers()
+    # GWDD (Zanne et al. 2009) China rows, g/cm³ = t/m³: Pinus massoniana rows 12127–12133
+    masson = (0.458913 + 0.47355 + 0.509712 + 0.557928 + 0.433 + 0.45 + 0.51) / 7  # = 0.4847
+    assert factors.values.loc["masson_pine", "D"] == pytest.approx(masson, abs=5e-4)
+    assert (factors.low.loc["masson_pine", "D"], factors.high.loc["masson_pine", "D"]) == (0.433, 0.558)
+    # Cunninghamia lanceolata, the 11 China rows
+    fir = (0.27552 + 0.305655 + 0.307377 + 0.308238 + 0.319431 + 0.33579 + 0.358176 + 0.26 + 0.298 + 0.3
+           + 0.306) / 11  # = 0.3068
+    assert factors.values.loc["chinese_fir", "D"] == pytest.approx(fir, abs=5e-4)
+    assert factors.tiers["masson_pine"] == "D GWDD species mean, BEF PROVISIONAL, R/CF IPCC Tier 1 fallback"
+    assert factors.sources.loc["masson_pine", "D"].startswith("Global Wood Density Database (Zanne")
+    assert "D/BEF PROVISIONAL" in factors.tiers["broadleaf_mixed"]  # no representative GWDD rows
