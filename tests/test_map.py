@@ -182,7 +182,7 @@ def test_classes_follow_mapclassify_and_colour_each_feature(tmp_path):
     page = out.read_text(encoding="utf-8")
     two = classify([10.0, 90.0], scheme="equal_interval", k=2)  # breaks 10, 50, 90
     assert two.breaks == [10.0, 50.0, 90.0]
-    assert f'"_fill": "{two.colours[0]}"' in page and f'"_fill": "{two.colours[1]}"' in page
+    assert f'"fillColor": "{two.colours[0]}"' in page and f'"fillColor": "{two.colours[1]}"' in page  # styler
     assert "10–50" in page and "50–90" in page  # legend rows
     bad = run(path, "--color-by", "id", "-o", out)
     assert bad.exit_code == 2 and "has no numbers" in bad.output

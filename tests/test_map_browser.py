@@ -9,7 +9,7 @@ playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '
 CHROMIUM = shutil.which("chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-OVERLAYS = ["森林覆盖率 Forest cover", "土地覆盖 Land cover", "生态保护红线 Ecological redlines", "红树林 Mangroves",
+OVERLAYS = ["森林覆盖率 Forest cover", "土地覆盖 Land cover", "森林小班 Forest stands", "生态保护红线 Ecological redlines", "红树林 Mangroves",
             "沿海防护林带 Coastal shelterbelts", "修复片区（近似位置） Restoration sites (approximate)"]
 
 
@@ -118,12 +118,14 @@ def test_payloads_in_popups_and_tooltips_show_as_text_and_never_run(hostile_map,
     for i in range(4):
         box = shapes.nth(i).bounding_box()
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        tab.mouse.move(x, y)
-        tab.locator(".leaflet-tooltip").last.wait_for(timeout=5000)
-        shown_tooltips.append(tab.locator(".leaflet-tooltip").last.inner_text())
+        tab.mouse.move(x, y)  # wait for this feature's own tooltip and popup, not the previous one's
+        tooltip = tab.locator(".leaflet-tooltip", has_text=f"M{i}").last
+        tooltip.wait_for(timeout=5000)
+        shown_tooltips.append(tooltip.inner_text())
         tab.mouse.click(x, y)
-        tab.locator(".leaflet-popup-content").wait_for(timeout=5000)
-        shown_popups.append(tab.locator(".leaflet-popup-content").inner_text())
+        popup = tab.locator(".leaflet-popup-content", has_text=f"M{i}")
+        popup.wait_for(timeout=5000)
+        shown_popups.append(popup.inner_text())
     pwned = tab.evaluate("() => window.__pwned")
     title = tab.title()
     layers = tab.locator(".leaflet-control-layers-overlays label").all_inner_texts()
@@ -177,3 +179,26 @@ def test_search_fullscreen_and_measure_controls_work_offline(hostile_map, browse
     assert text.startswith("≈ 10.2") and text.endswith("km"), text
     tab.close()
     assert problems == []
+
+
+@pytest.mark.browser
+def test_compact_features_decode_onto_the_input_coordinates(hostile_map, browser):
+    from sinkmap.writers.compact import pixel_degrees
+
+    tab = browser.new_page()
+    tab.goto(hostile_map.as_uri())
+    tab.wait_for_function("document.querySelectorAll('path.leaflet-interactive').length == 4")
+    features = tab.evaluate("""() => { const out = []; for (const k in window) {
+        if (k.startsWith('geo_json_') && window[k].toGeoJSON) { out.push(...window[k].toGeoJSON().features); } }
+        return out.map(f => [f.properties.patch_id, f.geometry.coordinates[0]]); }""")
+    tab.close()
+    assert sorted(p for p, _ in features) == ["M0", "M1", "M2", "M3"]
+    # 0.01° boxes: detail zoom ⌈log2(360 · 64 / (256 · 0.01))⌉ = 14; grid step a quarter pixel there
+    step = pixel_degrees(14, 22.81) / 4  # ≈ 1.98e-5° ≈ 2 m
+    for patch, ring in features:
+        i = int(patch[1])
+        west, south, east, north = 115.30 + 0.02 * i, 22.80, 115.31 + 0.02 * i, 22.81
+        assert len(ring) == 5
+        for x, y in ring:
+            assert min(abs(x - west), abs(x - east)) <= step / 2 + 1e-9
+            assert min(abs(y - south), abs(y - north)) <= step / 2 + 1e-9

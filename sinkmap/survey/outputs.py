@@ -35,7 +35,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
     """Write the survey outputs (OUTPUTS) into ``out_dir``, all or none (staged, then moved in)."""
     from sinkmap.writers.atomic import write_text_atomic
     from sinkmap.writers.charts import choropleth_png
-    from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, OVERLAYS, survey_map
+    from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, HIDDEN, OVERLAYS, survey_map
     from sinkmap.writers.overlay import landcover_overlay
     from sinkmap.writers.report import ReportContext, find_cjk_font, write_report
     from sinkmap.writers.staging import staged_dir
@@ -57,7 +57,6 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
                               description=description)
         with progress.step("writing map.html"):
             overlays = {**result.layers, "sites": aoi.load_sites()}
-            overlays.pop("stands", None)  # 16k stands belong on their own map, not the survey overview
             landcover = config.inputs.get("landcover")
             image = landcover_overlay(landcover.path, landcover.preset) if landcover else None
             fmap = survey_map(counties, overlays, column=MAP_INDICATOR, label=labels[MAP_INDICATOR],
@@ -67,7 +66,8 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
         with progress.step("writing report.html and report.pdf"):
             font = find_cjk_font()
             png = stage / ".report-map.png"
-            drawn = [(name, overlays[kind], style) for kind, (name, style) in OVERLAYS.items() if kind in overlays]
+            drawn = [(name, overlays[kind], style) for kind, (name, style) in OVERLAYS.items()
+                     if kind in overlays and kind not in HIDDEN]  # 16k stands would hide the cover classes
             png.write_bytes(choropleth_png(counties, MAP_INDICATOR, COVER_BREAKS, COVER_COLOURS,
                                            title=" ".join(labels[MAP_INDICATOR]), unit="%", font_path=font.regular,
                                            overlays=drawn))

@@ -1,8 +1,8 @@
 """The interactive survey map (folium): county choropleth, input layers, legend, provenance.
 
-Display geometry is simplified (counties with ``shapely.coverage_simplify``, so shared borders
-stay shared) and rounded to 1e-5° (≈ 1 m); data outputs keep full precision. Attribute
-values are escaped before they reach the page.
+Display geometry is simplified and snapped for each layer's detail zoom, counties as one
+coverage so shared borders stay shared (``sinkmap.writers.compact``); data outputs keep full
+precision. Attribute values are escaped before they reach the page.
 """
 
 from __future__ import annotations
@@ -15,15 +15,18 @@ import numpy as np
 from branca.element import Element
 
 from sinkmap.writers.classify import Classes, classes_legend_html
+from sinkmap.writers.compact import CompactGeoJson, display_frame
 from sinkmap.writers.controls import add_controls
 from sinkmap.writers.format import format_number
 from sinkmap.writers.offline import make_offline
 from sinkmap.writers.overlay import RasterOverlay, categorical_legend_html
-from sinkmap.writers.webmap import MapLayer, add_basemap, add_vector_layer, display_geometry, escaped, footer, set_title
+from sinkmap.writers.webmap import MapLayer, add_basemap, add_vector_layer, escaped, footer, set_title
 
 COVER_BREAKS = [0, 30, 40, 50, 53, 60, 100]  # %; 50 and 53 are the plan's 2025/2030 targets
 COVER_COLOURS = ["#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837"]
-OVERLAYS = {  # layer kind → (label, style)
+OVERLAYS = {  # layer kind → (label, style); drawn in this order, the first lowest
+    "stands": ("森林小班 Forest stands", {"color": "#1b5e20", "weight": 0.6, "fillColor": "#a5d6a7",
+                                      "fillOpacity": 0.35}),
     "redlines": ("生态保护红线 Ecological redlines", {"color": "#d7301f", "weight": 1.5, "fillOpacity": 0.08}),
     "mangroves": ("红树林 Mangroves", {"color": "#00695c", "weight": 1, "fillColor": "#00897b", "fillOpacity": 0.7}),
     "shelterbelts": ("沿海防护林带 Coastal shelterbelts",
@@ -32,11 +35,16 @@ OVERLAYS = {  # layer kind → (label, style)
               {"color": "#e65100", "weight": 2, "dashArray": "4 3", "fillOpacity": 0.1}),
 }
 TOOLTIP_FIELDS = {  # overlay kind → (field, label) pairs
+    "stands": [("stand_id", "小班号 Stand"), ("species_group", "树种组 Species group"), ("origin", "起源 Origin"),
+               ("age_group", "龄组 Age group"), ("canopy_closure", "郁闭度 Closure"), ("area_ha", "面积 Area"),
+               ("volume_per_ha", "每公顷蓄积 Stock per ha")],
     "redlines": [("redline_id", "编号 ID"), ("function_type", "功能 Function"), ("realm", "陆海 Realm")],
     "mangroves": [("patch_id", "编号 ID"), ("status", "状态 Status"), ("year", "年份 Year")],
     "shelterbelts": [("belt_id", "编号 ID"), ("site", "片区 Site"), ("status", "状态 Status")],
     "sites": [("name_zh", "片区"), ("name_en", "Site"), ("kind", "类型 Kind"), ("placement", "位置说明 Placement")],
 }
+UNITS = {"stands": {"canopy_closure": "1", "area_ha": "ha", "volume_per_ha": "m³/ha"}}  # numbers shown with units
+HIDDEN = {"stands"}  # listed in the layer control, off when the map opens (thousands of small polygons)
 
 
 def colour_for(value: float, breaks: Sequence[float] = COVER_BREAKS, colours: Sequence[str] = COVER_COLOURS) -> str:
@@ -54,15 +62,15 @@ def legend_html(title: str, unit: str, breaks: Sequence[float] = COVER_BREAKS,
 
 
 def _choropleth(units: gpd.GeoDataFrame, column: str, label: tuple[str, str], unit: str) -> folium.GeoJson:
-    shown = display_geometry(units, coverage=True)
+    shown, step = display_frame(units)
     shown["value_text"] = [format_number(v, unit) for v in shown[column]]
     shown["land_text"] = [format_number(v, "km²") for v in shown["land_area"]]
     shown["stock_text"] = [format_number(v, "万m³") for v in shown["stock_volume"]]
     colours = {a: colour_for(v) for a, v in zip(shown["adcode"], shown[column])}
     tooltip_fields = ["name_zh", "name_en", "value_text", "land_text", "stock_text"]
     data = escaped(shown.assign(value=shown[column]), [*tooltip_fields, "adcode"])
-    layer = folium.GeoJson(
-        data.to_json(),
+    layer = CompactGeoJson(
+        data, [*tooltip_fields, "adcode"], step,
         name=f"{label[0]} {label[1]}",
         style_function=lambda f: {"fillColor": colours[f["properties"]["adcode"]], "color": "#333333",
                                   "weight": 1.2, "fillOpacity": 0.75},
@@ -95,7 +103,8 @@ def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], 
     for kind, (name, style) in OVERLAYS.items():
         if kind in layers:
             fields, labels = zip(*TOOLTIP_FIELDS[kind])
-            add_vector_layer(fmap, MapLayer(layers[kind], name, fields, labels, style=style))
+            add_vector_layer(fmap, MapLayer(layers[kind], name, fields, labels, UNITS.get(kind, {}), style,
+                                             show=kind not in HIDDEN))
     folium.LayerControl(collapsed=False).add_to(fmap)
     add_controls(fmap)
     fmap.get_root().html.add_child(footer([*attributions, *basemap_credits], synthetic, survey_year))

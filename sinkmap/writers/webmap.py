@@ -16,16 +16,14 @@ from dataclasses import dataclass, field
 import folium
 import geopandas as gpd
 import numpy as np
-import shapely
 from branca.element import Element
 
 from sinkmap import __version__
 from sinkmap.errors import InputError
+from sinkmap.writers.compact import CompactGeoJson, display_frame
 from sinkmap.writers.format import format_number
 from sinkmap.writers.offline import LEAFLET_NOTICE
 
-DISPLAY_TOLERANCE_DEG = 0.0005  # ≈ 50 m: invisible at the county zoom levels (9–11)
-COORD_DECIMALS = 5  # ≈ 1 m
 BASEMAPS = ("osm", "tianditu", "none")
 TIANDITU_KEY_VAR = "TIANDITU_KEY"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
@@ -47,22 +45,8 @@ class MapLayer:
     units: dict[str, str] = field(default_factory=dict)  # field → unit for number formatting
     style: dict = field(default_factory=lambda: {"color": "#1565c0", "weight": 1.5, "fillOpacity": 0.3})
     fills: Sequence[str] | None = None  # one fill colour per feature (a classed field), else style's
-
-
-def display_geometry(frame: gpd.GeoDataFrame, coverage: bool = False) -> gpd.GeoDataFrame:
-    """Simplified, rounded copy of ``frame`` for display (EPSG:4326 degrees).
-
-    ``coverage=True`` simplifies a polygon coverage as a whole (``shapely.coverage_simplify``), so
-    shared borders stay shared; otherwise each geometry is simplified keeping its topology.
-    """
-    frame = frame.to_crs(4326)
-    geoms = frame.geometry.to_numpy()
-    if coverage:
-        geoms = shapely.coverage_simplify(geoms, DISPLAY_TOLERANCE_DEG)
-    else:
-        geoms = shapely.simplify(geoms, DISPLAY_TOLERANCE_DEG / 2, preserve_topology=True)
-    geoms = shapely.transform(geoms, lambda xy: np.round(xy, COORD_DECIMALS))
-    return frame.set_geometry(geoms)
+    zoom: int | None = None  # detail zoom: exact to half a pixel up to here (default: from feature size)
+    show: bool = True  # on when the page opens (else listed in the layer control, switched off)
 
 
 def display_text(value, unit: str | None = None) -> str:
@@ -94,7 +78,8 @@ def add_vector_layer(fmap: folium.Map, layer: MapLayer, *, popup: bool = True) -
     pairs = [(f, a) for f, a in zip(layer.fields, layer.labels or layer.fields) if f in layer.frame.columns]
     fields = [f for f, _ in pairs]  # each label stays with its field when some fields are absent
     labels = [html.escape(str(a)) for _, a in pairs]
-    data = escaped(display_geometry(layer.frame), fields, layer.units)
+    shown, step = display_frame(layer.frame, layer.zoom)
+    data = escaped(shown, fields, layer.units)
     style = layer.style
     if layer.fills is not None:
         data["_fill"] = list(layer.fills)
@@ -102,8 +87,9 @@ def add_vector_layer(fmap: folium.Map, layer: MapLayer, *, popup: bool = True) -
     extra = {"popup": folium.GeoJsonPopup(fields, aliases=labels, max_width=360)} if popup and fields else {}
     if layer.frame.geom_type.isin(["Point", "MultiPoint"]).any():
         extra["marker"] = folium.CircleMarker(radius=layer.style.get("radius", 5))
-    geojson = folium.GeoJson(
-        data.to_json(), name=html.escape(layer.name),
+    geojson = CompactGeoJson(
+        data, [c for c in data.columns if c != data.geometry.name], step, name=html.escape(layer.name),
+        show=layer.show,
         style_function=lambda f, s=style: {**s, "fillColor": f["properties"]["_fill"]} if "_fill" in
         f["properties"] else s,
         tooltip=folium.GeoJsonTooltip(fields, aliases=labels, sticky=True) if fields else None, **extra)
