@@ -3,7 +3,7 @@
     survey_year: 2025
     landcover: {path: landcover.tif, preset: worldcover}
     stands: {path: stands.gpkg, layer: stands, gcj02: false}
-    mangroves: {path: mangroves.gpkg}        # optional layers: mangroves, shelterbelts, redlines
+    mangroves: {path: mangroves.gpkg}        # optional: mangroves, shelterbelts, redlines, coastal_habitats
     stands_previous: {path: stands_2020.gpkg, year: 2020}   # optional: annual sink by stock difference
     scenario: {path: scenario.csv}           # optional: planned afforestation/harvest for the projection
     projection_end: 2030                     # last projected year (default 2030)
@@ -22,7 +22,7 @@ import yaml
 from sinkmap.catalogue import load_catalogue, preset_names
 from sinkmap.errors import InputError, MissingInputError
 
-VECTOR_LAYERS = ("stands", "mangroves", "shelterbelts", "redlines")
+VECTOR_LAYERS = ("stands", "mangroves", "shelterbelts", "redlines", "coastal_habitats")
 REQUIRED = ("landcover", "stands")
 PREVIOUS = "stands_previous"  # the stand layer of an earlier survey year
 DEFAULT_END_YEAR = 2030

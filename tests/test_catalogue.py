@@ -36,8 +36,8 @@ def stands_frame(**overrides) -> gpd.GeoDataFrame:
 
 def test_every_layer_kind_of_the_survey_is_declared():
     layers = load_catalogue().layers
-    assert set(layers) == {"landcover", "stands", "mangroves", "shelterbelts", "redlines", "carbon_pools",
-                           "scenario"}
+    assert set(layers) == {"landcover", "stands", "mangroves", "shelterbelts", "redlines", "coastal_habitats",
+                           "carbon_pools", "scenario"}
     assert {name for name, spec in layers.items() if spec.kind == "table"} == {"carbon_pools", "scenario"}
     stands = load_catalogue().layer("stands")
     assert stands.fields["canopy_closure"].unit == "1" and stands.fields["volume_per_ha"].max == 1000
@@ -154,3 +154,21 @@ def test_validation_does_not_modify_the_input_frame():
 def test_layers_readme_is_generated_from_the_catalogue():
     committed = (layers_dir() / "README.md").read_text(encoding="utf-8")
     assert committed == catalogue_markdown(), "run: sinkmap catalogue > layers/README.md"
+
+
+def test_coastal_habitat_codes_accept_chinese_labels_and_refuse_others(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from sinkmap.errors import SchemaError
+    from sinkmap.readers.vector import read_layer
+
+    path = tmp_path / "habitats.gpkg"
+    frame = gpd.GeoDataFrame({"patch_id": ["B1", "B2"], "生境类型": ["海草床", "saltmarsh"], "status": ["现有", "restored"]},
+                             geometry=[box(115.3, 22.7, 115.31, 22.71), box(115.32, 22.7, 115.33, 22.71)], crs=4490)
+    frame.to_file(path)
+    read = read_layer(path, "coastal_habitats")
+    assert read["habitat"].tolist() == ["seagrass", "saltmarsh"] and read["status"].tolist() == ["existing", "restored"]
+    frame.assign(生境类型=["海草床", "kelp"]).to_file(path)
+    with pytest.raises(SchemaError, match="habitat"):
+        read_layer(path, "coastal_habitats")

@@ -221,3 +221,42 @@ def test_labels_stay_with_their_fields_when_a_layer_lacks_one(tmp_path):
     add_vector_layer(fmap, MapLayer(frame, "t", ["a", "b", "c"], ["A", "B", "C"]))
     page = fmap.get_root().render()
     assert 'aliases = ["A", "C"]' in page and '"B"' not in page
+
+
+def test_static_landcover_map_colours_classes_and_draws_stands(tmp_path):
+    import io
+
+    import rasterio
+    from PIL import Image
+    from rasterio.transform import from_bounds
+
+    from sinkmap.aoi import load_counties
+    from sinkmap.writers.charts import landcover_png
+    from sinkmap.writers.overlay import class_colours
+
+    counties = load_counties()
+    west, south, east, north = counties.total_bounds
+    codes = np.full((100, 200), 10, dtype="uint8")  # WorldCover 10 tree cover in the west half …
+    codes[:, 100:] = 50  # … 50 built-up in the east half
+    path = tmp_path / "lc.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=200, height=100, count=1, dtype="uint8", crs="EPSG:4490",
+                       transform=from_bounds(west, south, east, north, 200, 100), nodata=0) as dst:
+        dst.write(codes, 1)
+    colours = class_colours("worldcover")
+
+    def count(png, hex_colour):
+        rgb = [int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]
+        pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
+        return int((np.abs(pixels.astype(int) - rgb).sum(axis=1) <= 6).sum())
+
+    plain = landcover_png(counties, path, "worldcover", title="t")
+    assert count(plain, colours[10][0]) > 50_000 and count(plain, colours[50][0]) > 50_000  # both halves
+    stand = gpd.GeoDataFrame(geometry=[box(115.50, 23.05, 115.60, 23.15).buffer(0.02)], crs=4490)
+    with_stands = landcover_png(counties, path, "worldcover", title="t", stands=stand)
+    a, b = (np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int) for png in (plain, with_stands))
+    changed = np.abs(a - b).max(axis=2) > 10
+    width = changed.shape[1]
+    # The ≈ 14 km square stand sits at 45–55 % of the map's width, clear of the legend (upper left):
+    # its outline changes a few hundred pixels there (≈ 56 km of line at ≈ 7 px/km).
+    assert changed[:, int(0.40 * width):int(0.60 * width)].sum() > 150
+    assert count(with_stands, "#1b5e20") > 0 == count(plain, "#1b5e20")  # and its legend swatch

@@ -151,6 +151,20 @@ def test_map_is_offline_and_says_synthetic(demo_survey):
     assert counts[-1] == len(stands) > 10_000
 
 
+def test_map_shows_salt_marsh_seagrass_and_coral_with_chinese_labels(demo_survey):
+    page = (demo_survey / "map.html").read_text(encoding="utf-8")
+    habitats = gpd.read_file(demo_survey / "inputs" / "coastal_habitats.gpkg")
+    assert set(habitats["habitat"]) == {"saltmarsh", "seagrass", "coral_reef"}
+    docs = [json.loads(line[line.index("(") + 1:line.rindex(")")])["sinkmapCompact"] for line in page.splitlines()
+            if "sinkmapCompact" in line and "_add(" in line]
+    doc = next(d for d in docs if "habitat" in d["fields"])
+    column = doc["columns"][doc["fields"].index("habitat")]
+    assert set(column["dict"]) == {"盐沼 saltmarsh", "海草床 seagrass", "珊瑚礁 coral_reef"}  # catalogue labels
+    assert len(doc["geometries"]) == len(habitats)
+    for colour in ("#a1887f", "#26a69a", "#f06292"):  # one fill per habitat, and in the legend
+        assert f'"fillColor": "{colour}"' in page and f"background:{colour}" in page
+
+
 def test_report_pdf_has_chinese_text_and_the_synthetic_label(demo_survey):
     reader = PdfReader(demo_survey / "report.pdf")
     text = "".join(page.extract_text() for page in reader.pages)

@@ -5,7 +5,7 @@ Reruns with the same seed write byte-identical files.
 
 Files (in ``out_dir``): landcover.tif (COG, WorldCover codes, 1″ ≈ 30 m, EPSG:4490),
 stands.gpkg, stands_2020.gpkg (the earlier survey), mangroves.gpkg, shelterbelts.shp,
-redlines.parquet, scenario.csv, survey.yaml, README.txt.
+coastal_habitats.gpkg, redlines.parquet, scenario.csv, survey.yaml, README.txt.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rasterio import features
 from sinkmap import aoi
 from sinkmap.demo.history import YEARS_BEFORE, previous_stands, scenario_table
 from sinkmap.demo.landscape import MANGROVE, NODATA, TREE, WATER, Grid, allocate_classes, score_fields
-from sinkmap.demo.vectors import make_mangroves, make_redlines, make_shelterbelts, make_stands
+from sinkmap.demo.vectors import make_coastal_habitats, make_mangroves, make_redlines, make_shelterbelts, make_stands
 from sinkmap.progress import Progress
 from sinkmap.readers.crs import STORAGE_CRS
 from sinkmap.writers.atomic import atomic_path, write_text_atomic
@@ -69,8 +69,9 @@ def generate_demo(out_dir: str | Path, seed: int = SEED, progress: Progress | No
         natural, urban, wet, ponds, dist_km = score_fields(grid, sea, seed)
         classes = allocate_classes(county_ids, land_mask, list(counties["adcode"]), natural, urban, wet, ponds, seed)
         classes[sea] = WATER
-    with progress.step("demo: mangroves, shelterbelts, redlines"):
+    with progress.step("demo: mangroves, shelterbelts, salt marsh / seagrass / coral, redlines"):
         mangroves = make_mangroves(land, counties, seed)
+        habitats = make_coastal_habitats(land, counties, seed)
         belts = make_shelterbelts(land, counties, sites, seed)
         redlines = make_redlines(land, counties, grid, natural, dist_km, land_mask)
         inside = county_ids > 0
@@ -89,10 +90,12 @@ def generate_demo(out_dir: str | Path, seed: int = SEED, progress: Progress | No
         write_table(scenario_table(), out / "scenario.csv")
         write_vector(mangroves, out / "mangroves.gpkg", layer="mangroves", description=note)
         write_vector(belts, out / "shelterbelts.shp")
+        write_vector(habitats, out / "coastal_habitats.gpkg", layer="coastal_habitats", description=note)
         write_vector(redlines, out / "redlines.parquet", description=note)
         write_text_atomic(out / "README.txt", note + "\n\nFiles: landcover.tif (ESA WorldCover codes), "
                           f"stands.gpkg, stands_{earlier}.gpkg (the earlier survey), mangroves.gpkg, "
-                          "shelterbelts.shp, redlines.parquet, scenario.csv (projection scenario).\n")
+                          "shelterbelts.shp, coastal_habitats.gpkg (salt marsh, seagrass, coral reef), "
+                          "redlines.parquet, scenario.csv (projection scenario).\n")
         config = {
             "survey_year": SURVEY_YEAR,
             "synthetic": True,
@@ -103,6 +106,7 @@ def generate_demo(out_dir: str | Path, seed: int = SEED, progress: Progress | No
             "scenario": {"path": "scenario.csv"},
             "mangroves": {"path": "mangroves.gpkg"},
             "shelterbelts": {"path": "shelterbelts.shp"},
+            "coastal_habitats": {"path": "coastal_habitats.gpkg"},
             "redlines": {"path": "redlines.parquet"},
         }
         write_text_atomic(out / "survey.yaml", yaml.safe_dump(config, allow_unicode=True, sort_keys=False))

@@ -1,4 +1,4 @@
-"""Synthetic vector layers for the demo: forest stands, mangroves, shelterbelts, redlines.
+"""Synthetic vector layers for the demo: forest stands, mangroves, shelterbelts, coastal habitats, redlines.
 
 All geometry is built in the equal-area CRS (metres) and stored in CGCS2000 (EPSG:4490).
 Every layer carries ``synthetic = 1``. Calibration constants are SYNTHETIC choices.
@@ -223,6 +223,46 @@ def make_shelterbelts(land: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, sites:
                          "status": ["existing", "restored", "planted"][int(rng.integers(0, 3))],
                          "year": int(rng.integers(2015, 2026)), "geometry": piece})
     return _to_storage(gpd.GeoDataFrame(rows, geometry="geometry", crs=AREA_CRS))
+
+
+HABITAT_BAYS = [  # (west, south, east, north, habitat, patches, seaward offset m, radius m)
+    (115.10, 22.76, 115.30, 22.86, "saltmarsh", 8, 0.0, 220.0),  # 长沙湾 flats, 海丰
+    (115.70, 22.78, 115.85, 22.90, "saltmarsh", 6, 0.0, 200.0),  # 碣石湾 estuary, 陆丰
+    (115.30, 22.70, 115.50, 22.80, "seagrass", 6, 700.0, 420.0),  # off 品清湖 / 红海湾
+    (115.95, 22.76, 116.12, 22.88, "seagrass", 5, 800.0, 380.0),  # 甲子 coast, 陆丰
+    (115.45, 22.62, 115.65, 22.74, "coral_reef", 4, 1_200.0, 260.0),  # 遮浪 / 红海湾
+]
+HABITAT_SPECIES = {"saltmarsh": "盐地鼠尾粟 Sporobolus virginicus", "seagrass": "喜盐草 Halophila ovalis",
+                   "coral_reef": "滨珊瑚 Porites spp.", "macroalgae": ""}
+
+
+def make_coastal_habitats(land: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, seed: int) -> gpd.GeoDataFrame:
+    """Salt-marsh flats on the shore, seagrass meadows and coral patches offshore in the bays, SYNTHETIC."""
+    rng = np.random.default_rng(seed + 7)
+    coast = _coastline(land, counties)
+    land_u = shapely.union_all(land.to_crs(AREA_CRS).geometry.to_numpy())
+    rows = []
+    for lon0, lat0, lon1, lat1, habitat, count, offset, radius in HABITAT_BAYS:
+        box = gpd.GeoSeries([shapely.box(lon0, lat0, lon1, lat1)], crs=STORAGE_CRS).to_crs(AREA_CRS).iloc[0]
+        for point in _sample_coast(coast, box, count, rng):
+            centre = point
+            if offset:  # step seaward: towards the centre of the nearby sea
+                sea = point.buffer(offset * 2).difference(land_u).centroid
+                away = np.array([sea.x - point.x, sea.y - point.y])
+                away = away / (np.hypot(*away) or 1.0) * offset
+                centre = shapely.Point(point.x + away[0], point.y + away[1])
+            patch = centre.buffer(radius * rng.uniform(0.6, 1.0)).difference(land_u)
+            if offset == 0.0:
+                patch = patch.intersection(coast.buffer(radius * 0.6))  # intertidal fringe
+            if patch.area > 2_000:
+                rows.append({"habitat": habitat, "geometry": patch})
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=AREA_CRS)
+    frame = frame[~frame.geometry.duplicated()].reset_index(drop=True)
+    draw = rng.random(len(frame))
+    frame = frame.assign(patch_id=[f"BC{i + 1:03d}" for i in range(len(frame))],
+                         status=np.where(draw < 0.75, "existing", np.where(draw < 0.9, "restored", "degraded")),
+                         survey_year=2024, species=frame["habitat"].map(HABITAT_SPECIES))
+    return _to_storage(frame[["patch_id", "habitat", "status", "survey_year", "species", "geometry"]])
 
 
 MARINE_BAYS = MANGROVE_BAYS[:3] + [(115.45, 22.62, 115.65, 22.74, 0)]  # + 红海湾

@@ -34,8 +34,8 @@ def method_notes(result: SurveyResult) -> list[str]:
 def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress | None = None) -> list[Path]:
     """Write the survey outputs (OUTPUTS) into ``out_dir``, all or none (staged, then moved in)."""
     from sinkmap.writers.atomic import write_text_atomic
-    from sinkmap.writers.charts import choropleth_png
-    from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, HIDDEN, OVERLAYS, survey_map
+    from sinkmap.writers.charts import choropleth_png, landcover_png
+    from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, HIDDEN, LANDCOVER_LABEL, OVERLAYS, survey_map
     from sinkmap.writers.overlay import landcover_overlay
     from sinkmap.writers.report import ReportContext, find_cjk_font, write_report
     from sinkmap.writers.staging import staged_dir
@@ -71,9 +71,17 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             png.write_bytes(choropleth_png(counties, MAP_INDICATOR, COVER_BREAKS, COVER_COLOURS,
                                            title=" ".join(labels[MAP_INDICATOR]), unit="%", font_path=font.regular,
                                            overlays=drawn))
+            second = None
+            if landcover:
+                second = stage / ".report-landcover.png"
+                second.write_bytes(landcover_png(counties, landcover.path, landcover.preset, title=LANDCOVER_LABEL,
+                                                 stands=overlays.get("stands"), font_path=font.regular))
             context = ReportContext(title=REPORT_TITLE, survey_year=config.survey_year, synthetic=config.synthetic,
                                     indicators=result.indicators, labels=labels, attributions=attributions(),
-                                    notes=method_notes(result), map_png=png, projection_end=config.projection_end)
+                                    notes=method_notes(result), map_png=png, landcover_png=second,
+                                    projection_end=config.projection_end)
             write_report(context, stage, font=font)
-            png.unlink()
+            for figure in (png, second):
+                if figure is not None:
+                    figure.unlink()
     return [Path(out_dir) / name for name in OUTPUTS]

@@ -1,4 +1,5 @@
-"""Static maps for the report (matplotlib): choropleth with legend, north arrow and scale bar."""
+"""Static maps for the report (matplotlib), in the equal-area CRS: the county choropleth with overlays,
+and land cover with the stands; each with a legend, north arrow and true scale bar."""
 
 from __future__ import annotations
 
@@ -29,10 +30,7 @@ def choropleth_png(counties: gpd.GeoDataFrame, column: str, breaks: Sequence[flo
     ``font_path``: a CJK font file for the Chinese labels (registered with matplotlib).
     ``overlays``: (label, layer, Leaflet-style dict) drawn over the counties, each in the legend.
     """
-    if font_path is not None:
-        font_manager.fontManager.addfont(str(font_path))
-        family = font_manager.FontProperties(fname=str(font_path)).get_name()
-        plt.rcParams["font.family"] = [family, "DejaVu Sans"]
+    _use_font(font_path)
     frame = counties.to_crs(AREA_CRS)
     fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=150)
     cmap, norm = ListedColormap(list(colours)), BoundaryNorm(list(breaks), len(colours))
@@ -48,7 +46,44 @@ def choropleth_png(counties: gpd.GeoDataFrame, column: str, breaks: Sequence[flo
         layer.to_crs(AREA_CRS).plot(ax=ax, facecolor=face, edgecolor=edge, linewidth=0.6)
         handles.append(Patch(facecolor=face, edgecolor=edge, label=label))
     ax.legend(handles=handles, title=title, loc="upper left", fontsize=7, title_fontsize=8, frameon=True)
-    xmin, ymin, xmax, ymax = frame.total_bounds
+    return _finish(fig, ax, frame.total_bounds)
+
+
+def landcover_png(counties: gpd.GeoDataFrame, landcover: str | Path, preset: str, *, title: str,
+                  stands: gpd.GeoDataFrame | None = None, stands_label: str = "森林小班 Forest stands",
+                  font_path: Path | None = None) -> bytes:
+    """PNG bytes of the land-cover raster (classes coloured, warped to the equal-area CRS) under
+    the county lines and, if given, the stand outlines; legend, north arrow and scale bar."""
+    from sinkmap.writers.overlay import classes_image
+
+    _use_font(font_path)
+    frame = counties.to_crs(AREA_CRS)
+    rgba, (left, bottom, right, top), shown = classes_image(landcover, preset, AREA_CRS.to_wkt())
+    fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=150)
+    ax.imshow(rgba, extent=(left, right, bottom, top), interpolation="nearest", zorder=0)
+    handles = [Patch(facecolor=colour, edgecolor="#333333", label=f"{zh} {en}") for colour, zh, en in shown]
+    if stands is not None and len(stands):
+        stands.to_crs(AREA_CRS).boundary.plot(ax=ax, color="#1b5e20", linewidth=0.15, zorder=1)
+        handles.append(Patch(facecolor="none", edgecolor="#1b5e20", label=stands_label))
+    frame.boundary.plot(ax=ax, color="#212121", linewidth=0.8, zorder=2)
+    ax.legend(handles=handles, title=title, loc="upper left", fontsize=7, title_fontsize=8, frameon=True)
+    xmin, ymin, xmax, ymax = frame.total_bounds  # the raster's margin is cut to the counties
+    ax.set_xlim(xmin - 0.02 * (xmax - xmin), xmax + 0.02 * (xmax - xmin))
+    ax.set_ylim(ymin - 0.02 * (ymax - ymin), ymax + 0.02 * (ymax - ymin))
+    return _finish(fig, ax, frame.total_bounds)
+
+
+def _use_font(font_path: Path | None) -> None:
+    """Register a CJK font file with matplotlib and make it the first family."""
+    if font_path is not None:
+        font_manager.fontManager.addfont(str(font_path))
+        family = font_manager.FontProperties(fname=str(font_path)).get_name()
+        plt.rcParams["font.family"] = [family, "DejaVu Sans"]
+
+
+def _finish(fig, ax, bounds: Sequence[float]) -> bytes:
+    """Scale bar (true: the axes are in metres), north arrow, tidy axes; the figure as PNG bytes."""
+    xmin, ymin, xmax, ymax = bounds
     x0, y0 = xmin + 0.03 * (xmax - xmin), ymin + 0.05 * (ymax - ymin)
     ax.plot([x0, x0 + SCALE_KM * 1000], [y0, y0], color="black", lw=3)
     ax.text(x0 + SCALE_KM * 500, y0 + 0.015 * (ymax - ymin), f"{SCALE_KM} km", ha="center", fontsize=8)

@@ -14,13 +14,14 @@ import geopandas as gpd
 import numpy as np
 from branca.element import Element
 
+from sinkmap.catalogue import load_catalogue
 from sinkmap.writers.classify import Classes, classes_legend_html
 from sinkmap.writers.compact import CompactGeoJson, display_frame
 from sinkmap.writers.controls import add_controls
 from sinkmap.writers.format import format_number
 from sinkmap.writers.offline import make_offline
 from sinkmap.writers.overlay import RasterOverlay, categorical_legend_html
-from sinkmap.writers.webmap import MapLayer, add_basemap, add_vector_layer, escaped, footer, set_title
+from sinkmap.writers.webmap import MapLayer, add_basemap, add_vector_layer, escaped, footer, legend_box, set_title
 
 COVER_BREAKS = [0, 30, 40, 50, 53, 60, 100]  # %; 50 and 53 are the plan's 2025/2030 targets
 COVER_COLOURS = ["#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837"]
@@ -31,6 +32,8 @@ OVERLAYS = {  # layer kind → (label, style); drawn in this order, the first lo
     "mangroves": ("红树林 Mangroves", {"color": "#00695c", "weight": 1, "fillColor": "#00897b", "fillOpacity": 0.7}),
     "shelterbelts": ("沿海防护林带 Coastal shelterbelts",
                      {"color": "#33691e", "weight": 1, "fillColor": "#558b2f", "fillOpacity": 0.8}),
+    "coastal_habitats": ("盐沼、海草床与珊瑚礁 Salt marsh, seagrass, coral reef",
+                         {"color": "#4a148c", "weight": 1, "fillColor": "#26a69a", "fillOpacity": 0.7}),
     "sites": ("修复片区（近似位置） Restoration sites (approximate)",
               {"color": "#e65100", "weight": 2, "dashArray": "4 3", "fillOpacity": 0.1}),
 }
@@ -41,14 +44,31 @@ TOOLTIP_FIELDS = {  # overlay kind → (field, label) pairs
     "redlines": [("redline_id", "编号 ID"), ("function_type", "功能 Function"), ("realm", "陆海 Realm")],
     "mangroves": [("patch_id", "编号 ID"), ("status", "状态 Status"), ("year", "年份 Year")],
     "shelterbelts": [("belt_id", "编号 ID"), ("site", "片区 Site"), ("status", "状态 Status")],
+    "coastal_habitats": [("patch_id", "编号 ID"), ("habitat", "生境 Habitat"), ("status", "状态 Status"),
+                         ("species", "主要物种 Species"), ("survey_year", "调查年份 Survey year")],
     "sites": [("name_zh", "片区"), ("name_en", "Site"), ("kind", "类型 Kind"), ("placement", "位置说明 Placement")],
 }
-UNITS = {"stands": {"canopy_closure": "1", "area_ha": "ha", "volume_per_ha": "m³/ha"}}  # numbers shown with units
+UNITS = {"stands": {"canopy_closure": "1", "area_ha": "ha", "volume_per_ha": "m³/ha"},  # numbers shown with units
+         "coastal_habitats": {"survey_year": "year"}}
+FILLS = {"coastal_habitats": ("habitat", {"saltmarsh": "#a1887f", "seagrass": "#26a69a", "coral_reef": "#f06292",
+                                          "macroalgae": "#9575cd"})}  # kind → (field, colour per code)
 HIDDEN = {"stands"}  # listed in the layer control, off when the map opens (thousands of small polygons)
 
 
+def coded_labels(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
+    """``frame`` with each coded field of catalogue layer ``kind`` shown as "中文 code" (现有 existing)."""
+    spec = load_catalogue().layers.get(kind)
+    coded = {f: s.allowed for f, s in (spec.fields.items() if spec else ()) if s.allowed and f in frame.columns}
+    return frame.assign(**{f: [f"{allowed[c]} {c}" if c in allowed else c for c in frame[f]]
+                           for f, allowed in coded.items()})
+
+
 def colour_for(value: float, breaks: Sequence[float] = COVER_BREAKS, colours: Sequence[str] = COVER_COLOURS) -> str:
-    """Colour of the class [breaks[i], breaks[i+1]) holding ``value`` (the last class is closed)."""
+    """Colour of the class [breaks[i], breaks[i+1]) holding ``value`` (the last class is closed).
+
+    Lower bounds are inclusive, unlike mapclassify's bins (``Classes.colour_of``): the breaks are
+    the plan's targets ("≥ 50 %"), so a county at exactly 50 % shows in the class that meets it.
+    """
     if value is None or np.isnan(value):
         return "#cccccc"
     index = int(np.searchsorted(breaks, value, side="right")) - 1
@@ -103,8 +123,20 @@ def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], 
     for kind, (name, style) in OVERLAYS.items():
         if kind in layers:
             fields, labels = zip(*TOOLTIP_FIELDS[kind])
-            add_vector_layer(fmap, MapLayer(layers[kind], name, fields, labels, UNITS.get(kind, {}), style,
-                                             show=kind not in HIDDEN))
+            fills = None
+            if kind in FILLS:
+                field, colours = FILLS[kind]
+                fills = [colours.get(code, style["fillColor"]) for code in layers[kind][field]]
+            add_vector_layer(fmap, MapLayer(coded_labels(layers[kind], kind), name, fields, labels,
+                                            UNITS.get(kind, {}), style, fills, show=kind not in HIDDEN))
+    for kind, (field, colours) in FILLS.items():
+        if kind in layers:
+            allowed = load_catalogue().layers[kind].fields[field].allowed
+            present = [c for c in colours if c in set(layers[kind][field])]
+            fmap.get_root().html.add_child(Element(legend_box(
+                OVERLAYS[kind][0], [(colours[c], f"{allowed[c]} {c}") for c in present],
+                element_id=f"sinkmap-{kind}",
+                position="bottom:calc(var(--sinkmap-footer-height, 84px) + 44px);left:10px")))
     folium.LayerControl(collapsed=False).add_to(fmap)
     add_controls(fmap)
     fmap.get_root().html.add_child(footer([*attributions, *basemap_credits], synthetic, survey_year))

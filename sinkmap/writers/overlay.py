@@ -47,20 +47,22 @@ def class_colours(preset: str) -> dict[int, tuple[str, str, str]]:
             for code, cls in zip(table["code"], table["sinkmap_class"])}
 
 
-def landcover_overlay(source: str | Path, preset: str, *, max_side: int = MAX_SIDE, band: int = 1
-                      ) -> RasterOverlay:
-    """Warp, downsample and colour the land-cover raster ``source`` read through ``preset``."""
+def classes_image(source: str | Path, preset: str, dst_crs: str, *, max_side: int = MAX_SIDE, band: int = 1
+                  ) -> tuple[np.ndarray, tuple[float, float, float, float], list[tuple[str, str, str]]]:
+    """The land-cover raster ``source`` (read through ``preset``) warped to ``dst_crs`` (nearest
+    neighbour, at most ``max_side`` px) and coloured by sinkmap class: RGBA array (nodata
+    transparent), its bounds (left, bottom, right, top in ``dst_crs``) and the classes shown."""
     colours = class_colours(preset)
     with open_raster(source) as src:
-        left, bottom, right, top = transform_bounds(src.crs, WEB_MERCATOR, *src.bounds, densify_pts=21)
-        _, full_width, full_height = calculate_default_transform(src.crs, WEB_MERCATOR, src.width, src.height,
+        left, bottom, right, top = transform_bounds(src.crs, dst_crs, *src.bounds, densify_pts=21)
+        _, full_width, full_height = calculate_default_transform(src.crs, dst_crs, src.width, src.height,
                                                                  *src.bounds)
         scale = max(1.0, max(full_width, full_height) / max_side)
         width, height = max(1, round(full_width / scale)), max(1, round(full_height / scale))
         transform = from_bounds(left, bottom, right, top, width, height)
         nodata = src.nodata if src.nodata is not None else 0
         codes = np.full((height, width), nodata, dtype=src.dtypes[band - 1])
-        reproject(rasterio.band(src, band), codes, dst_transform=transform, dst_crs=WEB_MERCATOR,
+        reproject(rasterio.band(src, band), codes, dst_transform=transform, dst_crs=dst_crs,
                   dst_nodata=nodata, resampling=Resampling.nearest)
     rgba = np.zeros((height, width, 4), dtype=np.uint8)
     shown = []
@@ -71,6 +73,14 @@ def landcover_overlay(source: str | Path, preset: str, *, max_side: int = MAX_SI
         rgba[codes == code] = [*(int(colour[i:i + 2], 16) for i in (1, 3, 5)), 255]
         if (colour, zh, en) not in shown:
             shown.append((colour, zh, en))
+    return rgba, (left, bottom, right, top), shown
+
+
+def landcover_overlay(source: str | Path, preset: str, *, max_side: int = MAX_SIDE, band: int = 1
+                      ) -> RasterOverlay:
+    """Warp, downsample and colour the land-cover raster ``source`` for Leaflet (Web Mercator)."""
+    rgba, (left, bottom, right, top), shown = classes_image(source, preset, WEB_MERCATOR, max_side=max_side,
+                                                            band=band)
     buffer = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buffer, format="PNG", optimize=True)
     w, s, e, n = transform_bounds(WEB_MERCATOR, "EPSG:4326", left, bottom, right, top)

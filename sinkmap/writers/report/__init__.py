@@ -53,6 +53,7 @@ class ReportContext:
     notes: Sequence[str] = ()
     version: str = __version__
     map_png: Path | None = None
+    landcover_png: Path | None = None  # figure 2: land cover and forest stands
     generated_on: str | None = None
     projection_end: int | None = None  # last projected year, for "target not reached by …"
 
@@ -98,6 +99,7 @@ def render_html(ctx: ReportContext) -> str:
         version=ctx.version,
         generated_on=ctx.generated_on,
         map_uri=map_data_uri(ctx.map_png),
+        landcover_uri=map_data_uri(ctx.landcover_png),
     )
 
 
