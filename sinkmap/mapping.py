@@ -21,6 +21,7 @@ from branca.element import Element
 from sinkmap.catalogue import LayerSpec, load_catalogue
 from sinkmap.errors import InputError
 from sinkmap.readers.crs import require_crs
+from sinkmap.readers.gcj02_check import warn_if_gcj02
 from sinkmap.readers.vector import PARQUET_SUFFIXES, gcj02_to_storage, read_frame
 from sinkmap.writers.atomic import check_output_dir, write_text_atomic
 from sinkmap.writers.classify import classes_legend_html, classify
@@ -71,6 +72,8 @@ def read_map_layer(path: str | Path, *, layer: str | None = None, gcj02: bool = 
     crs = require_crs(frame.crs, path=path, layer=chosen)
     if gcj02:
         frame = gcj02_to_storage(frame, path=path, layer=chosen, crs=crs)
+    else:
+        warn_if_gcj02(frame, name=path.name, declare="--gcj02")
     frame = frame.to_crs(4490)
     spec = _known_kind(path, chosen)
     columns = [c for c in frame.columns if c != frame.geometry.name]

@@ -2,6 +2,7 @@
 
 import math
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -80,3 +81,42 @@ def test_geometry_conversion_moves_vertices_and_keeps_validity():
     assert (x, y) == (pytest.approx(float(lon), abs=1e-12), pytest.approx(float(lat), abs=1e-12))
     single = gcj02_to_wgs84_geometry(poly)
     assert isinstance(single, shapely.Polygon) and single.is_valid
+
+
+def _to_gcj02(frame):
+    return frame.set_geometry(shapely.transform(
+        frame.geometry.to_numpy(), lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))))
+
+
+def test_a_layer_cut_along_the_county_lines_is_recognised_as_gcj02_and_true_data_is_not():
+    from sinkmap import aoi
+    from sinkmap.readers.gcj02_check import MIN_SHARE, gcj02_evidence
+
+    counties = aoi.load_counties().to_crs(4326)
+    true = gcj02_evidence(counties)
+    assert true.on_line_as_read == true.vertices > 1000 and not true.looks_gcj02  # every vertex on its own line
+    shifted = gcj02_evidence(_to_gcj02(counties))  # ≈ 570 m ESE: off the lines until converted back
+    assert shifted.on_line_if_gcj02 == shifted.vertices and shifted.looks_gcj02
+    assert shifted.on_line_as_read * 5 < shifted.on_line_if_gcj02
+    # Scattered patches that do not follow the lines give no evidence: no warning either way
+    patches = gpd.GeoDataFrame(geometry=[shapely.Point(115.2 + 0.01 * i, 23.0).buffer(0.002) for i in range(30)],
+                               crs=4326)
+    assert not gcj02_evidence(_to_gcj02(patches)).looks_gcj02 and MIN_SHARE > 0
+
+
+def test_reading_a_gcj02_layer_warns_and_names_the_declaration(tmp_path):
+    from sinkmap import aoi
+    from sinkmap.errors import SinkmapWarning
+    from sinkmap.mapping import read_map_layer
+
+    path = tmp_path / "counties_amap.geojson"
+    _to_gcj02(aoi.load_counties().to_crs(4326)[["adcode", "geometry"]]).to_file(path)
+    with pytest.warns(SinkmapWarning, match=r"counties_amap.geojson: looks like GCJ-02.*declare it \(--gcj02\)"):
+        read_map_layer(path)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # declared: converted, no warning
+        layer = read_map_layer(path, gcj02=True)
+    back = layer.frame.to_crs(4490).geometry.iloc[0]
+    assert back.symmetric_difference(aoi.load_counties().geometry.iloc[0]).area < 1e-8  # °², ≈ 0.1 m²

@@ -18,6 +18,7 @@ import shapely
 from sinkmap.catalogue import LayerSpec, load_catalogue, validate_frame
 from sinkmap.errors import CRSError, InputError, MissingInputError, SchemaError, SinkmapWarning
 from sinkmap.readers.crs import is_wgs84_like, require_crs, to_storage_crs
+from sinkmap.readers.gcj02_check import warn_if_gcj02
 
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 _POLYGONAL = {"Polygon", "MultiPolygon"}
@@ -118,6 +119,9 @@ def read_layer(path: str | Path, kind: str, *, layer: str | None = None, gcj02: 
     frame = check_polygons(frame, path=path, layer=chosen, id_field=id_field)
     if gcj02:
         frame = gcj02_to_storage(frame, path=path, layer=chosen, crs=crs)
+    else:
+        warn_if_gcj02(frame, name=f"{Path(path).name}" + (f" (layer {chosen})" if chosen else ""),
+                      declare="`gcj02: true` for the layer in the survey configuration, or --gcj02")
     return to_storage_crs(frame)
 
 
