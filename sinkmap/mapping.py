@@ -7,8 +7,10 @@ presents them with escaped popups and tooltips, a layer control and a provenance
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 
 import folium
@@ -18,7 +20,7 @@ import pyarrow.parquet as pq
 import pyogrio
 from branca.element import Element
 
-from sinkmap.catalogue import LayerSpec, load_catalogue
+from sinkmap.catalogue import LayerSpec, load_catalogue, load_indicator_specs
 from sinkmap.errors import InputError
 from sinkmap.readers.crs import require_crs
 from sinkmap.readers.gcj02_check import warn_if_gcj02
@@ -27,6 +29,7 @@ from sinkmap.writers.atomic import check_output_dir, write_text_atomic
 from sinkmap.writers.classify import classes_legend_html, classify
 from sinkmap.writers.controls import add_controls
 from sinkmap.writers.offline import make_offline
+from sinkmap.writers.tables import wide_column
 from sinkmap.writers.webmap import MapLayer, add_basemap, add_vector_layer, footer, set_title
 
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img", ".jp2"}
@@ -49,7 +52,9 @@ def says_synthetic(path: Path, layer: str | None = None) -> bool:
         if path.suffix.lower() in PARQUET_SUFFIXES:
             meta = pq.read_schema(path).metadata or {}
             return any(b"SYNTHETIC" in v for v in meta.values())
-        info = pyogrio.read_info(path, layer=layer)
+        with warnings.catch_warnings():  # a multi-layer file: the metadata of its first layer will do
+            warnings.simplefilter("ignore")
+            info = pyogrio.read_info(path, layer=layer)
         return "SYNTHETIC" in str(info.get("layer_metadata") or "")
     except Exception:  # metadata is a courtesy; the layer itself was already read
         return False
@@ -81,9 +86,20 @@ def read_map_layer(path: str | Path, *, layer: str | None = None, gcj02: bool = 
     specs = spec.fields if spec else {}
     labels = [_label(f, specs.get(f), lang) for f in fields]
     units = {f: specs[f].unit for f in fields if f in specs and specs[f].unit}
+    for i, f in enumerate(fields):  # survey.gpkg's indicator columns: names and units from layers/indicators.csv
+        if f in (known := indicator_columns()) and f not in specs:
+            zh, en, unit = known[f]
+            labels[i], units[f] = f"{zh if lang == 'zh' else en} ({unit})", unit
     name = (spec.zh if lang == "zh" else spec.title) if spec else (chosen or path.stem)
     style = {"color": colour, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.3, "radius": 5}
     return MapLayer(frame, name, fields, labels, units, style)
+
+
+@cache
+def indicator_columns() -> dict[str, tuple[str, str, str]]:
+    """survey.gpkg column (indicator + unit, e.g. stock_volume_wan_m3) → (中文 name, English name, unit)."""
+    specs = load_indicator_specs()
+    return {wide_column(i, row.unit): (row.name_zh, row.name_en, row.unit) for i, row in specs.iterrows()}
 
 
 def _label(field: str, spec, lang: str) -> str:
@@ -131,7 +147,7 @@ def colour_by(layers: Sequence[MapLayer], column: str, scheme: str = "quantiles"
     return coloured, Element(legend)
 
 
-def map_files(paths: Sequence[str | Path], out: str | Path, *, popup_fields: Sequence[str] | None = None,
+def map_files(paths: Sequence[str | Path], out: str | Path, *, layer: str | None = None, popup_fields: Sequence[str] | None = None,
               basemap: str = "osm", lang: str = "zh", gcj02: bool = False, synthetic: bool = False,
               title: str | None = None, color_by: str | None = None, scheme: str = "quantiles", k: int = 5
               ) -> Path:
@@ -139,14 +155,14 @@ def map_files(paths: Sequence[str | Path], out: str | Path, *, popup_fields: Seq
     out = check_output_dir(out)
     if lang not in LANGS:
         raise InputError(f"unknown language '{lang}'", fix=f"use one of: {', '.join(LANGS)}")
-    layers = [read_map_layer(p, gcj02=gcj02, popup_fields=popup_fields, lang=lang,
+    layers = [read_map_layer(p, layer=layer, gcj02=gcj02, popup_fields=popup_fields, lang=lang,
                              colour=PALETTE[i % len(PALETTE)]) for i, p in enumerate(paths)]
     if popup_fields:
         unknown = [f for f in popup_fields if not any(f in layer.frame.columns for layer in layers)]
         if unknown:
             have = sorted({c for layer in layers for c in layer.frame.columns if c != layer.frame.geometry.name})
             raise InputError(f"--popup-fields {unknown} not in any layer", fix=f"fields present: {', '.join(have)}")
-    synthetic = synthetic or any(says_synthetic(Path(p)) for p in paths)
+    synthetic = synthetic or any(says_synthetic(Path(p), layer) for p in paths)
     legend = None
     if color_by:
         layers, legend = colour_by(layers, color_by, scheme, k)

@@ -1,6 +1,7 @@
 """`sinkmap map`: layers, labels, units, escaping, basemaps and bad input (no browser needed)."""
 
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -260,3 +261,20 @@ def test_static_landcover_map_colours_classes_and_draws_stands(tmp_path):
     # its outline changes a few hundred pixels there (≈ 56 km of line at ≈ 7 px/km).
     assert changed[:, int(0.40 * width):int(0.60 * width)].sum() > 150
     assert count(with_stands, "#1b5e20") > 0 == count(plain, "#1b5e20")  # and its legend swatch
+
+
+def test_survey_gpkg_maps_any_indicator_with_its_name_and_unit(demo_survey, tmp_path):
+    from sinkmap.writers.classify import _bound
+
+    assert (_bound(22722.4), _bound(48.7512), _bound(0.123456)) == ("22,722", "48.75", "0.1235")  # never 2.272e+04
+    out = tmp_path / "sink.html"
+    # survey.gpkg holds `units` and the plain table `class_areas`: the only layer with geometries is read
+    result = run(demo_survey / "survey.gpkg", "--color-by", "carbon_sink_t_co2e_per_yr", "--scheme", "equal_interval",
+                 "-k", "2", "--basemap", "none", "-o", out)
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    legend = re.search(r'<div id="sinkmap-legend".*?</div></div>', page).group(0)
+    assert "年碳汇量（蓄积差法） (t CO₂e/yr) · equal_interval" in legend and "e+0" not in legend
+    assert "SYNTHETIC DEMO DATA" in page
+    bad = run(demo_survey / "survey.gpkg", "--layer", "nope", "-o", out)
+    assert bad.exit_code == 2 and "has no layer 'nope'" in bad.output and "units, class_areas" in bad.output

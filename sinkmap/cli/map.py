@@ -15,6 +15,7 @@ from sinkmap.writers.webmap import BASEMAPS, TIANDITU_KEY_VAR
 @click.argument("layers", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The HTML file to write (atomically).")
+@click.option("--layer", help="Layer to read from multi-layer files (default: the only one with geometries).")
 @click.option("--popup-fields", help="Comma-separated fields shown in popups and tooltips (default: all, up to 12).")
 @click.option("--basemap", type=click.Choice(BASEMAPS), default="osm", show_default=True,
               help=f"osm or tianditu (online; Tianditu needs {TIANDITU_KEY_VAR}), or none (works with no network).")
@@ -27,12 +28,12 @@ from sinkmap.writers.webmap import BASEMAPS, TIANDITU_KEY_VAR
 @click.option("--scheme", type=click.Choice(sorted(SCHEMES)), default="quantiles", show_default=True,
               help="Classification for --color-by.")
 @click.option("-k", "k", type=click.IntRange(1, 9), default=5, show_default=True, help="Number of classes.")
-def map_command(layers: tuple[Path, ...], out: Path, popup_fields: str | None, basemap: str, lang: str,
+def map_command(layers: tuple[Path, ...], out: Path, layer: str | None, popup_fields: str | None, basemap: str, lang: str,
                 gcj02: bool, synthetic: bool, title: str | None, color_by: str | None, scheme: str, k: int) -> None:
     """Show LAYERS (GeoPackage, Shapefile, GeoJSON, GeoParquet) on one map with popups and a layer control."""
     from sinkmap.mapping import map_files
 
     fields = [f.strip() for f in popup_fields.split(",") if f.strip()] if popup_fields else None
-    written = map_files(layers, out, popup_fields=fields, basemap=basemap, lang=lang, gcj02=gcj02,
+    written = map_files(layers, out, layer=layer, popup_fields=fields, basemap=basemap, lang=lang, gcj02=gcj02,
                         synthetic=synthetic, title=title, color_by=color_by, scheme=scheme, k=k)
     click.echo(f"wrote {written}", err=True)

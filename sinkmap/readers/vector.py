@@ -25,9 +25,10 @@ _POLYGONAL = {"Polygon", "MultiPolygon"}
 
 
 def _choose_layer(path: Path, layer: str | None, preferred: str | None) -> tuple[str | None, bool]:
-    """The layer to read (the one asked for, the only one, or the one named like the kind),
-    and whether messages should name it (not for a single-layer file)."""
-    names = [str(n) for n, _ in pyogrio.list_layers(path)]
+    """The layer to read (the one asked for, the only one, the one named like the kind, or the only
+    one with geometries), and whether messages should name it (not for a single-layer file)."""
+    listed = pyogrio.list_layers(path)
+    names = [str(n) for n, _ in listed]
     if layer is not None:
         if layer not in names:
             raise InputError(f"has no layer '{layer}'", path=path, fix=f"layers in this file: {', '.join(names)}")
@@ -36,6 +37,9 @@ def _choose_layer(path: Path, layer: str | None, preferred: str | None) -> tuple
         return (names[0] if names else None), False
     if preferred in names:
         return preferred, True
+    spatial = [str(n) for n, geometry_type in listed if geometry_type is not None]
+    if len(spatial) == 1:  # the others are plain tables (e.g. survey.gpkg's class_areas)
+        return spatial[0], True
     raise InputError(
         f"has {len(names)} layers ({', '.join(names)})", path=path, fix="say which one to read (layer: / --layer)"
     )

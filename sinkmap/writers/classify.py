@@ -44,6 +44,11 @@ def classify(values, scheme: str = "quantiles", k: int = 5, cmap: str = "YlGn") 
 
 def classes_legend_html(title: str, classes: Classes, unit: str, element_id: str = "sinkmap-legend") -> str:
     """A legend with one swatch per class, its range and unit."""
-    items = [(c, f"{lo:,.4g}–{hi:,.4g} {unit}".rstrip())
+    items = [(c, f"{_bound(lo)}–{_bound(hi)} {unit}".rstrip())
              for c, lo, hi in zip(classes.colours, classes.breaks[:-1], classes.breaks[1:])]
     return legend_box(title, items, element_id=element_id, position="top:10px;left:60px")
+
+
+def _bound(x: float) -> str:
+    """A class bound for a legend: 22,722 (never 2.272e+04), 48.75, 0.1235."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"
