@@ -41,8 +41,9 @@ aoi: install
 	$(PIP) install -e '.[aoi]'
 	$(PY) -m sinkmap.aoi build
 
-benchmark: install-test
+benchmark: install-test sysdeps-browser
 	$(PY) benchmarks/zonal.py
+	$(PY) benchmarks/webmap.py
 
 clean:
 	rm -rf out .pytest_cache

@@ -17,6 +17,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 from branca.element import Element
+from folium.utilities import JsCode
 
 from sinkmap import __version__
 from sinkmap.errors import InputError
@@ -25,6 +26,7 @@ from sinkmap.writers.format import format_number
 from sinkmap.writers.offline import LEAFLET_NOTICE
 
 BASEMAPS = ("osm", "tianditu", "none")
+CANVAS_FROM = 2_000  # features: a layer this large is drawn on a canvas, not as SVG paths
 TIANDITU_KEY_VAR = "TIANDITU_KEY"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 TIANDITU_ATTRIBUTION = "天地图 Tianditu © 国家地理信息公共服务平台 (CGCS2000, no GCJ-02 offset)"
@@ -87,6 +89,8 @@ def add_vector_layer(fmap: folium.Map, layer: MapLayer, *, popup: bool = True) -
     extra = {"popup": folium.GeoJsonPopup(fields, aliases=labels, max_width=360)} if popup and fields else {}
     if layer.frame.geom_type.isin(["Point", "MultiPoint"]).any():
         extra["marker"] = folium.CircleMarker(radius=layer.style.get("radius", 5))
+    elif len(data) > CANVAS_FROM:  # thousands of SVG paths are slow to draw and pan; one canvas is not
+        extra["renderer"] = JsCode("L.canvas({padding: 0.5})")
     geojson = CompactGeoJson(
         data, [c for c in data.columns if c != data.geometry.name], step, name=html.escape(layer.name),
         show=layer.show,
