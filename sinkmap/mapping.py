@@ -74,6 +74,11 @@ def read_map_layer(path: str | Path, *, layer: str | None = None, gcj02: bool = 
     if frame.empty:
         raise InputError("layer has no features with a geometry", path=path, layer=chosen,
                          fix="choose a layer with features")
+    collections = frame.geom_type == "GeometryCollection"
+    if collections.any():
+        raise InputError(f"{int(collections.sum())} features are GeometryCollections, which a web map cannot style",
+                         path=path, layer=chosen, fix="explode them into single-type features, e.g. "
+                         "`ogr2ogr -explodecollections out.gpkg in.gpkg`")
     crs = require_crs(frame.crs, path=path, layer=chosen)
     if gcj02:
         frame = gcj02_to_storage(frame, path=path, layer=chosen, crs=crs)

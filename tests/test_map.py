@@ -278,3 +278,15 @@ def test_survey_gpkg_maps_any_indicator_with_its_name_and_unit(demo_survey, tmp_
     assert "SYNTHETIC DEMO DATA" in page
     bad = run(demo_survey / "survey.gpkg", "--layer", "nope", "-o", out)
     assert bad.exit_code == 2 and "has no layer 'nope'" in bad.output and "units, class_areas" in bad.output
+
+
+def test_geometry_collections_are_refused_with_the_fix(tmp_path):
+    from shapely.geometry import GeometryCollection
+
+    path = tmp_path / "mixed.geojson"
+    gpd.GeoDataFrame({"id": ["a"]}, geometry=[GeometryCollection([Point(115.3, 22.8), box(115.3, 22.8, 115.31, 22.81)])],
+                     crs=4326).to_file(path)
+    out = tmp_path / "map.html"
+    result = run(path, "-o", out)
+    assert result.exit_code == 2 and "1 features are GeometryCollections" in result.output
+    assert "-explodecollections" in result.output and not out.exists()
