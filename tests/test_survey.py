@@ -171,3 +171,6 @@ def test_report_pdf_has_chinese_text_and_the_synthetic_label(demo_survey):
     assert "汕尾市" in text and "SYNTHETIC" in text and "森林蓄积量" in text
     html = (demo_survey / "report.html").read_text(encoding="utf-8")
     assert "792.0 万m³" in html  # the 2025 stock target with its unit
+    # two static maps: the choropleth with overlays, and land cover with the stands (PDF and HTML)
+    assert "Figure 1 Survey area" in text and "Figure 2 Land cover and forest stands" in text
+    assert html.count('<img src="data:image/png;base64,') == 2
