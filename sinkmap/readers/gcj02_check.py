@@ -46,21 +46,23 @@ class Gcj02Evidence:
 
 @cache
 def _reference_tree() -> shapely.STRtree:
-    """Segments of the county lines and the coast (Shanwei AOI), in EPSG:4490."""
+    """Segments of the county lines and the coast (Shanwei AOI), in the equal-area CRS (metres)."""
     from sinkmap import aoi
 
-    lines = [shapely.boundary(frame.to_crs(4490).geometry.to_numpy()) for frame in (aoi.load_counties(),
-                                                                                  aoi.load_land())]
+    lines = [shapely.boundary(frame.to_crs(AREA_CRS).geometry.to_numpy()) for frame in (aoi.load_counties(),
+                                                                                      aoi.load_land())]
     coords = [shapely.get_coordinates(part) for part in shapely.get_parts(np.concatenate(lines))]
     segments = np.concatenate([np.stack([c[:-1], c[1:]], axis=1) for c in coords if len(c) > 1])
     return shapely.STRtree(shapely.linestrings(segments))
 
 
 def _distance_m(lon: np.ndarray, lat: np.ndarray, tree: shapely.STRtree) -> np.ndarray:
-    points = gpd.GeoSeries(shapely.points(lon, lat), crs=4490)
-    _, nearest = tree.query_nearest(points.to_numpy(), return_distance=False, all_matches=False)
-    lines = gpd.GeoSeries(tree.geometries[nearest], crs=4490).to_crs(AREA_CRS)
-    return shapely.distance(points.to_crs(AREA_CRS).to_numpy(), lines.to_numpy())
+    """Distance (m) from each CGCS2000 lon/lat point to the nearest reference segment."""
+    points = gpd.GeoSeries(shapely.points(lon, lat), crs=4490).to_crs(AREA_CRS).to_numpy()
+    (index, _), distance = tree.query_nearest(points, return_distance=True, all_matches=False)
+    out = np.empty(len(points))
+    out[index] = distance
+    return out
 
 
 def gcj02_evidence(frame: gpd.GeoDataFrame) -> Gcj02Evidence:
