@@ -148,9 +148,10 @@ class CompactGeoJson(folium.GeoJson):
     ``DECODER_JS`` rebuilds the FeatureCollection inside ``L.GeoJSON.addData``.
     """
 
-    def __init__(self, frame: gpd.GeoDataFrame, fields: Sequence[str], step: float, **kwargs):
-        self.compact = encode(frame, fields, step)
-        super().__init__(frame[[*fields, frame.geometry.name]].to_json(drop_id=False), **kwargs)
+    def __init__(self, frame: gpd.GeoDataFrame, step: float, **kwargs):
+        """``frame``: display geometry (``display_frame``) and its property columns, all shipped."""
+        self.compact = encode(frame, [c for c in frame.columns if c != frame.geometry.name], step)
+        super().__init__(frame.to_json(drop_id=False), **kwargs)
 
     def render(self, **kwargs) -> None:
         figure = self.get_root()

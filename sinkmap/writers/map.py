@@ -90,7 +90,7 @@ def _choropleth(units: gpd.GeoDataFrame, column: str, label: tuple[str, str], un
     tooltip_fields = ["name_zh", "name_en", "value_text", "land_text", "stock_text"]
     data = escaped(shown.assign(value=shown[column]), [*tooltip_fields, "adcode"])
     layer = CompactGeoJson(
-        data, [*tooltip_fields, "adcode"], step,
+        data, step,
         name=f"{label[0]} {label[1]}",
         style_function=lambda f: {"fillColor": colours[f["properties"]["adcode"]], "color": "#333333",
                                   "weight": 1.2, "fillOpacity": 0.75},
@@ -124,19 +124,16 @@ def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], 
         if kind in layers:
             fields, labels = zip(*TOOLTIP_FIELDS[kind])
             fills = None
-            if kind in FILLS:
+            if kind in FILLS:  # one fill per coded value, with its own legend
                 field, colours = FILLS[kind]
                 fills = [colours.get(code, style["fillColor"]) for code in layers[kind][field]]
+                allowed, present = load_catalogue().layers[kind].fields[field].allowed, set(layers[kind][field])
+                fmap.get_root().html.add_child(Element(legend_box(
+                    name, [(colours[c], f"{allowed[c]} {c}") for c in colours if c in present],
+                    element_id=f"sinkmap-{kind}",
+                    position="bottom:calc(var(--sinkmap-footer-height, 84px) + 44px);left:10px")))
             add_vector_layer(fmap, MapLayer(coded_labels(layers[kind], kind), name, fields, labels,
                                             UNITS.get(kind, {}), style, fills, show=kind not in HIDDEN))
-    for kind, (field, colours) in FILLS.items():
-        if kind in layers:
-            allowed = load_catalogue().layers[kind].fields[field].allowed
-            present = [c for c in colours if c in set(layers[kind][field])]
-            fmap.get_root().html.add_child(Element(legend_box(
-                OVERLAYS[kind][0], [(colours[c], f"{allowed[c]} {c}") for c in present],
-                element_id=f"sinkmap-{kind}",
-                position="bottom:calc(var(--sinkmap-footer-height, 84px) + 44px);left:10px")))
     folium.LayerControl(collapsed=False).add_to(fmap)
     add_controls(fmap)
     fmap.get_root().html.add_child(footer([*attributions, *basemap_credits], synthetic, survey_year))

@@ -92,7 +92,7 @@ def add_vector_layer(fmap: folium.Map, layer: MapLayer, *, popup: bool = True) -
     elif len(data) > CANVAS_FROM:  # thousands of SVG paths are slow to draw and pan; one canvas is not
         extra["renderer"] = JsCode("L.canvas({padding: 0.5})")
     geojson = CompactGeoJson(
-        data, [c for c in data.columns if c != data.geometry.name], step, name=html.escape(layer.name),
+        data, step, name=html.escape(layer.name),
         show=layer.show,
         style_function=lambda f, s=style: {**s, "fillColor": f["properties"]["_fill"]} if "_fill" in
         f["properties"] else s,
