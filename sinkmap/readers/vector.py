@@ -24,7 +24,7 @@ PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 _POLYGONAL = {"Polygon", "MultiPolygon"}
 
 
-def _choose_layer(path: Path, layer: str | None, preferred: str | None) -> tuple[str | None, bool]:
+def choose_layer(path: Path, layer: str | None, preferred: str | None) -> tuple[str | None, bool]:
     """The layer to read (the one asked for, the only one, the one named like the kind, or the only
     one with geometries), and whether messages should name it (not for a single-layer file)."""
     listed = pyogrio.list_layers(path)
@@ -57,7 +57,7 @@ def read_frame(path: str | Path, *, layer: str | None = None, preferred_layer: s
     try:
         if path.suffix.lower() in PARQUET_SUFFIXES:
             return gpd.read_parquet(path), None
-        chosen, named = _choose_layer(path, layer, preferred_layer)
+        chosen, named = choose_layer(path, layer, preferred_layer)
         return gpd.read_file(path, layer=chosen, engine="pyogrio"), (chosen if named else None)
     except InputError:
         raise
