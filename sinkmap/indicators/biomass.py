@@ -22,11 +22,11 @@ import pandas as pd
 
 from sinkmap.catalogue import layers_dir
 from sinkmap.errors import SchemaError
+from sinkmap.indicators.parameters import ranged_parameters
 from sinkmap.units import CO2_PER_C
 
 FACTORS = ("D", "BEF", "R", "CF")
 TABLE = "biomass_factors"
-COLUMNS = ("species_group", "parameter", "value", "low", "high", "unit", "tier", "source")
 
 
 @dataclass(frozen=True)
@@ -43,25 +43,11 @@ class BiomassFactors:
     @classmethod
     def from_table(cls, table: pd.DataFrame, path: str = "") -> BiomassFactors:
         """Build from the long table (one row per species group × parameter)."""
-        missing = [c for c in COLUMNS if c not in table.columns]
-        if missing:
-            raise SchemaError(f"missing columns {missing}", path=path, fix=f"the table needs {list(COLUMNS)}")
-        table = table.assign(**{c: pd.to_numeric(table[c], errors="raise") for c in ("value", "low", "high")})
-        wide = table.pivot(index="species_group", columns="parameter")
-        incomplete = wide["value"].reindex(columns=list(FACTORS)).isna().any(axis=1)
-        if incomplete.any():
-            raise SchemaError(f"species groups {sorted(wide.index[incomplete])} lack one of {list(FACTORS)}",
-                              path=path, fix="give D, BEF, R and CF for every group")
-        zero = table[(table["parameter"] != "R") & (table["value"] <= 0)]
-        if len(zero):
-            rows = ", ".join(f"{g}.{p}" for g, p in zip(zero["species_group"], zero["parameter"]))
-            raise SchemaError(f"D, BEF and CF must be > 0: {rows}", path=path)
-        bad = table[(table["low"] > table["value"]) | (table["high"] < table["value"]) | (table["low"] < 0)]
-        if len(bad):
-            rows = ", ".join(f"{g}.{p}" for g, p in zip(bad["species_group"], bad["parameter"]))
-            raise SchemaError(f"ranges must satisfy 0 ≤ low ≤ value ≤ high: {rows}", path=path)
-        pick = lambda col: wide[col][list(FACTORS)]  # noqa: E731
-        return cls(pick("value"), pick("low"), pick("high"), pick("source"), _tier_summary(table), path)
+        ranged = ranged_parameters(table, "species_group", FACTORS, noun="species groups", path=path)
+        zero = [f"{g}.{p}" for p in ("D", "BEF", "CF") for g in ranged.values.index[ranged.values[p] <= 0]]
+        if zero:
+            raise SchemaError(f"D, BEF and CF must be > 0: {', '.join(zero)}", path=path)
+        return cls(ranged.values, ranged.low, ranged.high, ranged.sources, ranged.tiers, path)
 
     @classmethod
     def from_layers(cls) -> BiomassFactors:
@@ -107,12 +93,12 @@ def carbon_by_group(stock: pd.DataFrame, factors: BiomassFactors) -> pd.DataFram
     return out
 
 
-def combine(frame: pd.DataFrame, by: str, value: str) -> pd.DataFrame:
-    """Σ ``value`` per ``by`` with its 95 % range: errors add linearly within a species group and
-    in quadrature across groups. Index ``by``; columns value, low, high (a range of a
-    non-negative quantity stops at 0)."""
+def combine(frame: pd.DataFrame, by: str, value: str, group: str = "species_group") -> pd.DataFrame:
+    """Σ ``value`` per ``by`` with its 95 % range: errors add linearly within a ``group`` (rows that
+    share their factors) and in quadrature across groups. Index ``by``; columns value, low, high (a
+    range of a non-negative quantity stops at 0)."""
     work = frame.assign(_abs=frame[value] * frame["u"])
-    per_group = work.groupby([by, "species_group"])[[value, "_abs"]].sum()
+    per_group = work.groupby([by, group])[[value, "_abs"]].sum()
     total = per_group[value].groupby(level=0).sum()
     half = np.sqrt((per_group["_abs"] ** 2).groupby(level=0).sum())
     low = total - half
@@ -139,12 +125,4 @@ def sink_by_difference(before: pd.DataFrame, after: pd.DataFrame, years: float, 
     out["sink_co2e_t_per_yr"] = out["sink_mg_c_per_yr"] * CO2_PER_C
     out["u"] = out["species_group"].map(u).to_numpy()
     return out
-
-
-def _tier_summary(table: pd.DataFrame) -> pd.Series:
-    """Per species group, which parameters have which tier, e.g. "D/BEF PROVISIONAL, R/CF IPCC Tier 1 fallback"."""
-    def summary(rows: pd.DataFrame) -> str:
-        by_tier = rows.groupby("tier", sort=False)["parameter"].agg(lambda p: "/".join(p))
-        return ", ".join(f"{params} {tier}" for tier, params in by_tier.items())
-    return pd.Series({g: summary(rows) for g, rows in table.groupby("species_group")}, name="tier")
 
