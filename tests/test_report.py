@@ -192,6 +192,11 @@ def test_projected_gaps_reach_years_and_ranges() -> None:
                            "840.0 万m³", "+11.0 万m³", "达标 met", "2029 年 2029"]  # fmt: skip
     cover = body_rows(parsed.tables[1])[0]
     assert cover[5] == "2024 年 2024" and cover[9] == "2030 年前未达到 not by 2030"
+    # a target checked against records (mangrove planting) says "not by" its own last year, the survey year
+    table["reach_by"] = pd.array([pd.NA] * len(table), dtype="Int64")
+    table.loc[city_cover, "reach_by"] = 2023
+    cover = body_rows(Tables(render_html(context(indicators=table, projection_end=2030))).tables[1])[0]
+    assert cover[9] == "2023 年前未达到 not by 2023"
 
 
 def test_html_row_order_city_then_adcode() -> None:

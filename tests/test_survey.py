@@ -34,7 +34,7 @@ def test_every_output_and_nothing_half_written(demo_survey):
 def test_indicator_table_columns_units_and_sources(indicators):
     assert list(indicators.columns) == ["county", "adcode", "indicator", "value", "low", "high", "unit",
                                         "target_2025", "target_2030", "gap_2025", "gap_2030", "reach_2025",
-                                        "reach_2030", "source"]
+                                        "reach_2030", "reach_by", "source"]
     assert indicators["adcode"].iloc[0] == "441500" and indicators["county"].iloc[0] == "汕尾市"
     assert indicators["unit"].notna().all() and indicators["source"].str.contains("SYNTHETIC").all()
     units = indicators.groupby("indicator", sort=False)["unit"].first().to_dict()
@@ -44,13 +44,16 @@ def test_indicator_table_columns_units_and_sources(indicators):
         "forest_area_landcover": "ha", "forest_both": "ha", "forest_stands_only": "ha",
         "forest_landcover_only": "ha", "forest_outside_inventory": "ha", "stock_volume": "万m³",
         "stock_volume_m3": "m³", "stock_volume_change": "万m³/yr", "biomass_carbon": "t C",
-        "biomass_co2e": "t CO₂e", "carbon_sink": "t CO₂e/yr",
+        "biomass_co2e": "t CO₂e", "carbon_sink": "t CO₂e/yr", "mangrove_area": "ha", "mangrove_planted": "亩",
+        "mangrove_restored": "亩", "saltmarsh_area": "ha", "seagrass_area": "ha", "coral_reef_area": "ha",
+        "blue_carbon_soil": "t C", "blue_carbon_sink": "t CO₂e/yr",
     }  # fmt: skip
 
 
 def test_city_is_the_sum_of_counties_and_cover_is_area_over_land(indicators):
     for name in ("land_area", "forest_area", "forest_area_landcover", "forest_area_stands", "stock_volume",
-                 "biomass_carbon", "carbon_sink"):
+                 "biomass_carbon", "carbon_sink", "mangrove_area", "mangrove_planted", "blue_carbon_soil",
+                 "blue_carbon_sink"):
         total = sum(value(indicators, name, c) for c in COUNTIES)
         assert value(indicators, name, "441500") == pytest.approx(total, rel=1e-9)
     for unit in ["441500", *COUNTIES]:
@@ -77,9 +80,13 @@ def test_reconciliation_adds_up(indicators):
 
 
 def test_carbon_ranges_contain_the_value_and_co2_is_44_over_12(indicators):
-    ranged = indicators[indicators["indicator"].isin(["biomass_carbon", "biomass_co2e", "carbon_sink"])]
-    assert ((ranged["low"] < ranged["value"]) & (ranged["value"] < ranged["high"])).all()
+    ranged = indicators[indicators["indicator"].isin(["biomass_carbon", "biomass_co2e", "carbon_sink",
+                                                      "blue_carbon_soil", "blue_carbon_sink"])]
     assert indicators[~indicators.index.isin(ranged.index)]["low"].isna().all()
+    inland = ranged["value"] == 0  # 陆河县 has no coast: no blue carbon, and a range of 0–0
+    assert set(ranged.loc[inland, "adcode"]) == {"441523"} and (ranged.loc[inland, ["low", "high"]] == 0).all().all()
+    ranged = ranged[~inland]
+    assert ((ranged["low"] < ranged["value"]) & (ranged["value"] < ranged["high"])).all()
     for unit in ["441500", *COUNTIES]:
         assert value(indicators, "biomass_co2e", unit) == pytest.approx(value(indicators, "biomass_carbon", unit)
                                                                          * 44 / 12)
@@ -176,3 +183,24 @@ def test_report_pdf_has_chinese_text_and_the_synthetic_label(demo_survey):
     # two static maps: the choropleth with overlays, and land cover with the stands (PDF and HTML)
     assert "Figure 1 Survey area" in text and "Figure 2 Land cover and forest stands" in text
     assert html.count('<img src="data:image/png;base64,') == 2
+
+
+def test_blue_carbon_matches_the_habitat_table_and_the_mangrove_targets(demo_survey, indicators):
+    habitats = pd.read_csv(demo_survey / "blue_carbon_by_habitat.csv", dtype={"county": str}, encoding="utf-8-sig")
+    assert value(indicators, "blue_carbon_soil", "441500") == pytest.approx(habitats["soil_carbon_mg_c"].sum())
+    assert value(indicators, "blue_carbon_sink", "441500") == pytest.approx(
+        habitats["soil_sink_co2e_t_per_yr"].sum())
+    mangrove = habitats[habitats["habitat"] == "mangrove"]
+    assert value(indicators, "mangrove_area", "441500") == pytest.approx(mangrove["area_ha"].sum())
+    seagrass = habitats[habitats["habitat"] == "seagrass"]
+    assert list(seagrass["soil_carbon_mg_c"]) == pytest.approx(list(seagrass["area_ha"] * 108))  # Tier 1, Mg C/ha
+    rows = indicators.set_index(["indicator", "adcode"])
+    planted, restored = rows.loc[("mangrove_planted", "441500")], rows.loc[("mangrove_restored", "441500")]
+    assert planted["target_2025"] == 7050 and restored["target_2025"] == 720  # 亩, the plan's 2021–2025 targets
+    assert planted["gap_2025"] == pytest.approx(planted["value"] - 7050)
+    assert planted["reach_by"] == 2025 and rows.loc[("forest_cover", "441500"), "reach_by"] == 2030
+    # every planted patch of the demo is dated 2021–2025, so the plan work is all planted area × 15 亩/ha
+    planted_ha = mangrove.loc[mangrove["status"] == "planted", "area_ha"].sum()
+    assert planted["value"] == pytest.approx(planted_ha * 15)
+    reached = restored["value"] >= 720
+    assert pd.isna(restored["reach_2025"]) != reached and (not reached or 2021 <= restored["reach_2025"] <= 2025)

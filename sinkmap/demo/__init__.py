@@ -71,7 +71,7 @@ def generate_demo(out_dir: str | Path, seed: int = SEED, progress: Progress | No
         classes[sea] = WATER
     with progress.step("demo: mangroves, shelterbelts, salt marsh / seagrass / coral, redlines"):
         mangroves = make_mangroves(land, counties, seed)
-        habitats = make_coastal_habitats(land, counties, seed)
+        habitats = make_coastal_habitats(land, counties, seed, mangroves)
         belts = make_shelterbelts(land, counties, sites, seed)
         redlines = make_redlines(land, counties, grid, natural, dist_km, land_mask)
         inside = county_ids > 0

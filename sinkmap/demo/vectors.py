@@ -45,7 +45,8 @@ def _weighted_choice(rng: np.random.Generator, table: dict[str, float], size: in
 
 def _to_storage(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     frame = frame.to_crs(STORAGE_CRS)
-    frame.geometry = shapely.set_precision(frame.geometry.to_numpy(), 1e-7)  # ≈ 1 cm grid: stable bytes
+    valid = shapely.make_valid(frame.geometry.to_numpy(), method="structure", keep_collapsed=False)  # slivers
+    frame.geometry = shapely.set_precision(valid, 1e-7)  # ≈ 1 cm grid: stable bytes
     frame["synthetic"] = 1
     return frame
 
@@ -188,8 +189,8 @@ def make_mangroves(land: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, seed: int
             radius = rng.uniform(60.0, 260.0)
             blobs = [shapely.Point(point.x + dx, point.y + dy).buffer(radius * s)
                      for dx, dy, s in rng.uniform([-1, -1, 0.5], [1, 1, 1.0], size=(3, 3)) * [radius, radius, 1]]
-            patch = shapely.union_all(blobs).intersection(band)
-            if patch.area > 2_000:  # keep patches over 0.2 ha
+            patch = shapely.union_all(blobs).intersection(band).difference(shapely.union_all(rows))
+            if patch.area > 2_000:  # keep patches over 0.2 ha, clear of the earlier ones
                 rows.append(patch)
     patches = gpd.GeoDataFrame(geometry=rows, crs=AREA_CRS)
     patches = patches[~patches.geometry.duplicated()].reset_index(drop=True)
@@ -236,11 +237,16 @@ HABITAT_SPECIES = {"saltmarsh": "盐地鼠尾粟 Sporobolus virginicus", "seagra
                    "coral_reef": "滨珊瑚 Porites spp.", "macroalgae": ""}
 
 
-def make_coastal_habitats(land: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, seed: int) -> gpd.GeoDataFrame:
-    """Salt-marsh flats on the shore, seagrass meadows and coral patches offshore in the bays, SYNTHETIC."""
+def make_coastal_habitats(land: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, seed: int,
+                          mangroves: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Salt-marsh flats on the shore, seagrass meadows and coral patches offshore in the bays, SYNTHETIC.
+
+    Patches keep clear of ``mangroves`` and of each other, as a habitat map does."""
     rng = np.random.default_rng(seed + 7)
     coast = _coastline(land, counties)
     land_u = shapely.union_all(land.to_crs(AREA_CRS).geometry.to_numpy())
+    if mangroves is not None:
+        land_u = shapely.union(land_u, shapely.union_all(mangroves.to_crs(AREA_CRS).geometry.to_numpy()))
     rows = []
     for lon0, lat0, lon1, lat1, habitat, count, offset, radius in HABITAT_BAYS:
         box = gpd.GeoSeries([shapely.box(lon0, lat0, lon1, lat1)], crs=STORAGE_CRS).to_crs(AREA_CRS).iloc[0]
@@ -254,6 +260,7 @@ def make_coastal_habitats(land: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, se
             patch = centre.buffer(radius * rng.uniform(0.6, 1.0)).difference(land_u)
             if offset == 0.0:
                 patch = patch.intersection(coast.buffer(radius * 0.6))  # intertidal fringe
+            patch = patch.difference(shapely.union_all([r["geometry"] for r in rows]))
             if patch.area > 2_000:
                 rows.append({"habitat": habitat, "geometry": patch})
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=AREA_CRS)

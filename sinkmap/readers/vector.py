@@ -17,7 +17,7 @@ import shapely
 
 from sinkmap.catalogue import LayerSpec, load_catalogue, validate_frame
 from sinkmap.errors import CRSError, InputError, MissingInputError, SchemaError, SinkmapWarning
-from sinkmap.readers.crs import is_wgs84_like, require_crs, to_storage_crs
+from sinkmap.readers.crs import AREA_CRS, is_wgs84_like, require_crs, to_storage_crs
 from sinkmap.readers.gcj02_check import warn_if_gcj02
 
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
@@ -145,20 +145,27 @@ def gcj02_to_storage(frame: gpd.GeoDataFrame, *, path=None, layer=None, crs=None
 
 
 def assign_units(frame: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, field: str = "county",
-                 key: str = "adcode", path=None, layer: str | None = None) -> gpd.GeoDataFrame:
+                 key: str = "adcode", reach_m: float = 0.0, path=None, layer: str | None = None) -> gpd.GeoDataFrame:
     """Fill ``field`` with the unit (county) containing each feature's representative point.
 
-    Features already carrying a value keep it. Features inside no unit are refused with their ids.
+    With ``reach_m`` > 0, a point in no unit takes the nearest unit within that distance (m, in the
+    equal-area CRS): intertidal and sea patches belong to the county whose coast they lie off.
+    Features already carrying a value keep it. Features farther than that are refused with their count.
     """
     frame = frame.copy()
     points = gpd.GeoDataFrame(geometry=frame.geometry.representative_point(), crs=frame.crs)
-    joined = gpd.sjoin(points, units[[key, units.geometry.name]].to_crs(frame.crs), predicate="within", how="left")
+    zones = units[[key, units.geometry.name]]
+    if reach_m > 0:  # distances in metres: both sides in the equal-area CRS
+        joined = gpd.sjoin_nearest(points.to_crs(AREA_CRS), zones.to_crs(AREA_CRS), how="left", max_distance=reach_m)
+    else:
+        joined = gpd.sjoin(points, zones.to_crs(frame.crs), predicate="within", how="left")
     located = joined[~joined.index.duplicated()][key]
     if field not in frame.columns:
         frame[field] = pd.NA
     frame[field] = frame[field].fillna(located).astype("string")
     outside = frame[field].isna()
     if outside.any():
-        raise SchemaError(f"{int(outside.sum())} features lie outside every county of the AOI", path=path,
+        where = f"more than {reach_m / 1000:g} km from every county" if reach_m > 0 else "outside every county"
+        raise SchemaError(f"{int(outside.sum())} features lie {where} of the AOI", path=path,
                           layer=layer, field=field, fix="clip the layer to Shanwei or give their county code")
     return frame

@@ -11,6 +11,7 @@ from sinkmap import aoi
 from sinkmap.config import PREVIOUS, VECTOR_LAYERS, SurveyConfig
 from sinkmap.indicators.area import land_area_ha
 from sinkmap.indicators.biomass import BiomassFactors
+from sinkmap.indicators.bluecarbon import BlueCarbonFactors, habitat_table
 from sinkmap.indicators.forest import ForestDefinition
 from sinkmap.indicators.projection import GrowthRates, check_scenario, project, trajectory
 from sinkmap.indicators.stock import stock_by_group
@@ -19,11 +20,13 @@ from sinkmap.readers.crs import STORAGE_CRS
 from sinkmap.readers.raster import check_landcover
 from sinkmap.readers.tables import read_table
 from sinkmap.readers.vector import assign_units, read_layer
+from sinkmap.survey.blue import blue_year
 from sinkmap.survey.forest import ForestYear, forest_year
 from sinkmap.survey.table import CITY, INDICATOR_COLUMNS, indicator_sources, indicator_table, indicator_values
 from sinkmap.zonal import zonal_stats
 
 __all__ = ["CITY", "INDICATOR_COLUMNS", "SurveyResult", "compute_survey", "read_inputs"]
+COASTAL_REACH_M = 20_000.0  # intertidal and sea patches belong to the nearest county within 20 km
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class SurveyResult:
     stock_groups: pd.DataFrame  # county × species group × origin × age group
     carbon_groups: pd.DataFrame  # county × species group: stock, biomass, carbon, CO₂e, u
     trajectory: pd.DataFrame  # adcode × year: forest area, cover, stock (observed / interpolated / projected)
+    habitats: pd.DataFrame  # county × blue-carbon habitat: area, soil carbon stock and sink (empty without layers)
     layers: dict[str, gpd.GeoDataFrame]  # validated input layers, EPSG:4490
 
 
@@ -54,6 +58,8 @@ def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd
                 layers[kind] = read_layer(item.path, spec, layer=item.layer, gcj02=item.gcj02)
                 if spec in ("stands", "shelterbelts"):
                     layers[kind] = assign_units(layers[kind], counties, path=item.path)
+                elif spec in ("mangroves", "coastal_habitats"):
+                    layers[kind] = assign_units(layers[kind], counties, reach_m=COASTAL_REACH_M, path=item.path)
         scenario = None
         if "scenario" in config.inputs:
             path = config.inputs["scenario"].path
@@ -96,12 +102,16 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
         observed = pd.concat([_observed(y, land_ha.index) for y in (previous, current) if y is not None],
                              ignore_index=True)
         path = trajectory(observed, projected, land_ha, CITY)
-    values, ranges = indicator_values(current, previous, land_ha)
+    with progress.step("blue carbon: mangrove, salt marsh and seagrass; mangrove targets"):
+        blue_factors = BlueCarbonFactors.from_layers()
+        blue = blue_year(layers, config.survey_year, blue_factors)
+    values, ranges = indicator_values(current, previous, land_ha, blue)
     units = _units_frame(values)
-    sources = indicator_sources(config, definition, factors, growth)
-    indicators = indicator_table(values, ranges, units.set_index("adcode")["name_zh"], path, sources)
+    sources = indicator_sources(config, definition, factors, growth, blue_factors)
+    indicators = indicator_table(values, ranges, units.set_index("adcode")["name_zh"], path, sources, blue)
+    habitats = habitat_table(blue.patches if blue else None, blue_factors)
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
-                        path, layers)
+                        path, habitats, layers)
 
 
 def _units_frame(values: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -10,7 +10,7 @@ from sinkmap.progress import Progress
 from sinkmap.survey.compute import CITY, SurveyResult
 
 OUTPUTS = ("indicators.csv", "survey.gpkg", "map.html", "report.html", "report.pdf", "stock_by_group.csv",
-           "carbon_by_group.csv", "trajectory.csv")
+           "carbon_by_group.csv", "trajectory.csv", "blue_carbon_by_habitat.csv")
 MAP_INDICATOR = "forest_cover"
 REPORT_TITLE = "汕尾市森林与蓝碳碳汇本底调查 Shanwei forest and blue-carbon sink baseline survey"
 
@@ -53,6 +53,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             write_table(result.stock_groups, stage / "stock_by_group.csv")
             write_table(result.carbon_groups.rename(columns={"u": "u_95"}), stage / "carbon_by_group.csv")
             write_table(result.trajectory, stage / "trajectory.csv")
+            write_table(result.habitats, stage / "blue_carbon_by_habitat.csv")
             write_survey_gpkg(result.units, result.indicators, result.class_areas, stage / "survey.gpkg",
                               description=description)
         with progress.step("writing map.html"):

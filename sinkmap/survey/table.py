@@ -11,17 +11,22 @@ import pandas as pd
 from sinkmap.catalogue import load_indicator_specs
 from sinkmap.config import PREVIOUS, SurveyConfig
 from sinkmap.indicators.biomass import BiomassFactors, combine, sink_by_difference
+from sinkmap.indicators.bluecarbon import PLAN_START, BlueCarbonFactors, year_reached
 from sinkmap.indicators.forest import ForestDefinition, cover_pct
 from sinkmap.indicators.projection import GrowthRates, reach_year, value_in
 from sinkmap.indicators.targets import TARGET_YEARS, attach_targets, target_sources
+from sinkmap.survey.blue import PLAN_STATUSES, BlueYear
 from sinkmap.survey.forest import ForestYear
-from sinkmap.units import CO2_PER_C, HA_PER_KM2, MU_PER_HA, m3_to_wan_m3
+from sinkmap.units import CO2_PER_C, HA_PER_KM2, MU_PER_HA, m3_to_wan_m3, mu_to_ha
 
 CITY = "441500"
 INDICATOR_COLUMNS = ["county", "adcode", "indicator", "value", "low", "high", "unit",
                      *[f"target_{y}" for y in TARGET_YEARS], *[f"gap_{y}" for y in TARGET_YEARS],
-                     *[f"reach_{y}" for y in TARGET_YEARS], "source"]
+                     *[f"reach_{y}" for y in TARGET_YEARS], "reach_by", "source"]
 TRACKED = {"forest_cover": "forest_cover_pct", "stock_volume": "stock_wan_m3"}  # indicator → trajectory column
+HABITAT_AREAS = {"mangroves": {"mangrove_area": "mangrove"},
+                 "coastal_habitats": {"saltmarsh_area": "saltmarsh", "seagrass_area": "seagrass",
+                                      "coral_reef_area": "coral_reef"}}  # layer → indicator → habitat
 
 
 def with_city(frame: pd.DataFrame, land_index: pd.Index) -> pd.DataFrame:
@@ -31,17 +36,17 @@ def with_city(frame: pd.DataFrame, land_index: pd.Index) -> pd.DataFrame:
     return frame
 
 
-def _ranged(carbon: pd.DataFrame, value: str, units: pd.Index) -> pd.DataFrame:
+def _ranged(carbon: pd.DataFrame, value: str, units: pd.Index, group: str = "species_group") -> pd.DataFrame:
     """Σ ``value`` with its 95 % range per county and for the city (index adcode: value, low, high)."""
     if carbon.empty:
         return pd.DataFrame(0.0, index=units, columns=["value", "low", "high"])
-    per_county = combine(carbon, "county", value)
-    city = combine(carbon.assign(county=CITY), "county", value)
+    per_county = combine(carbon, "county", value, group)
+    city = combine(carbon.assign(county=CITY), "county", value, group)
     return pd.concat([per_county, city]).reindex(units, fill_value=0.0)
 
 
-def indicator_values(current: ForestYear, previous: ForestYear | None, land_ha: pd.Series
-                     ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+def indicator_values(current: ForestYear, previous: ForestYear | None, land_ha: pd.Series,
+                     blue: BlueYear | None = None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Wide values (unit × indicator, units of layers/indicators.csv) and the ranged indicators."""
     per_unit = with_city(current.per_unit.drop(columns="disagreement_pct").assign(land_area_ha=land_ha),
                          land_ha.index)
@@ -71,14 +76,35 @@ def indicator_values(current: ForestYear, previous: ForestYear | None, land_ha: 
         values["stock_volume_change"] = m3_to_wan_m3(per_unit["stock_m3"] - before) / years
         sink = sink_by_difference(previous.carbon, current.carbon, years, "county")
         ranges["carbon_sink"] = _ranged(sink, "sink_co2e_t_per_yr", units)
+    if blue is not None:
+        blue_values, blue_ranges = _blue_values(blue, land_ha.index)
+        values, ranges = values.join(blue_values), {**ranges, **blue_ranges}
     for name, frame in ranges.items():
         values[name] = frame["value"]
     return values.loc[[CITY, *sorted(land_ha.index)]], ranges
 
 
+def _blue_values(blue: BlueYear, land_index: pd.Index) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Habitat areas (ha), plan work (亩) and the ranged soil stock and sink, per county and city."""
+    columns = {ind: blue.areas.get(habitat, pd.Series(dtype=float))
+               for layer in blue.layers for ind, habitat in HABITAT_AREAS[layer].items()}
+    if "mangroves" in blue.layers:
+        columns |= {ind: work.groupby("county")["area_ha"].sum() * MU_PER_HA for ind, work in blue.work.items()}
+    values = with_city(pd.DataFrame(columns).reindex(land_index).fillna(0.0), land_index)
+    units = values.index
+    stock = _ranged(blue.soil, "carbon_mg_c", units, "habitat")
+    sink = _ranged(blue.sink, "sink_co2e_t_per_yr", units, "habitat")
+    return values, {"blue_carbon_soil": stock, "blue_carbon_sink": sink}
+
+
 def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names: pd.Series,
-                    trajectory: pd.DataFrame, sources: dict[str, str]) -> pd.DataFrame:
-    """The long indicator table (INDICATOR_COLUMNS), city first, indicators in catalogue order."""
+                    trajectory: pd.DataFrame, sources: dict[str, str], blue: BlueYear | None = None) -> pd.DataFrame:
+    """The long indicator table (INDICATOR_COLUMNS), city first, indicators in catalogue order.
+
+    Targets of projected indicators (TRACKED) get their gap and reach year from the trajectory;
+    the mangrove targets get gap = value − target and the year the patch records reach it
+    (``reach_by`` = the last year looked at: the projection end, or the survey year).
+    """
     specs = load_indicator_specs()
     table = values.reset_index(names="adcode").melt(id_vars="adcode", var_name="indicator", value_name="value")
     table["county"] = table["adcode"].map(names)
@@ -88,14 +114,18 @@ def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names
                         for i, a in zip(table["indicator"], table["adcode"])]
     target_of = specs["target"].dropna().to_dict()
     table = attach_targets(table, target_of)
+    end = int(trajectory["year"].max())
     for year in TARGET_YEARS:
         gap, reach = [], []
-        for ind, adcode, target in zip(table["indicator"], table["adcode"], table[f"target_{year}"]):
-            column = TRACKED.get(ind)
-            tracked = column is not None and pd.notna(target)
-            gap.append(value_in(trajectory, adcode, column, year) - target if tracked else np.nan)
-            reach.append(reach_year(trajectory, adcode, column, target) if tracked else np.nan)
+        for ind, adcode, value, target in zip(table["indicator"], table["adcode"], table["value"],
+                                              table[f"target_{year}"]):
+            g, r = _gap_and_reach(ind, adcode, value, target, year, trajectory, blue)
+            gap.append(g)
+            reach.append(r)
         table[f"gap_{year}"], table[f"reach_{year}"] = gap, pd.array(reach, dtype="Float64").astype("Int64")
+    by = [end if i in TRACKED else blue.year if blue is not None and i in PLAN_STATUSES else pd.NA
+          for i in table["indicator"]]
+    table["reach_by"] = pd.array(by, dtype="Int64")
     table["source"] = table["indicator"].map(sources)
     order = {ind: i for i, ind in enumerate(specs.index)}
     table = table.sort_values(["indicator", "adcode"], key=lambda c: c.map(order) if c.name == "indicator"
@@ -103,8 +133,23 @@ def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names
     return table[INDICATOR_COLUMNS].reset_index(drop=True)
 
 
+def _gap_and_reach(ind: str, adcode: str, value: float, target: float, year: int, trajectory: pd.DataFrame,
+                   blue: BlueYear | None) -> tuple[float, float]:
+    """Gap to one target and the year it is reached (NaN where there is none)."""
+    if pd.isna(target):
+        return np.nan, np.nan
+    if ind in TRACKED:
+        column = TRACKED[ind]
+        return value_in(trajectory, adcode, column, year) - target, reach_year(trajectory, adcode, column, target)
+    if blue is not None and ind in PLAN_STATUSES:
+        work = blue.work[ind] if adcode == CITY else blue.work[ind][blue.work[ind]["county"] == adcode]
+        reached = year_reached(work, mu_to_ha(target))
+        return value - target, np.nan if reached is None else reached
+    return np.nan, np.nan
+
+
 def indicator_sources(config: SurveyConfig, definition: ForestDefinition, factors: BiomassFactors,
-                      growth: GrowthRates) -> dict[str, str]:
+                      growth: GrowthRates, blue: BlueCarbonFactors | None = None) -> dict[str, str]:
     """Provenance of each indicator: method, inputs and parameters, in one line."""
     lc = config.inputs["landcover"]
     stands = config.inputs["stands"].path.name
@@ -144,4 +189,30 @@ def indicator_sources(config: SurveyConfig, definition: ForestDefinition, factor
         "biomass_co2e": f"{carbon} × 44/12; 95 % range: IPCC Approach 1",
         "carbon_sink": f"stock difference {config.survey_year}{since}: {carbon} × 44/12; 95 % range: IPCC Approach 1",
     }
+    if blue is not None:
+        sources |= _blue_sources(config, blue)
     return {key: text + "." + tag for key, text in sources.items()}
+
+
+def _blue_sources(config: SurveyConfig, factors: BlueCarbonFactors) -> dict[str, str]:
+    """Provenance of the blue-carbon and mangrove-target indicators."""
+    files = {k: config.inputs[k].path.name for k in HABITAT_AREAS if k in config.inputs}
+    if not files:
+        return {}
+    area = "Σ patch area (equal-area CRS), overlapping patches counted once"
+    sources = {ind: f"{files[layer]}: {area}" for layer in files for ind in HABITAT_AREAS[layer]}
+    if "mangroves" in files:
+        plan = target_sources({ind: ind for ind in PLAN_STATUSES})
+        for ind, status in PLAN_STATUSES.items():
+            sources[ind] = (f"{files['mangroves']}: patches with status {status} and year {PLAN_START}–"
+                            f"{config.survey_year}, {area} × 15 亩/ha; target: {plan.get(ind, '—')}")
+    tiers = "; ".join(f"{h}: {t}" for h, t in factors.tiers.items())
+    table = f"layers/parameters/blue_carbon.csv ({tiers})"
+    given = " and ".join(files.values())
+    sources["blue_carbon_soil"] = (f"{given}: area × Tier 1 soil organic carbon stock (top 1 m) of mangrove, salt marsh "
+                                   f"and seagrass from {table}; mangrove trees are in the stand carbon, coral reef "
+                                   "and macroalgae not credited; 95 % range: IPCC Approach 1")
+    sources["blue_carbon_sink"] = (f"{given}: area of planted or restored patches × Tier 1 soil carbon accumulation "
+                                   f"from {table} × 44/12; existing habitats carry a stock but no Tier 1 sink; "
+                                   "95 % range: IPCC Approach 1")
+    return sources

@@ -153,6 +153,8 @@ def _row(rec: Mapping[str, object], sources: list[str], last_year: int | None = 
         sources.append(source)
     unit = "" if pd.isna(rec["unit"]) else str(rec["unit"])
     value = _as_float(rec["value"])
+    by = _as_float(rec.get("reach_by"))  # the last year the reach year was looked for, per row
+    last_year = last_year if pd.isna(by) else int(by)
     cells = tuple(target_cell(value, _as_float(rec[f"target_{y}"]), unit, y,
                               gap=_as_float(rec[f"gap_{y}"]) if f"gap_{y}" in rec else None,
                               reach=_as_float(rec[f"reach_{y}"]) if f"reach_{y}" in rec else None,
