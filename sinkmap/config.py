@@ -5,6 +5,7 @@
     stands: {path: stands.gpkg, layer: stands, gcj02: false}
     mangroves: {path: mangroves.gpkg}        # optional: mangroves, shelterbelts, redlines, coastal_habitats
     stands_previous: {path: stands_2020.gpkg, year: 2020}   # optional: annual sink by stock difference
+    redlines_previous: {path: redlines_2022.gpkg, year: 2022}  # optional: ledger change (area not reduced)
     scenario: {path: scenario.csv}           # optional: planned afforestation/harvest for the projection
     projection_end: 2030                     # last projected year (default 2030)
     synthetic: false                         # true labels every output SYNTHETIC
@@ -25,6 +26,8 @@ from sinkmap.errors import InputError, MissingInputError
 VECTOR_LAYERS = ("stands", "mangroves", "shelterbelts", "redlines", "coastal_habitats")
 REQUIRED = ("landcover", "stands")
 PREVIOUS = "stands_previous"  # the stand layer of an earlier survey year
+REDLINES_PREVIOUS = "redlines_previous"  # the redline ledger of an earlier year (area not reduced?)
+EARLIER = {PREVIOUS: "stands", REDLINES_PREVIOUS: "redlines"}  # earlier layer → catalogue kind
 DEFAULT_END_YEAR = 2030
 
 
@@ -36,7 +39,7 @@ class LayerInput:
     layer: str | None = None
     preset: str | None = None
     gcj02: bool = False
-    year: int | None = None  # survey year of an earlier layer (stands_previous)
+    year: int | None = None  # year of an earlier layer (stands_previous, redlines_previous)
 
 
 @dataclass(frozen=True)
@@ -57,12 +60,12 @@ def _layer_input(kind: str, raw, base: Path, source: Path) -> LayerInput:
         raw = {"path": raw}
     if not isinstance(raw, dict) or "path" not in raw:
         raise InputError(f"'{kind}' needs a path", path=source, fix=f"write `{kind}: {{path: FILE}}`")
-    keys = {"path", "layer", "preset", "gcj02", *(("year",) if kind == PREVIOUS else ())}
+    keys = {"path", "layer", "preset", "gcj02", *(("year",) if kind in EARLIER else ())}
     unknown = sorted(set(raw) - keys)
     if unknown:
         raise InputError(f"'{kind}' has unknown keys {unknown}", path=source, fix=f"use {', '.join(sorted(keys))}")
     year = raw.get("year")
-    if kind == PREVIOUS and (not isinstance(year, int) or isinstance(year, bool)):
+    if kind in EARLIER and (not isinstance(year, int) or isinstance(year, bool)):
         raise InputError(f"'{kind}' needs the year of that survey, not {year!r}", path=source,
                          fix=f"write `{kind}: {{path: FILE, year: 2020}}`")
     path = (base / raw["path"]).resolve() if not Path(raw["path"]).is_absolute() else Path(raw["path"])
@@ -87,7 +90,7 @@ def load_config(path: str | Path) -> SurveyConfig:
         raise InputError(f"is not valid YAML ({' '.join(str(exc).split())[:160]})", path=path) from None
     if not isinstance(raw, dict):
         raise InputError("must be a YAML mapping of keys to values", path=path)
-    kinds = (*load_catalogue().layers, PREVIOUS)
+    kinds = (*load_catalogue().layers, *EARLIER)
     known = {"survey_year", "synthetic", "note", "projection_end", *kinds}
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -102,8 +105,9 @@ def load_config(path: str | Path) -> SurveyConfig:
     if not isinstance(end, int) or not year <= end <= 2100:
         raise InputError(f"projection_end must be a year from survey_year ({year}) on, not {end!r}", path=path)
     inputs = {kind: _layer_input(kind, raw[kind], path.parent, path) for kind in kinds if kind in raw}
-    if PREVIOUS in inputs and not inputs[PREVIOUS].year < year:
-        raise InputError(f"{PREVIOUS}.year ({inputs[PREVIOUS].year}) must be before survey_year ({year})", path=path,
-                         fix="give the earlier survey's stand layer and year")
+    for kind, current in EARLIER.items():
+        if kind in inputs and not inputs[kind].year < year:
+            raise InputError(f"{kind}.year ({inputs[kind].year}) must be before survey_year ({year})", path=path,
+                             fix=f"give the earlier {current} layer and its year")
     return SurveyConfig(source=path, survey_year=year, inputs=inputs, synthetic=bool(raw.get("synthetic", False)),
                         note=str(raw.get("note", "")), projection_end=end)

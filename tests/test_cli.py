@@ -102,6 +102,10 @@ def test_previous_survey_needs_an_earlier_year(demo_survey, tmp_path):
     config = demo_config(demo_survey, tmp_path, stands_previous=earlier)
     result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
     assert_one_line_error(result, "stands_previous.year (2025) must be before survey_year (2025)")
+    ledger = {"path": str(demo_survey / "inputs" / "redlines_2022.parquet")}  # no year
+    config = demo_config(demo_survey, tmp_path, redlines_previous=ledger)
+    result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
+    assert_one_line_error(result, "'redlines_previous' needs the year of that survey, not None")
 
 
 def test_failure_while_writing_leaves_no_partial_outputs(demo_survey, tmp_path, monkeypatch):

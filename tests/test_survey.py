@@ -46,14 +46,15 @@ def test_indicator_table_columns_units_and_sources(indicators):
         "stock_volume_m3": "m³", "stock_volume_change": "万m³/yr", "biomass_carbon": "t C",
         "biomass_co2e": "t CO₂e", "carbon_sink": "t CO₂e/yr", "mangrove_area": "ha", "mangrove_planted": "亩",
         "mangrove_restored": "亩", "saltmarsh_area": "ha", "seagrass_area": "ha", "coral_reef_area": "ha",
-        "blue_carbon_soil": "t C", "blue_carbon_sink": "t CO₂e/yr",
+        "blue_carbon_soil": "t C", "blue_carbon_sink": "t CO₂e/yr", "redline_area_land": "ha",
+        "redline_area_marine": "ha", "redline_share_land": "%", "redline_area_change": "ha",
     }  # fmt: skip
 
 
 def test_city_is_the_sum_of_counties_and_cover_is_area_over_land(indicators):
     for name in ("land_area", "forest_area", "forest_area_landcover", "forest_area_stands", "stock_volume",
                  "biomass_carbon", "carbon_sink", "mangrove_area", "mangrove_planted", "blue_carbon_soil",
-                 "blue_carbon_sink"):
+                 "blue_carbon_sink", "redline_area_land", "redline_area_marine", "redline_area_change"):
         total = sum(value(indicators, name, c) for c in COUNTIES)
         assert value(indicators, name, "441500") == pytest.approx(total, rel=1e-9)
     for unit in ["441500", *COUNTIES]:
@@ -204,3 +205,26 @@ def test_blue_carbon_matches_the_habitat_table_and_the_mangrove_targets(demo_sur
     assert planted["value"] == pytest.approx(planted_ha * 15)
     reached = restored["value"] >= 720
     assert pd.isna(restored["reach_2025"]) != reached and (not reached or 2021 <= restored["reach_2025"] <= 2025)
+
+
+def test_redline_ledger_finds_the_demo_edits_the_city_total_hides(demo_survey, indicators):
+    ledger = pd.read_csv(demo_survey / "redline_ledger.csv", dtype={"county": str}, encoding="utf-8-sig")
+    change = pd.read_csv(demo_survey / "redline_change.csv", dtype={"county": str}, encoding="utf-8-sig",
+                         keep_default_na=False)
+    features = pd.read_csv(demo_survey / "redline_features_changed.csv", dtype={"county": str},
+                           encoding="utf-8-sig", keep_default_na=False)
+    land = ledger[ledger["realm"] == "land"].groupby("county")["area_ha"].sum()
+    for county in COUNTIES:
+        assert value(indicators, "redline_area_land", county) == pytest.approx(land.get(county, 0.0))
+        share = value(indicators, "redline_area_land", county) / (value(indicators, "land_area", county) * 100) * 100
+        assert value(indicators, "redline_share_land", county) == pytest.approx(share)
+    # the city gained area (a new marine redline in 城区) while 海丰县 lost some: the county ledger shows it
+    assert value(indicators, "redline_area_change", "441500") > 0 > value(indicators, "redline_area_change", "441521")
+    flags = change.set_index(["county", "realm"])["flag"]
+    assert flags[("441521", "land")] == "面积减少 area reduced"
+    assert flags[("441502", "marine")] == "边界调整 boundary changed"
+    assert (flags.drop([("441521", "land"), ("441502", "marine")]) == "").all()
+    assert sorted(features["change"]) == ["function_type changed", "new"]
+    # the 150 m the 海丰县 redline reached further in 2022 is the area it lost
+    lost = change.set_index(["county", "realm"]).loc[("441521", "land")]
+    assert lost["removed_ha"] == pytest.approx(-lost["change_ha"]) and lost["added_ha"] == pytest.approx(0.0)

@@ -18,7 +18,7 @@ import yaml
 from rasterio import features
 
 from sinkmap import aoi
-from sinkmap.demo.history import YEARS_BEFORE, previous_stands, scenario_table
+from sinkmap.demo.history import REDLINE_YEARS_BEFORE, YEARS_BEFORE, previous_redlines, previous_stands, scenario_table
 from sinkmap.demo.landscape import MANGROVE, NODATA, TREE, WATER, Grid, allocate_classes, score_fields
 from sinkmap.demo.vectors import make_coastal_habitats, make_mangroves, make_redlines, make_shelterbelts, make_stands
 from sinkmap.progress import Progress
@@ -92,10 +92,13 @@ def generate_demo(out_dir: str | Path, seed: int = SEED, progress: Progress | No
         write_vector(belts, out / "shelterbelts.shp")
         write_vector(habitats, out / "coastal_habitats.gpkg", layer="coastal_habitats", description=note)
         write_vector(redlines, out / "redlines.parquet", description=note)
+        ledger_year = SURVEY_YEAR - REDLINE_YEARS_BEFORE
+        write_vector(previous_redlines(redlines), out / f"redlines_{ledger_year}.parquet", description=note)
         write_text_atomic(out / "README.txt", note + "\n\nFiles: landcover.tif (ESA WorldCover codes), "
                           f"stands.gpkg, stands_{earlier}.gpkg (the earlier survey), mangroves.gpkg, "
                           "shelterbelts.shp, coastal_habitats.gpkg (salt marsh, seagrass, coral reef), "
-                          "redlines.parquet, scenario.csv (projection scenario).\n")
+                          f"redlines.parquet, redlines_{ledger_year}.parquet (the earlier ledger), "
+                          "scenario.csv (projection scenario).\n")
         config = {
             "survey_year": SURVEY_YEAR,
             "synthetic": True,
@@ -108,6 +111,7 @@ def generate_demo(out_dir: str | Path, seed: int = SEED, progress: Progress | No
             "shelterbelts": {"path": "shelterbelts.shp"},
             "coastal_habitats": {"path": "coastal_habitats.gpkg"},
             "redlines": {"path": "redlines.parquet"},
+            "redlines_previous": {"path": f"redlines_{ledger_year}.parquet", "year": ledger_year},
         }
         write_text_atomic(out / "survey.yaml", yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     return out / "survey.yaml"

@@ -2,6 +2,9 @@
 
 - ``previous_stands``: the same stands five years before the survey — volumes lower by a
   seeded 10–25 %, and some of today's young plantations still unestablished (未成林造林地).
+- ``previous_redlines``: the redline ledger three years before, with three edits the ledger check
+  must find: a 海丰县 land redline that was larger (area reduced), a 陆丰市 redline of another
+  function type, and a 城区 marine redline that is new.
 - ``scenario``: planned afforestation and harvest per county for the years after the survey.
 """
 
@@ -11,7 +14,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from sinkmap.readers.crs import AREA_CRS
+
 YEARS_BEFORE = 5
+REDLINE_YEARS_BEFORE = 3  # the redline ledger's earlier version (三区三线 result, 2022)
+SHRUNK_BY_M = 150.0  # the 海丰县 redline reached this much further in the earlier version
 PLANTED_SINCE = 0.35  # share of today's young planted arbor stands that were planted after the earlier survey
 # county, activity, year_from, year_to, area_ha, volume_m3, increment_m3_per_ha, counts_after_years, species_group
 SCENARIO_ROWS = [
@@ -40,6 +47,22 @@ def previous_stands(stands: gpd.GeoDataFrame, seed: int) -> gpd.GeoDataFrame:
     earlier.loc[new, "canopy_closure"] = np.round(rng.uniform(0.0, 0.09, int(new.sum())), 2)
     earlier.loc[new, "age_group"] = None
     return earlier
+
+
+def previous_redlines(redlines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The earlier redline ledger: today's redlines with three edits undone, SYNTHETIC."""
+    earlier = redlines.copy()
+
+    def first(county: str, realm: str) -> int:
+        rows = earlier[(earlier["county"] == county) & (earlier["realm"] == realm)]
+        return rows.sort_values("redline_id").index[0]
+    wider = first("441521", "land")  # 海丰县 lost area since
+    grown = earlier.loc[[wider]].to_crs(AREA_CRS).buffer(SHRUNK_BY_M).to_crs(earlier.crs)
+    earlier.loc[wider, earlier.geometry.name] = grown.iloc[0]
+    other = first("441581", "land")  # 陆丰市: function type changed since
+    earlier.loc[other, "function_type"] = ("soil_conservation" if earlier.at[other, "function_type"] != "soil_conservation"
+                                           else "water_conservation")
+    return earlier.drop(index=first("441502", "marine"))  # 城区: a marine redline added since
 
 
 def scenario_table() -> pd.DataFrame:

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 from sinkmap import aoi
-from sinkmap.config import PREVIOUS, VECTOR_LAYERS, SurveyConfig
+from sinkmap.config import EARLIER, PREVIOUS, REDLINES_PREVIOUS, VECTOR_LAYERS, SurveyConfig
 from sinkmap.indicators.area import land_area_ha
 from sinkmap.indicators.biomass import BiomassFactors
 from sinkmap.indicators.bluecarbon import BlueCarbonFactors, habitat_table
@@ -22,11 +22,12 @@ from sinkmap.readers.tables import read_table
 from sinkmap.readers.vector import assign_units, read_layer
 from sinkmap.survey.blue import blue_year
 from sinkmap.survey.forest import ForestYear, forest_year
+from sinkmap.survey.ledger import RedlineYear, redline_year
 from sinkmap.survey.table import CITY, INDICATOR_COLUMNS, indicator_sources, indicator_table, indicator_values
 from sinkmap.zonal import zonal_stats
 
 __all__ = ["CITY", "INDICATOR_COLUMNS", "SurveyResult", "compute_survey", "read_inputs"]
-COASTAL_REACH_M = 20_000.0  # intertidal and sea patches belong to the nearest county within 20 km
+COASTAL_REACH_M = 20_000.0  # intertidal and sea patches (and marine redlines) belong to the nearest county within 20 km
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class SurveyResult:
     carbon_groups: pd.DataFrame  # county × species group: stock, biomass, carbon, CO₂e, u
     trajectory: pd.DataFrame  # adcode × year: forest area, cover, stock (observed / interpolated / projected)
     habitats: pd.DataFrame  # county × blue-carbon habitat: area, soil carbon stock and sink (empty without layers)
+    ledger: RedlineYear | None  # the redline ledger and its change since an earlier version
     layers: dict[str, gpd.GeoDataFrame]  # validated input layers, EPSG:4490
 
 
@@ -51,14 +53,14 @@ def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd
         check_landcover(landcover.path, landcover.preset)
         counties = aoi.load_counties()
         layers = {}
-        for kind in (*VECTOR_LAYERS, PREVIOUS):
+        for kind in (*VECTOR_LAYERS, *EARLIER):
             if kind in config.inputs:
                 item = config.inputs[kind]
-                spec = "stands" if kind == PREVIOUS else kind
+                spec = EARLIER.get(kind, kind)
                 layers[kind] = read_layer(item.path, spec, layer=item.layer, gcj02=item.gcj02)
                 if spec in ("stands", "shelterbelts"):
                     layers[kind] = assign_units(layers[kind], counties, path=item.path)
-                elif spec in ("mangroves", "coastal_habitats"):
+                elif spec in ("mangroves", "coastal_habitats", "redlines"):
                     layers[kind] = assign_units(layers[kind], counties, reach_m=COASTAL_REACH_M, path=item.path)
         scenario = None
         if "scenario" in config.inputs:
@@ -105,13 +107,15 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
     with progress.step("blue carbon: mangrove, salt marsh and seagrass; mangrove targets"):
         blue_factors = BlueCarbonFactors.from_layers()
         blue = blue_year(layers, config.survey_year, blue_factors)
-    values, ranges = indicator_values(current, previous, land_ha, blue)
+    earlier = config.inputs.get(REDLINES_PREVIOUS)
+    ledger = redline_year(layers, earlier.year if earlier else None)
+    values, ranges = indicator_values(current, previous, land_ha, blue, ledger)
     units = _units_frame(values)
     sources = indicator_sources(config, definition, factors, growth, blue_factors)
     indicators = indicator_table(values, ranges, units.set_index("adcode")["name_zh"], path, sources, blue)
     habitats = habitat_table(blue.patches if blue else None, blue_factors)
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
-                        path, habitats, layers)
+                        path, habitats, ledger, layers)
 
 
 def _units_frame(values: pd.DataFrame) -> gpd.GeoDataFrame:

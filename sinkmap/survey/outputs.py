@@ -8,9 +8,11 @@ from sinkmap import aoi
 from sinkmap.catalogue import load_indicator_specs
 from sinkmap.progress import Progress
 from sinkmap.survey.compute import CITY, SurveyResult
+from sinkmap.survey.ledger import redline_tables
 
 OUTPUTS = ("indicators.csv", "survey.gpkg", "map.html", "report.html", "report.pdf", "stock_by_group.csv",
-           "carbon_by_group.csv", "trajectory.csv", "blue_carbon_by_habitat.csv")
+           "carbon_by_group.csv", "trajectory.csv", "blue_carbon_by_habitat.csv", "redline_ledger.csv",
+           "redline_change.csv", "redline_features_changed.csv")
 MAP_INDICATOR = "forest_cover"
 REPORT_TITLE = "汕尾市森林与蓝碳碳汇本底调查 Shanwei forest and blue-carbon sink baseline survey"
 
@@ -54,6 +56,8 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             write_table(result.carbon_groups.rename(columns={"u": "u_95"}), stage / "carbon_by_group.csv")
             write_table(result.trajectory, stage / "trajectory.csv")
             write_table(result.habitats, stage / "blue_carbon_by_habitat.csv")
+            for name, table in redline_tables(result.ledger).items():
+                write_table(table, stage / name)
             write_survey_gpkg(result.units, result.indicators, result.class_areas, stage / "survey.gpkg",
                               description=description)
         with progress.step("writing map.html"):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sinkmap.catalogue import load_indicator_specs
-from sinkmap.config import PREVIOUS, SurveyConfig
+from sinkmap.config import PREVIOUS, REDLINES_PREVIOUS, SurveyConfig
 from sinkmap.indicators.biomass import BiomassFactors, combine, sink_by_difference
 from sinkmap.indicators.bluecarbon import PLAN_START, BlueCarbonFactors, year_reached
 from sinkmap.indicators.forest import ForestDefinition, cover_pct
@@ -17,6 +17,7 @@ from sinkmap.indicators.projection import GrowthRates, reach_year, value_in
 from sinkmap.indicators.targets import TARGET_YEARS, attach_targets, target_sources
 from sinkmap.survey.blue import PLAN_STATUSES, BlueYear
 from sinkmap.survey.forest import ForestYear
+from sinkmap.survey.ledger import RedlineYear
 from sinkmap.units import CO2_PER_C, HA_PER_KM2, MU_PER_HA, m3_to_wan_m3, mu_to_ha
 
 CITY = "441500"
@@ -46,7 +47,8 @@ def _ranged(carbon: pd.DataFrame, value: str, units: pd.Index, group: str = "spe
 
 
 def indicator_values(current: ForestYear, previous: ForestYear | None, land_ha: pd.Series,
-                     blue: BlueYear | None = None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+                     blue: BlueYear | None = None, ledger: RedlineYear | None = None
+                     ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Wide values (unit × indicator, units of layers/indicators.csv) and the ranged indicators."""
     per_unit = with_city(current.per_unit.drop(columns="disagreement_pct").assign(land_area_ha=land_ha),
                          land_ha.index)
@@ -79,9 +81,23 @@ def indicator_values(current: ForestYear, previous: ForestYear | None, land_ha: 
     if blue is not None:
         blue_values, blue_ranges = _blue_values(blue, land_ha.index)
         values, ranges = values.join(blue_values), {**ranges, **blue_ranges}
+    if ledger is not None:
+        values = values.join(_redline_values(ledger, land_ha.index)).assign(
+            redline_share_land=lambda v: cover_pct(v["redline_area_land"], land))
+        if ledger.previous_year is None:
+            values = values.drop(columns="redline_area_change")
     for name, frame in ranges.items():
         values[name] = frame["value"]
     return values.loc[[CITY, *sorted(land_ha.index)]], ranges
+
+
+def _redline_values(ledger: RedlineYear, land_index: pd.Index) -> pd.DataFrame:
+    """Land and marine redline area and its net change (ha) per county and city."""
+    realm = ledger.per_realm.pivot_table(index="county", columns="realm", values="area_ha", aggfunc="sum")
+    change = ledger.per_realm.groupby("county")["change_ha"].sum(min_count=1)
+    frame = pd.DataFrame({"redline_area_land": realm.get("land"), "redline_area_marine": realm.get("marine"),
+                          "redline_area_change": change})
+    return with_city(frame.reindex(land_index).fillna(0.0), land_index)
 
 
 def _blue_values(blue: BlueYear, land_index: pd.Index) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -191,7 +207,23 @@ def indicator_sources(config: SurveyConfig, definition: ForestDefinition, factor
     }
     if blue is not None:
         sources |= _blue_sources(config, blue)
+    if "redlines" in config.inputs:
+        sources |= _redline_sources(config)
     return {key: text + "." + tag for key, text in sources.items()}
+
+
+def _redline_sources(config: SurveyConfig) -> dict[str, str]:
+    """Provenance of the redline-ledger indicators."""
+    name = config.inputs["redlines"].path.name
+    area = (f"{name}: Σ redline area (equal-area CRS), overlapping polygons counted once; a marine redline belongs "
+            "to the nearest county within 20 km")
+    sources = {"redline_area_land": f"{area}; realm land", "redline_area_marine": f"{area}; realm marine",
+               "redline_share_land": f"{area}; realm land / land area"}
+    earlier = config.inputs.get(REDLINES_PREVIOUS)
+    if earlier is not None:
+        sources["redline_area_change"] = (f"{name} ({config.survey_year}) − {earlier.path.name} ({earlier.year}): "
+                                          "area of the union of each county's redlines, land and marine")
+    return sources
 
 
 def _blue_sources(config: SurveyConfig, factors: BlueCarbonFactors) -> dict[str, str]:
