@@ -139,9 +139,9 @@ def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names
             gap.append(g)
             reach.append(r)
         table[f"gap_{year}"], table[f"reach_{year}"] = gap, pd.array(reach, dtype="Float64").astype("Int64")
-    by = [end if i in TRACKED else blue.year if blue is not None and i in PLAN_STATUSES else pd.NA
-          for i in table["indicator"]]
-    table["reach_by"] = pd.array(by, dtype="Int64")
+    last_looked = {ind: end for ind in TRACKED} | ({ind: blue.year for ind in PLAN_STATUSES} if blue else {})
+    has_target = table[[f"target_{y}" for y in TARGET_YEARS]].notna().any(axis=1)
+    table["reach_by"] = pd.array(table["indicator"].map(last_looked).where(has_target), dtype="Int64")
     table["source"] = table["indicator"].map(sources)
     order = {ind: i for i, ind in enumerate(specs.index)}
     table = table.sort_values(["indicator", "adcode"], key=lambda c: c.map(order) if c.name == "indicator"
