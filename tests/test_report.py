@@ -384,3 +384,35 @@ def test_pdf_uses_the_font_face_not_the_page_stack(tmp_path: Path) -> None:
     (tmp_path / "alias.pdf").write_bytes(pdf)
     names = list(embedded_fonts(pypdf.PdfReader(tmp_path / "alias.pdf")))
     assert names and all("Sinkmap-Alias-CJK" in name for name in names), names
+
+
+def test_redline_ledger_check_tables_flag_the_rules_triggered() -> None:
+    from sinkmap.writers.report.checks import ledger_tables
+
+    per_realm = pd.DataFrame({
+        "county": ["441521", "441502", "441581"], "realm": ["land", "marine", "land"],
+        "area_ha": [90.0, 12.0, 50.0], "previous_area_ha": [100.0, 10.0, 50.0], "change_ha": [-10.0, 2.0, 0.0],
+        "added_ha": [0.0, 2.0, 0.0], "removed_ha": [10.0, 0.0, 0.0],
+        "flag": ["面积减少 area reduced", "边界调整 boundary changed", ""],
+    })  # fmt: skip
+    features = pd.DataFrame({"redline_id": ["R7"], "county": ["441521"], "change": ["function_type changed"],
+                             "before": ["soil_conservation"], "after": ["biodiversity"]})
+    names = {"441502": "城区", "441521": "海丰县", "441581": "陆丰市"}
+    checks = ledger_tables(per_realm, features, names, survey_year=2025, previous_year=2022)
+    html = render_html(context(checks=checks))
+    ledger, changed = Tables(html).tables[-2:]
+    assert ledger[0] == ["单元 Unit", "陆海 Realm", "2025 面积 Area", "2022 面积 Area", "变化 Change", "新增 Added",
+                         "移出 Removed", "标记 Flag"]
+    assert ledger[1:] == [  # county order; the loss and the swap are flagged, the unchanged county is not
+        ["城区 441502", "海域 marine", "12.00 ha", "10.00 ha", "+2.00 ha", "2.00 ha", "0.00 ha",
+         "边界调整 boundary changed"],
+        ["海丰县 441521", "陆域 land", "90.00 ha", "100.00 ha", "−10.00 ha", "0.00 ha", "10.00 ha",
+         "面积减少 area reduced"],
+        ["陆丰市 441581", "陆域 land", "50.00 ha", "50.00 ha", "0.00 ha", "0.00 ha", "0.00 ha", "—"],
+    ]
+    assert changed[1] == ["海丰县 441521", "R7", "function_type changed", "水土保持 soil_conservation",
+                          "生物多样性维护 biodiversity"]
+    assert html.count('<tr class="flagged">') == 3
+    only_areas = ledger_tables(per_realm[["county", "realm", "area_ha"]], features.iloc[:0], names,
+                               survey_year=2025, previous_year=None)
+    assert len(only_areas) == 1 and only_areas[0].header == ("单元 Unit", "陆海 Realm", "2025 面积 Area")

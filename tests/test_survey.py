@@ -225,6 +225,10 @@ def test_redline_ledger_finds_the_demo_edits_the_city_total_hides(demo_survey, i
     assert flags[("441502", "marine")] == "边界调整 boundary changed"
     assert (flags.drop([("441521", "land"), ("441502", "marine")]) == "").all()
     assert sorted(features["change"]) == ["function_type changed", "new"]
+    report = (demo_survey / "report.html").read_text(encoding="utf-8")
+    ledger_section = report[report.index("生态保护红线台账 Ecological redline ledger"):report.index("数据来源 Sources")]
+    assert ledger_section.count('<tr class="flagged">') == 3  # 海丰县 land, 城区 marine, 陆丰市's changed redline
+    assert "面积减少 area reduced" in ledger_section and "生物多样性维护 biodiversity" in ledger_section
     # the 150 m the 海丰县 redline reached further in 2022 is the area it lost
     lost = change.set_index(["county", "realm"]).loc[("441521", "land")]
     assert lost["removed_ha"] == pytest.approx(-lost["change_ha"]) and lost["added_ha"] == pytest.approx(0.0)

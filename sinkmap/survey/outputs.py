@@ -33,6 +33,17 @@ def method_notes(result: SurveyResult) -> list[str]:
     return notes
 
 
+def _checks(result: SurveyResult) -> list:
+    """The report's rule checks: the redline ledger, when the survey has a redline layer."""
+    from sinkmap.writers.report.checks import ledger_tables
+
+    if result.ledger is None:
+        return []
+    names = result.units.set_index("adcode")["name_zh"].to_dict()
+    return ledger_tables(result.ledger.per_realm, result.ledger.features, names,
+                         survey_year=result.config.survey_year, previous_year=result.ledger.previous_year)
+
+
 def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress | None = None) -> list[Path]:
     """Write the survey outputs (OUTPUTS) into ``out_dir``, all or none (staged, then moved in)."""
     from sinkmap.writers.atomic import write_text_atomic
@@ -84,7 +95,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             context = ReportContext(title=REPORT_TITLE, survey_year=config.survey_year, synthetic=config.synthetic,
                                     indicators=result.indicators, labels=labels, attributions=attributions(),
                                     notes=method_notes(result), map_png=png, landcover_png=second,
-                                    projection_end=config.projection_end)
+                                    projection_end=config.projection_end, checks=_checks(result))
             write_report(context, stage, font=font)
             for figure in (png, second):
                 if figure is not None:

@@ -21,10 +21,12 @@ import pandas as pd
 from sinkmap import __version__
 from sinkmap.errors import InputError, MissingInputError
 from sinkmap.writers.atomic import check_output_dir, write_bytes_atomic, write_text_atomic
+from sinkmap.writers.report.checks import CheckTable
 from sinkmap.writers.report.pdf import CJKFont, find_cjk_font, render_pdf
 from sinkmap.writers.report.tables import build_sections, format_number
 
-__all__ = ["ReportContext", "write_report", "render_html", "find_cjk_font", "format_number", "CJKFont"]
+__all__ = ["ReportContext", "CheckTable", "write_report", "render_html", "find_cjk_font", "format_number",
+           "CJKFont"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 HTML_NAME = "report.html"
@@ -56,6 +58,7 @@ class ReportContext:
     landcover_png: Path | None = None  # figure 2: land cover and forest stands
     generated_on: str | None = None
     projection_end: int | None = None  # last projected year, for "target not reached by …"
+    checks: Sequence[CheckTable] = ()  # rule checks after the indicators (the redline ledger)
 
 
 def _environment() -> jinja2.Environment:
@@ -93,6 +96,7 @@ def render_html(ctx: ReportContext) -> str:
         synthetic=ctx.synthetic,
         synthetic_banner=SYNTHETIC_BANNER,
         sections=sections,
+        checks=list(ctx.checks),
         sources=sources,
         notes=list(ctx.notes),
         attributions=list(ctx.attributions),

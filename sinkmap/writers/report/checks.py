@@ -1,0 +1,85 @@
+"""Check tables for the report (the redline ledger): rows already computed, formatted here.
+
+    tables = ledger_tables(per_realm, features, names, survey_year=2025, previous_year=2022)
+    ReportContext(..., checks=tables)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sinkmap.catalogue import load_catalogue
+from sinkmap.writers.format import format_number
+
+DASH = "—"
+REALM_LABELS = {"land": "陆域 land", "marine": "海域 marine"}
+
+
+@dataclass(frozen=True)
+class CheckTable:
+    """A titled table of formatted cells; ``flagged`` rows are highlighted (a rule was triggered)."""
+
+    title: str
+    lead: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    flagged: tuple[bool, ...]
+    numeric: tuple[bool, ...]  # per column: right-aligned figures
+
+
+def _label(value: object, field: str) -> str:
+    """A coded redline field as "中文 code" (生物多样性维护 biodiversity); empty → dash."""
+    if value is None or pd.isna(value) or value == "":
+        return DASH
+    allowed = load_catalogue().layers["redlines"].fields[field].allowed or {}
+    return f"{allowed[value]} {value}" if value in allowed else str(value)
+
+
+def _ha(x: float, signed: bool = False) -> str:
+    """Hectares to 0.01 ha, the ledger's tolerance (a 0.3 ha loss must not read "0 ha")."""
+    return format_number(x, "ha", signed=signed, digits=2)
+
+
+def _unit(adcode: str, names: Mapping[str, str]) -> str:
+    return f"{names.get(adcode, adcode)} {adcode}"
+
+
+def ledger_tables(per_realm: pd.DataFrame, features: pd.DataFrame, names: Mapping[str, str], *,
+                  survey_year: int, previous_year: int | None) -> list[CheckTable]:
+    """The redline ledger per county × realm and, with an earlier version, the redlines that changed."""
+    rows, flags = [], []
+    for rec in per_realm.sort_values(["county", "realm"]).to_dict("records"):
+        cells = [_unit(str(rec["county"]), names), REALM_LABELS.get(rec["realm"], str(rec["realm"])),
+                 _ha(rec["area_ha"])]
+        if previous_year is not None:
+            cells += [_ha(rec["previous_area_ha"]), _ha(rec["change_ha"], signed=True), _ha(rec["added_ha"]),
+                      _ha(rec["removed_ha"]), rec["flag"] or DASH]
+        rows.append(tuple(cells))
+        flags.append(bool(previous_year is not None and rec["flag"]))
+    header = ("单元 Unit", "陆海 Realm", f"{survey_year} 面积 Area")
+    lead = ("生态保护红线台账，以县级行政区为基本单元；面积在等积投影下计算，重叠部分只计一次。"
+            "Redline ledger with the county as the basic unit; areas in the equal-area CRS, overlaps counted once.")
+    if previous_year is not None:
+        header += (f"{previous_year} 面积 Area", "变化 Change", "新增 Added", "移出 Removed", "标记 Flag")
+        lead += (f" 与 {previous_year} 版比较：净面积减少标记“面积减少”，净面积未减但边界有增有减标记“边界调整”，须复核。"
+                 f" Compared with the {previous_year} version: a net loss is flagged 面积减少 (area reduced), an "
+                 "area swap with no net loss 边界调整 (boundary changed), for review.")
+    numeric = (False, False, True) + ((True, True, True, True, False) if previous_year is not None else ())
+    tables = [CheckTable("生态保护红线台账 Ecological redline ledger", lead, header, tuple(rows), tuple(flags),
+                         numeric)]
+    if previous_year is not None:
+        field = lambda change: "realm" if change.startswith("realm") else "function_type"  # noqa: E731
+        changed = tuple((_unit(str(r["county"]), names), str(r["redline_id"]), str(r["change"]),
+                         _label(r["before"], field(r["change"])), _label(r["after"], field(r["change"])))
+                        for r in features.to_dict("records"))
+        tables.append(CheckTable(
+            "红线图斑变化 Redlines changed",
+            f"同一编号下功能类型或陆海类型改变的红线，以及 {previous_year} 版以来移出或新增的编号（“性质不改变”复核）。"
+            f" Redlines whose function type or realm changed under the same id, and ids removed or new since "
+            f"{previous_year} (for the 性质不改变 review).",
+            ("单元 Unit", "编号 ID", "变化 Change", f"{previous_year}", f"{survey_year}"), changed,
+            tuple(r[2] != "new" for r in changed), (False,) * 5))
+    return tables
