@@ -203,3 +203,14 @@ def test_compact_features_decode_onto_the_input_coordinates(hostile_map, browser
         for x, y in ring:
             assert min(abs(x - west), abs(x - east)) <= step / 2 + 1e-9
             assert min(abs(y - south), abs(y - north)) <= step / 2 + 1e-9
+
+
+@pytest.mark.browser
+def test_fill_legends_stack_without_overlapping_each_other_or_the_footer(page):
+    tab, _, _ = page
+    boxes = [tab.locator(f"#sinkmap-{kind}").bounding_box() for kind in ("mangroves", "coastal_habitats")]
+    footer = tab.locator("#sinkmap-footer").bounding_box()
+    assert "新造 planted" in tab.locator("#sinkmap-mangroves").inner_text()
+    upper, lower = sorted(boxes, key=lambda b: b["y"])
+    assert upper["y"] + upper["height"] <= lower["y"]  # stacked, not on top of each other
+    assert lower["y"] + lower["height"] <= footer["y"]  # and clear of the footer

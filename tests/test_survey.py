@@ -173,6 +173,10 @@ def test_map_shows_salt_marsh_seagrass_and_coral_with_chinese_labels(demo_survey
     assert len(doc["geometries"]) == len(habitats)
     for colour in ("#a1887f", "#26a69a", "#f06292"):  # one fill per habitat, and in the legend
         assert f'"fillColor": "{colour}"' in page and f"background:{colour}" in page
+    mangroves = gpd.read_file(demo_survey / "inputs" / "mangroves.gpkg")
+    assert set(mangroves["status"]) == {"existing", "planted", "restored"}
+    for colour in ("#00897b", "#9ccc65", "#ffb300"):  # mangroves filled by status: the plan's planting shows
+        assert f'"fillColor": "{colour}"' in page and f"background:{colour}" in page
 
 
 def test_report_pdf_has_chinese_text_and_the_synthetic_label(demo_survey):

@@ -21,7 +21,16 @@ from sinkmap.writers.controls import add_controls
 from sinkmap.writers.format import format_number
 from sinkmap.writers.offline import make_offline
 from sinkmap.writers.overlay import RasterOverlay, categorical_legend_html
-from sinkmap.writers.webmap import MapLayer, add_basemap, add_vector_layer, escaped, footer, legend_box, set_title
+from sinkmap.writers.webmap import (
+    MapLayer,
+    add_basemap,
+    add_vector_layer,
+    escaped,
+    footer,
+    legend_box,
+    set_title,
+    stacked_legends,
+)
 
 COVER_BREAKS = [0, 30, 40, 50, 53, 60, 100]  # %; 50 and 53 are the plan's 2025/2030 targets
 COVER_COLOURS = ["#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837"]
@@ -50,8 +59,12 @@ TOOLTIP_FIELDS = {  # overlay kind → (field, label) pairs
 }
 UNITS = {"stands": {"canopy_closure": "1", "area_ha": "ha", "volume_per_ha": "m³/ha"},  # numbers shown with units
          "coastal_habitats": {"survey_year": "year"}}
-FILLS = {"coastal_habitats": ("habitat", {"saltmarsh": "#a1887f", "seagrass": "#26a69a", "coral_reef": "#f06292",
-                                          "macroalgae": "#9575cd"})}  # kind → (field, colour per code)
+FILLS = {  # kind → (field, colour per code): one fill per coded value, with a legend
+    "mangroves": ("status", {"existing": "#00897b", "planted": "#9ccc65", "restored": "#ffb300"}),
+    "coastal_habitats": ("habitat", {"saltmarsh": "#a1887f", "seagrass": "#26a69a", "coral_reef": "#f06292",
+                                     "macroalgae": "#9575cd"}),
+}
+FILL_LEGENDS_AT = "bottom:calc(var(--sinkmap-footer-height, 84px) + 44px);left:10px"
 HIDDEN = {"stands"}  # listed in the layer control, off when the map opens (thousands of small polygons)
 
 
@@ -120,6 +133,7 @@ def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], 
         folium.raster_layers.ImageOverlay(landcover.data_uri(), landcover.bounds, name=LANDCOVER_LABEL,
                                           opacity=0.8, show=False).add_to(fmap)
         fmap.get_root().html.add_child(Element(categorical_legend_html(LANDCOVER_LABEL, landcover.legend)))
+    legends = []
     for kind, (name, style) in OVERLAYS.items():
         if kind in layers:
             fields, labels = zip(*TOOLTIP_FIELDS[kind])
@@ -128,12 +142,13 @@ def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], 
                 field, colours = FILLS[kind]
                 fills = [colours.get(code, style["fillColor"]) for code in layers[kind][field]]
                 allowed, present = load_catalogue().layers[kind].fields[field].allowed, set(layers[kind][field])
-                fmap.get_root().html.add_child(Element(legend_box(
-                    name, [(colours[c], f"{allowed[c]} {c}") for c in colours if c in present],
-                    element_id=f"sinkmap-{kind}",
-                    position="bottom:calc(var(--sinkmap-footer-height, 84px) + 44px);left:10px")))
+                legends.append(legend_box(name, [(colours[c], f"{allowed[c]} {c}") for c in colours if c in present],
+                                          element_id=f"sinkmap-{kind}", position=None))
             add_vector_layer(fmap, MapLayer(coded_labels(layers[kind], kind), name, fields, labels,
                                             UNITS.get(kind, {}), style, fills, show=kind not in HIDDEN))
+    if legends:
+        fmap.get_root().html.add_child(Element(stacked_legends(legends, element_id="sinkmap-fills",
+                                                               position=FILL_LEGENDS_AT)))
     folium.LayerControl(collapsed=False).add_to(fmap)
     add_controls(fmap)
     fmap.get_root().html.add_child(footer([*attributions, *basemap_credits], synthetic, survey_year))

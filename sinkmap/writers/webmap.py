@@ -141,12 +141,19 @@ def set_title(fmap: folium.Map, title: str) -> None:
     fmap.get_root().header.add_child(Element(f"<title>{html.escape(title)}</title>"))
 
 
-def legend_box(title: str, items: Sequence[tuple[str, str]], *, element_id: str, position: str) -> str:
-    """A fixed HTML legend (no d3): ``items`` are (colour, label) swatches; ``position`` is CSS."""
+def legend_box(title: str, items: Sequence[tuple[str, str]], *, element_id: str, position: str | None) -> str:
+    """An HTML legend (no d3): ``items`` are (colour, label) swatches; ``position`` is CSS for a fixed
+    box, or None for a box that flows inside a container (``stacked_legends``)."""
     rows = "".join(
         f'<div><span style="display:inline-block;width:14px;height:10px;background:{html.escape(colour)};'
         f'border:1px solid #555;margin-right:4px"></span>{html.escape(label)}</div>' for colour, label in items)
-    return (f'<div id="{element_id}" style="position:fixed;{position};z-index:9999;'
+    place = f"position:fixed;{position};z-index:9999;" if position else ""
+    return (f'<div id="{element_id}" style="{place}'
             f'background:rgba(255,255,255,0.92);padding:6px 8px;font:12px sans-serif;border:1px solid #999;'
             f'border-radius:4px;max-height:50vh;overflow:auto"><b>{html.escape(title)}</b>{rows}</div>')
 
+
+def stacked_legends(boxes: Sequence[str], *, element_id: str, position: str) -> str:
+    """Legend boxes (``legend_box(..., position=None)``) stacked in one fixed column, so they never overlap."""
+    return (f'<div id="{element_id}" style="position:fixed;{position};z-index:9999;display:flex;'
+            f'flex-direction:column;align-items:flex-start;gap:4px">{"".join(boxes)}</div>')
