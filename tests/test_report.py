@@ -416,3 +416,20 @@ def test_redline_ledger_check_tables_flag_the_rules_triggered() -> None:
     only_areas = ledger_tables(per_realm[["county", "realm", "area_ha"]], features.iloc[:0], names,
                                survey_year=2025, previous_year=None)
     assert len(only_areas) == 1 and only_areas[0].header == ("单元 Unit", "陆海 Realm", "2025 面积 Area")
+
+
+def test_shelterbelt_site_table_flags_sites_without_work() -> None:
+    from sinkmap.writers.report.checks import shelterbelt_table
+
+    sites = pd.DataFrame({
+        "site": ["长沙湾", "碣石湾"], "county": ["441502", "441581"], "belts": [1, 2], "existing_ha": [7.0, 0.0],
+        "planted_ha": [0.0, 14.0], "restored_ha": [3.5, 7.0], "work_since_ha": [0.0, 21.0],
+        "work_since_mu": [0.0, 315.0], "flag": ["无修复记录 no work recorded", ""],
+    })  # fmt: skip
+    table = shelterbelt_table(sites, {"441502": "城区", "441581": "陆丰市"}, survey_year=2025)
+    rows = Tables(render_html(context(checks=[table]))).tables[-1][1:]
+    assert rows == [
+        ["长沙湾", "城区 441502", "1", "7.00 ha", "0.00 ha", "3.50 ha", "0 亩", "无修复记录 no work recorded"],
+        ["碣石湾", "陆丰市 441581", "2", "0.00 ha", "14.00 ha", "7.00 ha", "315 亩", "—"],
+    ]
+    assert table.flagged == (True, False)

@@ -48,13 +48,15 @@ def test_indicator_table_columns_units_and_sources(indicators):
         "mangrove_restored": "亩", "saltmarsh_area": "ha", "seagrass_area": "ha", "coral_reef_area": "ha",
         "blue_carbon_soil": "t C", "blue_carbon_sink": "t CO₂e/yr", "redline_area_land": "ha",
         "redline_area_marine": "ha", "redline_share_land": "%", "redline_area_change": "ha",
+        "shelterbelt_area": "ha", "shelterbelt_work": "亩",
     }  # fmt: skip
 
 
 def test_city_is_the_sum_of_counties_and_cover_is_area_over_land(indicators):
     for name in ("land_area", "forest_area", "forest_area_landcover", "forest_area_stands", "stock_volume",
                  "biomass_carbon", "carbon_sink", "mangrove_area", "mangrove_planted", "blue_carbon_soil",
-                 "blue_carbon_sink", "redline_area_land", "redline_area_marine", "redline_area_change"):
+                 "blue_carbon_sink", "redline_area_land", "redline_area_marine", "redline_area_change",
+                 "shelterbelt_area", "shelterbelt_work"):
         total = sum(value(indicators, name, c) for c in COUNTIES)
         assert value(indicators, name, "441500") == pytest.approx(total, rel=1e-9)
     for unit in ["441500", *COUNTIES]:
@@ -230,9 +232,22 @@ def test_redline_ledger_finds_the_demo_edits_the_city_total_hides(demo_survey, i
     assert (flags.drop([("441521", "land"), ("441502", "marine")]) == "").all()
     assert sorted(features["change"]) == ["function_type changed", "new"]
     report = (demo_survey / "report.html").read_text(encoding="utf-8")
-    ledger_section = report[report.index("生态保护红线台账 Ecological redline ledger"):report.index("数据来源 Sources")]
+    ledger_section = report[report.index("生态保护红线台账 Ecological redline ledger"):
+                            report.index("沿海防护林修复片区 Coastal shelterbelt restoration sites")]
     assert ledger_section.count('<tr class="flagged">') == 3  # 海丰县 land, 城区 marine, 陆丰市's changed redline
     assert "面积减少 area reduced" in ledger_section and "生物多样性维护 biodiversity" in ledger_section
     # the 150 m the 海丰县 redline reached further in 2022 is the area it lost
     lost = change.set_index(["county", "realm"]).loc[("441521", "land")]
     assert lost["removed_ha"] == pytest.approx(-lost["change_ha"]) and lost["added_ha"] == pytest.approx(0.0)
+
+
+def test_shelterbelt_sites_add_up_to_the_city_and_flag_sites_without_work(demo_survey, indicators):
+    sites = pd.read_csv(demo_survey / "shelterbelt_sites.csv", dtype={"county": str}, encoding="utf-8-sig",
+                        keep_default_na=False)
+    assert sites["site"].tolist() == ["长沙湾", "大湖湾", "碣石湾", "红海湾", "东海岸林场", "湖东林场"]
+    assert value(indicators, "shelterbelt_work", "441500") == pytest.approx(sites["work_since_mu"].sum())
+    area = sites[["existing_ha", "planted_ha", "restored_ha"]].to_numpy().sum()
+    assert value(indicators, "shelterbelt_area", "441500") == pytest.approx(area)
+    assert ((sites["work_since_ha"] == 0) == (sites["flag"] == "无修复记录 no work recorded")).all()
+    report = (demo_survey / "report.html").read_text(encoding="utf-8")
+    assert "沿海防护林修复片区 Coastal shelterbelt restoration sites" in report

@@ -215,14 +215,16 @@ def make_shelterbelts(land: gpd.GeoDataFrame, counties: gpd.GeoDataFrame, sites:
     for site in sites[sites["kind"] == "shelterbelt"].to_crs(AREA_CRS).itertuples():
         reach = site.geometry.centroid.buffer(5_000.0)
         strip = (coast.intersection(reach).buffer(100.0).difference(coast.buffer(30.0))).intersection(land_u)
+        strip = strip.difference(shapely.union_all([r["geometry"] for r in rows]))  # sites 5 km apart: no overlap
         pieces = sorted(shapely.get_parts(strip), key=lambda g: (-g.area, g.centroid.x))[:4]
         for k, piece in enumerate(pieces):
             if piece.area < 5_000:
                 continue
             rows.append({"belt_id": f"SB-{site.site_id}-{k + 1:02d}", "site": site.name_zh,
                          "species_group": "casuarina", "width_m": 70.0, "rows": 20,
-                         "status": ["existing", "restored", "planted"][int(rng.integers(0, 3))],
-                         "year": int(rng.integers(2015, 2026)), "geometry": piece})
+                         "status": (status := ["existing", "restored", "planted"][int(rng.integers(0, 3))]),
+                         "year": int(rng.integers(2000, 2021) if status == "existing" else rng.integers(2021, 2026)),
+                         "geometry": piece})  # existing belts predate the plan; its work is dated 2021–2025
     return _to_storage(gpd.GeoDataFrame(rows, geometry="geometry", crs=AREA_CRS))
 
 

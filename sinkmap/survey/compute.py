@@ -14,6 +14,7 @@ from sinkmap.indicators.biomass import BiomassFactors
 from sinkmap.indicators.bluecarbon import BlueCarbonFactors, habitat_table
 from sinkmap.indicators.forest import ForestDefinition
 from sinkmap.indicators.projection import GrowthRates, check_scenario, project, trajectory
+from sinkmap.indicators.shelterbelt import SITE_COLUMNS, county_work, plan_sites, site_progress
 from sinkmap.indicators.stock import stock_by_group
 from sinkmap.progress import Progress
 from sinkmap.readers.crs import STORAGE_CRS
@@ -43,6 +44,7 @@ class SurveyResult:
     trajectory: pd.DataFrame  # adcode × year: forest area, cover, stock (observed / interpolated / projected)
     habitats: pd.DataFrame  # county × blue-carbon habitat: area, soil carbon stock and sink (empty without layers)
     ledger: RedlineYear | None  # the redline ledger and its change since an earlier version
+    shelterbelt_sites: pd.DataFrame  # the plan's restoration sites: belts, area by status, work since 2021
     layers: dict[str, gpd.GeoDataFrame]  # validated input layers, EPSG:4490
 
 
@@ -109,13 +111,17 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
         blue = blue_year(layers, config.survey_year, blue_factors)
     earlier = config.inputs.get(REDLINES_PREVIOUS)
     ledger = redline_year(layers, earlier.year if earlier else None)
-    values, ranges = indicator_values(current, previous, land_ha, blue, ledger)
+    belts, sites = None, pd.DataFrame(columns=SITE_COLUMNS)
+    if "shelterbelts" in layers:
+        belts = county_work(layers["shelterbelts"], config.survey_year)
+        sites = site_progress(layers["shelterbelts"], plan_sites(aoi.load_sites()), config.survey_year)
+    values, ranges = indicator_values(current, previous, land_ha, blue, ledger, belts)
     units = _units_frame(values)
     sources = indicator_sources(config, definition, factors, growth, blue_factors)
     indicators = indicator_table(values, ranges, units.set_index("adcode")["name_zh"], path, sources, blue)
     habitats = habitat_table(blue.patches if blue else None, blue_factors)
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
-                        path, habitats, ledger, layers)
+                        path, habitats, ledger, sites, layers)
 
 
 def _units_frame(values: pd.DataFrame) -> gpd.GeoDataFrame:

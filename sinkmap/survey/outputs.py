@@ -12,7 +12,7 @@ from sinkmap.survey.ledger import redline_tables
 
 OUTPUTS = ("indicators.csv", "survey.gpkg", "map.html", "report.html", "report.pdf", "stock_by_group.csv",
            "carbon_by_group.csv", "trajectory.csv", "blue_carbon_by_habitat.csv", "redline_ledger.csv",
-           "redline_change.csv", "redline_features_changed.csv")
+           "redline_change.csv", "redline_features_changed.csv", "shelterbelt_sites.csv")
 MAP_INDICATOR = "forest_cover"
 REPORT_TITLE = "汕尾市森林与蓝碳碳汇本底调查 Shanwei forest and blue-carbon sink baseline survey"
 
@@ -34,14 +34,18 @@ def method_notes(result: SurveyResult) -> list[str]:
 
 
 def _checks(result: SurveyResult) -> list:
-    """The report's rule checks: the redline ledger, when the survey has a redline layer."""
-    from sinkmap.writers.report.checks import ledger_tables
+    """The report's check tables: the redline ledger and the shelterbelt restoration sites, when given."""
+    from sinkmap.writers.report.checks import ledger_tables, shelterbelt_table
 
-    if result.ledger is None:
-        return []
     names = result.units.set_index("adcode")["name_zh"].to_dict()
-    return ledger_tables(result.ledger.per_realm, result.ledger.features, names,
-                         survey_year=result.config.survey_year, previous_year=result.ledger.previous_year)
+    year = result.config.survey_year
+    checks = []
+    if result.ledger is not None:
+        checks += ledger_tables(result.ledger.per_realm, result.ledger.features, names, survey_year=year,
+                                previous_year=result.ledger.previous_year)
+    if "shelterbelts" in result.layers:
+        checks.append(shelterbelt_table(result.shelterbelt_sites, names, survey_year=year))
+    return checks
 
 
 def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress | None = None) -> list[Path]:
@@ -69,6 +73,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             write_table(result.habitats, stage / "blue_carbon_by_habitat.csv")
             for name, table in redline_tables(result.ledger).items():
                 write_table(table, stage / name)
+            write_table(result.shelterbelt_sites, stage / "shelterbelt_sites.csv")
             write_survey_gpkg(result.units, result.indicators, result.class_areas, stage / "survey.gpkg",
                               description=description)
         with progress.step("writing map.html"):

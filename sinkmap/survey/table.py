@@ -47,9 +47,12 @@ def _ranged(carbon: pd.DataFrame, value: str, units: pd.Index, group: str = "spe
 
 
 def indicator_values(current: ForestYear, previous: ForestYear | None, land_ha: pd.Series,
-                     blue: BlueYear | None = None, ledger: RedlineYear | None = None
-                     ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """Wide values (unit × indicator, units of layers/indicators.csv) and the ranged indicators."""
+                     blue: BlueYear | None = None, ledger: RedlineYear | None = None,
+                     belts: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Wide values (unit × indicator, units of layers/indicators.csv) and the ranged indicators.
+
+    ``belts``: shelterbelt area (ha) and work since 2021 (亩) per county (``shelterbelt.county_work``).
+    """
     per_unit = with_city(current.per_unit.drop(columns="disagreement_pct").assign(land_area_ha=land_ha),
                          land_ha.index)
     units = per_unit.index
@@ -86,6 +89,8 @@ def indicator_values(current: ForestYear, previous: ForestYear | None, land_ha: 
             redline_share_land=lambda v: cover_pct(v["redline_area_land"], land))
         if ledger.previous_year is None:
             values = values.drop(columns="redline_area_change")
+    if belts is not None:
+        values = values.join(with_city(belts.reindex(land_ha.index).fillna(0.0), land_ha.index))
     for name, frame in ranges.items():
         values[name] = frame["value"]
     return values.loc[[CITY, *sorted(land_ha.index)]], ranges
@@ -209,6 +214,12 @@ def indicator_sources(config: SurveyConfig, definition: ForestDefinition, factor
         sources |= _blue_sources(config, blue)
     if "redlines" in config.inputs:
         sources |= _redline_sources(config)
+    if "shelterbelts" in config.inputs:
+        name = config.inputs["shelterbelts"].path.name
+        area = f"{name}: Σ belt area (equal-area CRS), overlapping belts counted once"
+        sources["shelterbelt_area"] = area
+        sources["shelterbelt_work"] = (f"{area}; belts with status planted or restored and a year from 2021 to "
+                                       f"{config.survey_year}, × 15 亩/ha")
     return {key: text + "." + tag for key, text in sources.items()}
 
 

@@ -83,3 +83,18 @@ def ledger_tables(per_realm: pd.DataFrame, features: pd.DataFrame, names: Mappin
             ("单元 Unit", "编号 ID", "变化 Change", f"{previous_year}", f"{survey_year}"), changed,
             tuple(r[2] != "new" for r in changed), (False,) * 5))
     return tables
+
+
+def shelterbelt_table(sites: pd.DataFrame, names: Mapping[str, str], *, survey_year: int) -> CheckTable:
+    """The plan's coastal shelterbelt restoration sites: belts, area by status and the work since 2021."""
+    rows = tuple((str(r["site"]), _unit(str(r["county"]), names) if r["county"] else DASH, str(r["belts"]),
+                  _ha(r["existing_ha"]), _ha(r["planted_ha"]), _ha(r["restored_ha"]),
+                  format_number(r["work_since_mu"], "亩"), r["flag"] or DASH) for r in sites.to_dict("records"))
+    return CheckTable(
+        "沿海防护林修复片区 Coastal shelterbelt restoration sites",
+        f"方案所列沿海防护林修复片区：林带数、各状态面积，以及 2021—{survey_year} 年新造与修复面积；无记录的片区标出。"
+        f" The plan's shelterbelt restoration sites: belts, area by status, and the area planted or restored in "
+        f"2021–{survey_year}; a site with none is flagged.",
+        ("片区 Site", "单元 Unit", "林带 Belts", "现有 Existing", "新造 Planted", "修复 Restored",
+         f"2021—{survey_year} 新造与修复 Work", "标记 Flag"),
+        rows, tuple(bool(r[-1] != DASH) for r in rows), (False, False, True, True, True, True, True, False))
