@@ -214,3 +214,12 @@ def test_fill_legends_stack_without_overlapping_each_other_or_the_footer(page):
     upper, lower = sorted(boxes, key=lambda b: b["y"])
     assert upper["y"] + upper["height"] <= lower["y"]  # stacked, not on top of each other
     assert lower["y"] + lower["height"] <= footer["y"]  # and clear of the footer
+
+
+@pytest.mark.browser
+def test_leaflet_attribution_and_scale_sit_above_the_footer(page):
+    tab, _, _ = page
+    footer = tab.locator("#sinkmap-footer").bounding_box()
+    for selector in (".leaflet-control-attribution", ".leaflet-control-scale"):
+        box = tab.locator(selector).bounding_box()
+        assert box["y"] + box["height"] <= footer["y"] + 0.5, selector  # not hidden under the footer

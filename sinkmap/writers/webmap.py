@@ -133,6 +133,11 @@ def footer(attributions: Sequence[str], synthetic: bool, survey_year: int | None
         '<div id="sinkmap-footer" style="position:fixed;bottom:0;left:0;right:0;z-index:9999;'
         'background:rgba(255,255,255,0.9);font:11px sans-serif;padding:4px 8px;border-top:1px solid #999">'
         f'{banner}{"<br>".join(lines)}</div>'
+        "<script>(function () {"  # keep Leaflet's bottom controls and the legends above the footer's real height
+        "var f = document.getElementById('sinkmap-footer');"
+        "function fit() { document.documentElement.style.setProperty('--sinkmap-footer-height', f.offsetHeight + 'px'); }"
+        "fit(); if (window.ResizeObserver) { new ResizeObserver(fit).observe(f); } else { addEventListener('resize', fit); }"
+        "})();</script>"
     )
 
 
