@@ -106,6 +106,9 @@ def load_config(path: str | Path) -> SurveyConfig:
         raise InputError(f"projection_end must be a year from survey_year ({year}) on, not {end!r}", path=path)
     inputs = {kind: _layer_input(kind, raw[kind], path.parent, path) for kind in kinds if kind in raw}
     for kind, current in EARLIER.items():
+        if kind in inputs and current not in inputs:
+            raise InputError(f"'{kind}' is given without '{current}'", path=path,
+                             fix=f"add this year's {current} layer, which it is compared with")
         if kind in inputs and not inputs[kind].year < year:
             raise InputError(f"{kind}.year ({inputs[kind].year}) must be before survey_year ({year})", path=path,
                              fix=f"give the earlier {current} layer and its year")

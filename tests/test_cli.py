@@ -53,13 +53,14 @@ def test_bad_preset_names_the_config_file_and_choices(tmp_path, lc4x4):
 
 
 def demo_config(demo_survey, tmp_path, **changes) -> Path:
-    """The demo's survey.yaml with absolute paths and ``changes``, written into ``tmp_path``."""
+    """The demo's survey.yaml with absolute paths and ``changes`` (None drops a key), written into ``tmp_path``."""
     inputs = demo_survey / "inputs"
     config = yaml.safe_load((inputs / "survey.yaml").read_text(encoding="utf-8"))
     for item in config.values():
         if isinstance(item, dict) and "path" in item:
             item["path"] = str(inputs / item["path"])
     config.update(changes)
+    config = {k: v for k, v in config.items() if v is not None}
     path = tmp_path / "survey.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path
@@ -106,6 +107,9 @@ def test_previous_survey_needs_an_earlier_year(demo_survey, tmp_path):
     config = demo_config(demo_survey, tmp_path, redlines_previous=ledger)
     result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
     assert_one_line_error(result, "'redlines_previous' needs the year of that survey, not None")
+    config = demo_config(demo_survey, tmp_path, redlines_previous={**ledger, "year": 2022}, redlines=None)
+    result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
+    assert_one_line_error(result, "'redlines_previous' is given without 'redlines'. Add this year's redlines layer")
 
 
 def test_failure_while_writing_leaves_no_partial_outputs(demo_survey, tmp_path, monkeypatch):
