@@ -24,7 +24,7 @@ import pandas as pd
 from sinkmap.catalogue import layers_dir
 from sinkmap.indicators.parameters import ranged_parameters, relative_half_width
 from sinkmap.indicators.stands import effective_areas_ha, overlapping_pairs
-from sinkmap.readers.crs import area_m2
+from sinkmap.readers.crs import STORAGE_CRS, area_m2
 from sinkmap.units import CO2_PER_C, M2_PER_HA, MU_PER_HA
 
 TABLE = "blue_carbon"
@@ -76,7 +76,7 @@ def coastal_patches(mangroves: gpd.GeoDataFrame | None, habitats: gpd.GeoDataFra
     if habitats is not None:
         parts.append(habitats)
     if not parts:
-        return gpd.GeoDataFrame({c: [] for c in PATCH_COLUMNS}, geometry=[], crs="EPSG:4490")
+        return gpd.GeoDataFrame({c: [] for c in PATCH_COLUMNS}, geometry=[], crs=STORAGE_CRS)
     frame = pd.concat(parts, ignore_index=True)
     frame["year"] = pd.array(frame.get("year", pd.Series(pd.NA, index=frame.index)), dtype="Int64")
     frame = gpd.GeoDataFrame(frame, geometry=parts[0].geometry.name, crs=parts[0].crs)
