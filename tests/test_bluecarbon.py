@@ -157,3 +157,14 @@ def test_bad_blue_carbon_table_is_refused():
     with pytest.raises(SchemaError, match=r"habitats \['seagrass'\] lack one of"):
         BlueCarbonFactors.from_table(table[~((table["habitat"] == "seagrass")
                                              & (table["parameter"] == "soil_accumulation"))])
+
+
+def test_land_and_ocean_sinks_add_with_independent_half_widths():
+    from sinkmap.survey.table import sum_independent
+
+    forest = pd.DataFrame({"value": [100.0, 5.0], "low": [80.0, 0.0], "high": [120.0, 15.0]})
+    blue = pd.DataFrame({"value": [10.0, 1.0], "low": [0.0, 0.0], "high": [25.0, 3.0]})  # low clipped at 0
+    total = sum_independent(forest, blue)
+    # half-widths from the unclipped side: √(20² + 15²) = 25, and √(10² + 2²) ≈ 10.2 (which clips at 0)
+    assert total.iloc[0].tolist() == pytest.approx([110.0, 85.0, 135.0])
+    assert total.iloc[1].tolist() == pytest.approx([6.0, 0.0, 6.0 + (10 ** 2 + 2 ** 2) ** 0.5])

@@ -46,7 +46,8 @@ def test_indicator_table_columns_units_and_sources(indicators):
         "stock_volume_m3": "m³", "stock_volume_change": "万m³/yr", "biomass_carbon": "t C",
         "biomass_co2e": "t CO₂e", "carbon_sink": "t CO₂e/yr", "mangrove_area": "ha", "mangrove_planted": "亩",
         "mangrove_restored": "亩", "saltmarsh_area": "ha", "seagrass_area": "ha", "coral_reef_area": "ha",
-        "blue_carbon_soil": "t C", "blue_carbon_sink": "t CO₂e/yr", "redline_area_land": "ha",
+        "blue_carbon_soil": "t C", "blue_carbon_sink": "t CO₂e/yr", "carbon_sink_total": "t CO₂e/yr",
+        "redline_area_land": "ha",
         "redline_area_marine": "ha", "redline_share_land": "%", "redline_area_change": "ha",
         "shelterbelt_area": "ha", "shelterbelt_work": "亩",
     }  # fmt: skip
@@ -56,7 +57,7 @@ def test_city_is_the_sum_of_counties_and_cover_is_area_over_land(indicators):
     for name in ("land_area", "forest_area", "forest_area_landcover", "forest_area_stands", "stock_volume",
                  "biomass_carbon", "carbon_sink", "mangrove_area", "mangrove_planted", "blue_carbon_soil",
                  "blue_carbon_sink", "redline_area_land", "redline_area_marine", "redline_area_change",
-                 "shelterbelt_area", "shelterbelt_work"):
+                 "shelterbelt_area", "shelterbelt_work", "carbon_sink_total"):
         total = sum(value(indicators, name, c) for c in COUNTIES)
         assert value(indicators, name, "441500") == pytest.approx(total, rel=1e-9)
     for unit in ["441500", *COUNTIES]:
@@ -84,10 +85,16 @@ def test_reconciliation_adds_up(indicators):
 
 def test_carbon_ranges_contain_the_value_and_co2_is_44_over_12(indicators):
     ranged = indicators[indicators["indicator"].isin(["biomass_carbon", "biomass_co2e", "carbon_sink",
-                                                      "blue_carbon_soil", "blue_carbon_sink"])]
+                                                      "blue_carbon_soil", "blue_carbon_sink", "carbon_sink_total"])]
     assert indicators[~indicators.index.isin(ranged.index)]["low"].isna().all()
     inland = ranged["value"] == 0  # 陆河县 has no coast: no blue carbon, and a range of 0–0
     assert set(ranged.loc[inland, "adcode"]) == {"441523"} and (ranged.loc[inland, ["low", "high"]] == 0).all().all()
+    for unit in ["441500", *COUNTIES]:  # land + ocean: values add, independent half-widths in quadrature
+        rows = ranged[ranged["adcode"] == unit].set_index("indicator")
+        forest, blue, total = (rows.loc[i] for i in ("carbon_sink", "blue_carbon_sink", "carbon_sink_total"))
+        assert total["value"] == pytest.approx(forest["value"] + blue["value"])
+        half = ((forest["high"] - forest["value"]) ** 2 + (blue["high"] - blue["value"]) ** 2) ** 0.5
+        assert total["high"] - total["value"] == pytest.approx(half)
     ranged = ranged[~inland]
     assert ((ranged["low"] < ranged["value"]) & (ranged["value"] < ranged["high"])).all()
     for unit in ["441500", *COUNTIES]:

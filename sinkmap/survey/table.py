@@ -84,6 +84,8 @@ def indicator_values(current: ForestYear, previous: ForestYear | None, land_ha: 
     if blue is not None:
         blue_values, blue_ranges = _blue_values(blue, land_ha.index)
         values, ranges = values.join(blue_values), {**ranges, **blue_ranges}
+    if "carbon_sink" in ranges and "blue_carbon_sink" in ranges:
+        ranges["carbon_sink_total"] = sum_independent(ranges["carbon_sink"], ranges["blue_carbon_sink"])
     if ledger is not None:
         values = values.join(_redline_values(ledger, land_ha.index)).assign(
             redline_share_land=lambda v: cover_pct(v["redline_area_land"], land))
@@ -94,6 +96,17 @@ def indicator_values(current: ForestYear, previous: ForestYear | None, land_ha: 
     for name, frame in ranges.items():
         values[name] = frame["value"]
     return values.loc[[CITY, *sorted(land_ha.index)]], ranges
+
+
+def sum_independent(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """a + b with 95 % half-widths in quadrature (the two rest on independent factors); each half-width
+    is high − value, the side a range of a non-negative quantity is never clipped on."""
+    value = a["value"] + b["value"]
+    half = np.hypot(a["high"] - a["value"], b["high"] - b["value"])
+    low = value - half
+    if (a["value"] >= 0).all() and (b["value"] >= 0).all():
+        low = low.clip(lower=0.0)
+    return pd.DataFrame({"value": value, "low": low, "high": value + half})
 
 
 def _redline_values(ledger: RedlineYear, land_index: pd.Index) -> pd.DataFrame:
@@ -212,6 +225,10 @@ def indicator_sources(config: SurveyConfig, definition: ForestDefinition, factor
     }
     if blue is not None:
         sources |= _blue_sources(config, blue)
+    if blue is not None and earlier is not None and "blue_carbon_sink" in sources:
+        sources["carbon_sink_total"] = ("carbon_sink (forest biomass, stock difference) + blue_carbon_sink (coastal "
+                                        "wetland soil, IPCC 2013 Tier 1); 95 % range: half-widths in quadrature, "
+                                        "the two rest on independent factors")
     if "redlines" in config.inputs:
         sources |= _redline_sources(config)
     if "shelterbelts" in config.inputs:
