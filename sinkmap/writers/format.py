@@ -15,6 +15,9 @@ DECIMALS: Mapping[str, int] = {
     "m²": 0,
     "m³": 0,
     "万m³": 1,
+    "t C": 0,  # tonnes of carbon are counted to the tonne: the 95 % ranges are ± thousands
+    "t CO₂e": 0,
+    "t CO₂e/yr": 0,
 }
 DEFAULT_DECIMALS = 2
 DASH = "—"  # shown for a missing number or a status without a target
