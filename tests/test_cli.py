@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -141,3 +142,19 @@ def test_validate_command(demo_survey):
 def test_catalogue_command_prints_the_docs(args):
     result = run(*args)
     assert result.returncode == 0 and result.stdout.startswith("# Layer catalogue")
+
+
+def test_ledger_command_matches_the_survey_and_strict_fails_on_lost_area(demo_survey, tmp_path):
+    inputs = demo_survey / "inputs"
+    now, before = inputs / "redlines.parquet", inputs / "redlines_2022.parquet"
+    result = run("ledger", str(now), "--previous", str(before), "-o", str(tmp_path / "out"), "--strict")
+    assert result.returncode == 1, result.stderr  # 海丰县 lost area: --strict fails the run
+    assert "海丰县 441521 land: 23,594.37 ha (-68.75 ha) 面积减少 area reduced" in result.stdout
+    for name in ("redline_ledger.csv", "redline_change.csv", "redline_features_changed.csv"):  # as the survey's
+        ours = pd.read_csv(tmp_path / "out" / name, encoding="utf-8-sig", keep_default_na=False)
+        survey = pd.read_csv(demo_survey / name, encoding="utf-8-sig", keep_default_na=False)
+        pd.testing.assert_frame_equal(ours, survey)
+    same = run("ledger", str(now), "--previous", str(now), "-o", str(tmp_path / "same"), "--strict")
+    assert same.returncode == 0 and "0 redlines changed" in same.stdout
+    assert_one_line_error(run("ledger", str(tmp_path / "none.gpkg"), "-o", str(tmp_path / "x")), "file not found")
+    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
