@@ -181,6 +181,12 @@ def load_targets() -> pd.DataFrame:
 
 
 @cache
+def read_parameter_table(name: str) -> tuple[pd.DataFrame, Path]:
+    """A shipped parameter table ``layers/parameters/<name>.csv``, every cell as text, and its path."""
+    path = layers_dir() / "parameters" / f"{name}.csv"
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8"), path
+
+
 def load_parameters(name: str) -> pd.DataFrame:
     """A parameter table ``layers/parameters/<name>.csv`` (each row carries its source)."""
     path = layers_dir() / "parameters" / f"{name}.csv"

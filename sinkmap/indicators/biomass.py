@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sinkmap.catalogue import layers_dir
+from sinkmap.catalogue import read_parameter_table
 from sinkmap.errors import SchemaError
 from sinkmap.indicators.parameters import ranged_parameters
 from sinkmap.units import CO2_PER_C
@@ -52,8 +52,8 @@ class BiomassFactors:
     @classmethod
     def from_layers(cls) -> BiomassFactors:
         """The shipped table, ``layers/parameters/biomass_factors.csv``."""
-        path = layers_dir() / "parameters" / f"{TABLE}.csv"
-        return cls.from_table(pd.read_csv(path, dtype=str, keep_default_na=False), path=str(path))
+        table, path = read_parameter_table(TABLE)
+        return cls.from_table(table, path=str(path))
 
     def carbon_per_m3(self) -> pd.Series:
         """Mg C per m³ of growing stock: D · BEF · (1 + R) · CF."""

@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from sinkmap.catalogue import layers_dir
+from sinkmap.catalogue import read_parameter_table
 from sinkmap.indicators.parameters import ranged_parameters, relative_half_width
 from sinkmap.indicators.stands import effective_areas_ha, overlapping_pairs
 from sinkmap.readers.crs import STORAGE_CRS, area_m2
@@ -55,8 +55,8 @@ class BlueCarbonFactors:
     @classmethod
     def from_layers(cls) -> BlueCarbonFactors:
         """The shipped table, ``layers/parameters/blue_carbon.csv``."""
-        path = layers_dir() / "parameters" / f"{TABLE}.csv"
-        return cls.from_table(pd.read_csv(path, dtype=str, keep_default_na=False), path=str(path))
+        table, path = read_parameter_table(TABLE)
+        return cls.from_table(table, path=str(path))
 
     def u(self) -> pd.DataFrame:
         """Relative 95 % half-width of each factor."""

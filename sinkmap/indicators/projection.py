@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sinkmap.catalogue import layers_dir
+from sinkmap.catalogue import read_parameter_table
 from sinkmap.errors import SchemaError
 from sinkmap.units import m3_to_wan_m3
 
@@ -39,8 +39,7 @@ class GrowthRates:
 
     @classmethod
     def from_layers(cls) -> GrowthRates:
-        path = layers_dir() / "parameters" / "growth_rates.csv"
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        table, path = read_parameter_table("growth_rates")
         table["rate"] = table["rate"].astype(float)
         for process in PROCESSES:
             if not ((table["process"] == process) & (table["species_group"] == ANY)
