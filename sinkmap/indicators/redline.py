@@ -17,8 +17,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from sinkmap.indicators.stands import overlapping_pairs
-from sinkmap.readers.crs import AREA_CRS
+from sinkmap.indicators.stands import effective_geometries, overlapping_pairs
 from sinkmap.units import M2_PER_HA
 
 REALMS = ("land", "marine")
@@ -31,13 +30,9 @@ FEATURE_COLUMNS = ["redline_id", "county", "change", "before", "after"]
 
 
 def without_overlaps(redlines: gpd.GeoDataFrame) -> gpd.GeoSeries:
-    """Each redline's geometry in the equal-area CRS with the area it shares with a redline earlier
-    in ``redline_id`` order cut away, so the pieces tile the union once (also across counties)."""
-    geoms = pd.Series(redlines.geometry.to_crs(AREA_CRS).to_numpy(), index=redlines["redline_id"].to_numpy())
-    cut = geoms.copy()
-    for rid, group in overlapping_pairs(redlines, "redline_id").groupby("stand_id", sort=False):
-        cut[rid] = shapely.difference(geoms[rid], shapely.union_all(geoms[group["overlaps"]].to_numpy()))
-    return gpd.GeoSeries(cut.to_numpy(), index=redlines.index, crs=AREA_CRS)
+    """Each redline's geometry (equal-area CRS) with the area it shares with a redline earlier in
+    ``redline_id`` order cut away, so the pieces tile the union once (also across counties)."""
+    return effective_geometries(redlines, overlapping_pairs(redlines, "redline_id"), "redline_id")
 
 
 def redline_areas(redlines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

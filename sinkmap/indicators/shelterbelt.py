@@ -27,9 +27,7 @@ SITE_COLUMNS = ["site", "county", "belts", "existing_ha", "planted_ha", "restore
 
 def belt_areas(belts: gpd.GeoDataFrame) -> pd.Series:
     """Each belt's area (ha), overlaps counted once (with the belt first in ``belt_id`` order)."""
-    unique = belts.reset_index(drop=True)  # the area lookup needs one row per index label
-    areas = effective_areas_ha(unique, overlapping_pairs(unique, "belt_id"), "belt_id")
-    return pd.Series(areas.to_numpy(), index=belts.index, name="area_ha")
+    return effective_areas_ha(belts, overlapping_pairs(belts, "belt_id"), "belt_id")
 
 
 def work_since(belts: pd.DataFrame, survey_year: int, start: int = PLAN_START) -> pd.Series:

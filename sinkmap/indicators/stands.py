@@ -43,23 +43,28 @@ def overlapping_pairs(stands: gpd.GeoDataFrame, id_field: str = "stand_id") -> p
                          "overlap_ha": overlap_m2[real] / M2_PER_HA})
 
 
-def effective_areas_ha(stands: gpd.GeoDataFrame, pairs: pd.DataFrame, id_field: str = "stand_id") -> pd.Series:
-    """Each stand's area (ha) with overlaps counted once.
+def effective_geometries(frame: gpd.GeoDataFrame, pairs: pd.DataFrame, id_field: str = "stand_id"
+                         ) -> gpd.GeoSeries:
+    """Each geometry in the equal-area CRS with the area it shares with an earlier one cut away.
 
-    Where stands overlap, the shared area stays with the stand first in ``id_field`` order and
-    is cut from the later ones, so Σ effective areas = area of the union of all stands.
+    ``pairs`` come from ``overlapping_pairs``; the shared area stays with the feature first in
+    ``id_field`` order, so the pieces tile the union of all features once. Same index as ``frame``
+    (positions are used inside, so a repeated index label is harmless).
     """
-    areas = stand_areas_ha(stands)
-    if pairs.empty:
-        return areas
-    geoms = pd.Series(stands.geometry.to_crs(AREA_CRS).to_numpy(), index=stands[id_field].to_numpy())
-    cut = {}
-    for stand, group in pairs.groupby("stand_id", sort=False):
-        covered = shapely.union_all(geoms.loc[group["overlaps"]].to_numpy())
-        cut[stand] = shapely.area(shapely.difference(geoms.loc[stand], covered)) / M2_PER_HA
-    position = pd.Series(stands.index, index=stands[id_field].to_numpy())
-    areas.loc[position.loc[list(cut)].to_numpy()] = list(cut.values())
-    return areas
+    original = frame.geometry.to_crs(AREA_CRS).to_numpy()
+    geoms = original.copy()
+    position = pd.Series(np.arange(len(frame)), index=frame[id_field].to_numpy())
+    for later, group in pairs.groupby("stand_id", sort=False):
+        covered = shapely.union_all(original[position.loc[group["overlaps"]].to_numpy()])
+        geoms[position[later]] = shapely.difference(original[position[later]], covered)
+    return gpd.GeoSeries(geoms, index=frame.index, crs=AREA_CRS)
+
+
+def effective_areas_ha(stands: gpd.GeoDataFrame, pairs: pd.DataFrame, id_field: str = "stand_id") -> pd.Series:
+    """Each stand's area (ha) with overlaps counted once (``effective_geometries``), so Σ effective
+    areas = area of the union of all stands."""
+    areas = shapely.area(effective_geometries(stands, pairs, id_field).to_numpy()) / M2_PER_HA
+    return pd.Series(areas, index=stands.index, name="area_ha")
 
 
 def area_mismatches(stands: pd.DataFrame, area_ha: pd.Series, tolerance: float) -> pd.Series:
