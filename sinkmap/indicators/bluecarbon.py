@@ -24,14 +24,14 @@ import pandas as pd
 from sinkmap.catalogue import read_parameter_table
 from sinkmap.indicators.parameters import ranged_parameters, relative_half_width
 from sinkmap.indicators.stands import effective_areas_ha, overlapping_pairs
+from sinkmap.indicators.targets import PLAN_START, WORK_STATUSES, dated_within
 from sinkmap.readers.crs import STORAGE_CRS, area_m2
 from sinkmap.units import CO2_PER_C, M2_PER_HA, MU_PER_HA
 
 TABLE = "blue_carbon"
 FACTORS = ("soil_stock", "soil_accumulation")
 HABITATS = ("mangrove", "saltmarsh", "seagrass", "coral_reef", "macroalgae")  # overlap precedence
-REVEGETATED = ("planted", "restored")  # statuses credited with soil accumulation
-PLAN_START = 2021  # the plan's mangrove targets count planting and restoration from 2021 on
+REVEGETATED = WORK_STATUSES  # statuses credited with soil accumulation (and counted towards the targets)
 PATCH_COLUMNS = ["patch_id", "habitat", "status", "year", "county", "area_ha"]
 
 
@@ -100,8 +100,7 @@ def habitat_areas(patches: pd.DataFrame) -> pd.DataFrame:
 def plan_work(patches: pd.DataFrame, status: str, survey_year: int, start: int = PLAN_START) -> pd.DataFrame:
     """Mangrove patches of ``status`` (planted | restored) dated ``start``–``survey_year``: county, year, area_ha."""
     rows = patches[(patches["habitat"] == "mangrove") & (patches["status"] == status)]
-    dated = rows["year"].notna() & rows["year"].between(start, survey_year)
-    return rows.loc[dated.fillna(False).astype(bool), ["county", "year", "area_ha"]]
+    return rows.loc[dated_within(rows["year"], start, survey_year), ["county", "year", "area_ha"]]
 
 
 def year_reached(work: pd.DataFrame, target_ha: float) -> int | None:
@@ -135,8 +134,8 @@ def soil_sink(patches: pd.DataFrame, factors: BlueCarbonFactors) -> pd.DataFrame
 
 def dated_after(patches: pd.DataFrame, survey_year: int) -> np.ndarray:
     """Ids of patches dated after the survey year (they did not exist at the survey)."""
-    later = patches["year"].notna() & (patches["year"] > survey_year)
-    return patches.loc[later.fillna(False).astype(bool), "patch_id"].to_numpy()
+    later = (patches["year"] > survey_year).fillna(False).astype(bool)
+    return patches.loc[later, "patch_id"].to_numpy()
 
 
 def habitat_table(patches: pd.DataFrame | None, factors: BlueCarbonFactors) -> pd.DataFrame:

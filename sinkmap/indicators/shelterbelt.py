@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 
 from sinkmap.indicators.stands import effective_areas_ha, overlapping_pairs
+from sinkmap.indicators.targets import PLAN_START, WORK_STATUSES, dated_within
 from sinkmap.units import MU_PER_HA
 
-PLAN_START = 2021
-WORK = ("planted", "restored")  # statuses that count as restoration work
 OTHER, NOT_GIVEN = "其他片区 other site", "未注明 not given"
 NO_WORK = "无修复记录 no work recorded"
 SITE_COLUMNS = ["site", "county", "belts", "existing_ha", "planted_ha", "restored_ha", "work_since_ha",
@@ -32,8 +31,8 @@ def belt_areas(belts: gpd.GeoDataFrame) -> pd.Series:
 
 def work_since(belts: pd.DataFrame, survey_year: int, start: int = PLAN_START) -> pd.Series:
     """True for belts planted or restored in ``start``–``survey_year``."""
-    dated = belts["year"].notna() & belts["year"].between(start, survey_year) if "year" in belts else False
-    return belts["status"].isin(WORK) & pd.Series(dated, index=belts.index).fillna(False).astype(bool)
+    years = belts["year"] if "year" in belts else pd.Series(pd.NA, index=belts.index, dtype="Int64")
+    return belts["status"].isin(WORK_STATUSES) & dated_within(years, start, survey_year)
 
 
 def site_progress(belts: gpd.GeoDataFrame, sites: pd.DataFrame, survey_year: int) -> pd.DataFrame:

@@ -8,6 +8,13 @@ import pandas as pd
 from sinkmap.catalogue import load_targets
 
 TARGET_YEARS = (2025, 2030)
+PLAN_START = 2021  # the plan's 2021–2025 work (mangrove planting and restoration, shelterbelts) counts from here
+WORK_STATUSES = ("planted", "restored")  # a layer's statuses that count as that work
+
+
+def dated_within(years: pd.Series, first: int, last: int) -> pd.Series:
+    """True where a year lies in ``first``–``last`` (inclusive); an empty year is False."""
+    return years.between(first, last).fillna(False).astype(bool)
 
 
 def attach_targets(indicators: pd.DataFrame, target_of: dict[str, str], targets: pd.DataFrame | None = None

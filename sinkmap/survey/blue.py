@@ -12,7 +12,6 @@ import pandas as pd
 
 from sinkmap.errors import SinkmapWarning
 from sinkmap.indicators.bluecarbon import (
-    PLAN_START,
     REVEGETATED,
     BlueCarbonFactors,
     coastal_patches,
@@ -23,6 +22,7 @@ from sinkmap.indicators.bluecarbon import (
     soil_carbon,
     soil_sink,
 )
+from sinkmap.indicators.targets import PLAN_START
 
 PLAN_STATUSES = {"mangrove_planted": "planted", "mangrove_restored": "restored"}  # indicator → patch status
 

@@ -11,10 +11,10 @@ import pandas as pd
 from sinkmap.catalogue import load_indicator_specs
 from sinkmap.config import PREVIOUS, REDLINES_PREVIOUS, SurveyConfig
 from sinkmap.indicators.biomass import BiomassFactors, combine, sink_by_difference
-from sinkmap.indicators.bluecarbon import PLAN_START, BlueCarbonFactors, year_reached
+from sinkmap.indicators.bluecarbon import BlueCarbonFactors, year_reached
 from sinkmap.indicators.forest import ForestDefinition, cover_pct
 from sinkmap.indicators.projection import GrowthRates, reach_year, value_in
-from sinkmap.indicators.targets import TARGET_YEARS, attach_targets, target_sources
+from sinkmap.indicators.targets import PLAN_START, TARGET_YEARS, attach_targets, target_sources
 from sinkmap.survey.blue import PLAN_STATUSES, BlueYear
 from sinkmap.survey.forest import ForestYear
 from sinkmap.survey.ledger import RedlineYear
