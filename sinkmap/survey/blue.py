@@ -46,16 +46,16 @@ def blue_year(layers: dict[str, gpd.GeoDataFrame], year: int, factors: BlueCarbo
     if not given:
         return None
     patches = coastal_patches(layers.get("mangroves"), layers.get("coastal_habitats"))
-    _warn(patches, year)
-    patches = patches[~patches["patch_id"].isin(dated_after(patches, year))]
+    later = dated_after(patches, year)
+    _warn(patches, later, year)
+    patches = patches[~patches["patch_id"].isin(later)]
     work = {ind: plan_work(patches, status, year) for ind, status in PLAN_STATUSES.items()}
     return BlueYear(year, given, patches, habitat_areas(patches), work, soil_carbon(patches, factors),
                     soil_sink(patches, factors))
 
 
-def _warn(patches: gpd.GeoDataFrame, year: int) -> None:
-    """Warn about patches left out (dated after the survey), undated plan work and overlaps."""
-    later = dated_after(patches, year)
+def _warn(patches: gpd.GeoDataFrame, later, year: int) -> None:
+    """Warn about the patches left out (``later``: dated after the survey), undated plan work and overlaps."""
     if len(later):
         warnings.warn(f"{len(later)} mangrove or habitat patches are dated after the survey year {year} "
                       f"({_shown(later)}); they are left out of this survey", SinkmapWarning, stacklevel=3)

@@ -15,7 +15,6 @@ from sinkmap.indicators.redline import (
     feature_changes,
     ledger,
     ledger_change,
-    redline_areas,
 )
 
 
@@ -40,7 +39,7 @@ def redline_year(layers: dict[str, gpd.GeoDataFrame], previous_year: int | None)
         per_realm = ledger_change(current, earlier)
         features = feature_changes(current, earlier)
     else:
-        areas = redline_areas(current).groupby(["county", "realm"], as_index=False)["area_ha"].sum()
+        areas = by_function.groupby(["county", "realm"], as_index=False)["area_ha"].sum()
         per_realm = areas.reindex(columns=CHANGE_COLUMNS)
         features = pd.DataFrame(columns=FEATURE_COLUMNS)
         previous_year = None
