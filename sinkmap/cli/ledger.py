@@ -30,21 +30,16 @@ def ledger(redlines: Path, previous: Path | None, layer: str | None, previous_la
     from sinkmap import aoi
     from sinkmap.config import REDLINES_PREVIOUS
     from sinkmap.indicators.redline import AREA_REDUCED
-    from sinkmap.readers.vector import assign_units, read_layer
-    from sinkmap.survey.compute import COASTAL_REACH_M
+    from sinkmap.survey.compute import read_county_layer
     from sinkmap.survey.ledger import redline_tables, redline_year
     from sinkmap.writers.staging import staged_dir
     from sinkmap.writers.tables import write_table
 
     counties = aoi.load_counties()
-
-    def read(path: Path, name: str | None):
-        frame = read_layer(path, "redlines", layer=name, gcj02=gcj02)
-        return assign_units(frame, counties, reach_m=COASTAL_REACH_M, path=path)
-
-    layers = {"redlines": read(redlines, layer)}
+    layers = {"redlines": read_county_layer(redlines, "redlines", counties, layer=layer, gcj02=gcj02)}
     if previous is not None:
-        layers[REDLINES_PREVIOUS] = read(previous, previous_layer)
+        layers[REDLINES_PREVIOUS] = read_county_layer(previous, "redlines", counties, layer=previous_layer,
+                                                      gcj02=gcj02)
     result = redline_year(layers, None)
     with staged_dir(out_dir) as stage:
         for name, table in redline_tables(result).items():

@@ -29,6 +29,8 @@ from sinkmap.zonal import zonal_stats
 
 __all__ = ["CITY", "INDICATOR_COLUMNS", "SurveyResult", "compute_survey", "read_inputs"]
 COASTAL_REACH_M = 20_000.0  # intertidal and sea patches (and marine redlines) belong to the nearest county within 20 km
+REACH_M = {"stands": 0.0, "shelterbelts": 0.0, "mangroves": COASTAL_REACH_M, "coastal_habitats": COASTAL_REACH_M,
+           "redlines": COASTAL_REACH_M}  # kind → how far outside the counties a feature may lie (m)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,13 @@ class SurveyResult:
     layers: dict[str, gpd.GeoDataFrame]  # validated input layers, EPSG:4490
 
 
+def read_county_layer(path, kind: str, counties: gpd.GeoDataFrame, *, layer: str | None = None,
+                      gcj02: bool = False) -> gpd.GeoDataFrame:
+    """Read and check a catalogue layer and give each feature its county (REACH_M for sea features)."""
+    frame = read_layer(path, kind, layer=layer, gcj02=gcj02)
+    return frame if kind not in REACH_M else assign_units(frame, counties, reach_m=REACH_M[kind], path=path)
+
+
 def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame | None]:
     """Validate every input before computing anything: the vector layers (county assigned) and the scenario."""
     with progress.step("checking inputs against the layer catalogue"):
@@ -58,12 +67,8 @@ def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd
         for kind in (*VECTOR_LAYERS, *EARLIER):
             if kind in config.inputs:
                 item = config.inputs[kind]
-                spec = EARLIER.get(kind, kind)
-                layers[kind] = read_layer(item.path, spec, layer=item.layer, gcj02=item.gcj02)
-                if spec in ("stands", "shelterbelts"):
-                    layers[kind] = assign_units(layers[kind], counties, path=item.path)
-                elif spec in ("mangroves", "coastal_habitats", "redlines"):
-                    layers[kind] = assign_units(layers[kind], counties, reach_m=COASTAL_REACH_M, path=item.path)
+                layers[kind] = read_county_layer(item.path, EARLIER.get(kind, kind), counties, layer=item.layer,
+                                                 gcj02=item.gcj02)
         scenario = None
         if "scenario" in config.inputs:
             path = config.inputs["scenario"].path
