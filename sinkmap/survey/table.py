@@ -92,7 +92,7 @@ def indicator_values(current: ForestYear, previous: ForestYear | None, land_ha: 
         if ledger.previous_year is None:
             values = values.drop(columns="redline_area_change")
     if belts is not None:
-        values = values.join(with_city(belts.reindex(land_ha.index).fillna(0.0), land_ha.index))
+        values = values.join(with_city(belts.fillna(0.0), land_ha.index))
     for name, frame in ranges.items():
         values[name] = frame["value"]
     return values.loc[[CITY, *sorted(land_ha.index)]], ranges
@@ -115,7 +115,7 @@ def _redline_values(ledger: RedlineYear, land_index: pd.Index) -> pd.DataFrame:
     change = ledger.per_realm.groupby("county")["change_ha"].sum(min_count=1)
     frame = pd.DataFrame({"redline_area_land": realm.get("land"), "redline_area_marine": realm.get("marine"),
                           "redline_area_change": change})
-    return with_city(frame.reindex(land_index).fillna(0.0), land_index)
+    return with_city(frame.fillna(0.0), land_index)
 
 
 def _blue_values(blue: BlueYear, land_index: pd.Index) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -124,7 +124,7 @@ def _blue_values(blue: BlueYear, land_index: pd.Index) -> tuple[pd.DataFrame, di
                for layer in blue.layers for ind, habitat in HABITAT_AREAS[layer].items()}
     if "mangroves" in blue.layers:
         columns |= {ind: work.groupby("county")["area_ha"].sum() * MU_PER_HA for ind, work in blue.work.items()}
-    values = with_city(pd.DataFrame(columns).reindex(land_index).fillna(0.0), land_index)
+    values = with_city(pd.DataFrame(columns).fillna(0.0), land_index)
     units = values.index
     stock = _ranged(blue.soil, "carbon_mg_c", units, "habitat")
     sink = _ranged(blue.sink, "sink_co2e_t_per_yr", units, "habitat")
