@@ -24,6 +24,11 @@ DASH = "—"  # shown for a missing number or a status without a target
 MINUS = "\u2212"  # typographic minus sign
 
 
+def code_label(code: object, allowed: Mapping[str, str]) -> object:
+    """A catalogue code as "中文 code" (现有 existing); a code the catalogue does not list stays as it is."""
+    return f"{allowed[code]} {code}" if code in allowed else code
+
+
 def format_number(x: float | None, unit: str, *, signed: bool = False, digits: int | None = None) -> str:
     """Format ``x`` with its unit: ``44.6 %``, ``1,234 ha``, ``−46.7 万m³``; NaN → ``—``.
 

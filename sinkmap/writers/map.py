@@ -18,7 +18,7 @@ from sinkmap.catalogue import load_catalogue
 from sinkmap.writers.classify import Classes, classes_legend_html
 from sinkmap.writers.compact import CompactGeoJson, display_frame
 from sinkmap.writers.controls import add_controls
-from sinkmap.writers.format import format_number
+from sinkmap.writers.format import code_label, format_number
 from sinkmap.writers.offline import make_offline
 from sinkmap.writers.overlay import RasterOverlay, categorical_legend_html
 from sinkmap.writers.webmap import (
@@ -72,8 +72,7 @@ def coded_labels(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     """``frame`` with each coded field of catalogue layer ``kind`` shown as "中文 code" (现有 existing)."""
     spec = load_catalogue().layers.get(kind)
     coded = {f: s.allowed for f, s in (spec.fields.items() if spec else ()) if s.allowed and f in frame.columns}
-    return frame.assign(**{f: [f"{allowed[c]} {c}" if c in allowed else c for c in frame[f]]
-                           for f, allowed in coded.items()})
+    return frame.assign(**{f: [code_label(c, allowed) for c in frame[f]] for f, allowed in coded.items()})
 
 
 def colour_for(value: float, breaks: Sequence[float] = COVER_BREAKS, colours: Sequence[str] = COVER_COLOURS) -> str:
@@ -142,7 +141,7 @@ def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], 
                 field, colours = FILLS[kind]
                 fills = [colours.get(code, style["fillColor"]) for code in layers[kind][field]]
                 allowed, present = load_catalogue().layers[kind].fields[field].allowed, set(layers[kind][field])
-                legends.append(legend_box(name, [(colours[c], f"{allowed[c]} {c}") for c in colours if c in present],
+                legends.append(legend_box(name, [(colours[c], code_label(c, allowed)) for c in colours if c in present],
                                           element_id=f"sinkmap-{kind}", position=None))
             add_vector_layer(fmap, MapLayer(coded_labels(layers[kind], kind), name, fields, labels,
                                             UNITS.get(kind, {}), style, fills, show=kind not in HIDDEN))

@@ -1,4 +1,4 @@
-"""Check tables for the report (the redline ledger): rows already computed, formatted here.
+"""Check tables for the report (the redline ledger, the shelterbelt sites): rows already computed, formatted here.
 
     tables = ledger_tables(per_realm, features, names, survey_year=2025, previous_year=2022)
     ReportContext(..., checks=tables)
@@ -12,10 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sinkmap.catalogue import load_catalogue
-from sinkmap.writers.format import format_number
-
-DASH = "—"
-REALM_LABELS = {"land": "陆域 land", "marine": "海域 marine"}
+from sinkmap.writers.format import DASH, code_label, format_number
 
 
 @dataclass(frozen=True)
@@ -34,8 +31,7 @@ def _label(value: object, field: str) -> str:
     """A coded redline field as "中文 code" (生物多样性维护 biodiversity); empty → dash."""
     if value is None or pd.isna(value) or value == "":
         return DASH
-    allowed = load_catalogue().layers["redlines"].fields[field].allowed or {}
-    return f"{allowed[value]} {value}" if value in allowed else str(value)
+    return str(code_label(value, load_catalogue().layers["redlines"].fields[field].allowed or {}))
 
 
 def _ha(x: float, signed: bool = False) -> str:
@@ -52,7 +48,7 @@ def ledger_tables(per_realm: pd.DataFrame, features: pd.DataFrame, names: Mappin
     """The redline ledger per county × realm and, with an earlier version, the redlines that changed."""
     rows, flags = [], []
     for rec in per_realm.sort_values(["county", "realm"]).to_dict("records"):
-        cells = [_unit(str(rec["county"]), names), REALM_LABELS.get(rec["realm"], str(rec["realm"])),
+        cells = [_unit(str(rec["county"]), names), _label(rec["realm"], "realm"),
                  _ha(rec["area_ha"])]
         if previous_year is not None:
             cells += [_ha(rec["previous_area_ha"]), _ha(rec["change_ha"], signed=True), _ha(rec["added_ha"]),
@@ -97,4 +93,4 @@ def shelterbelt_table(sites: pd.DataFrame, names: Mapping[str, str], *, survey_y
         f"2021–{survey_year}; a site with none is flagged.",
         ("片区 Site", "单元 Unit", "林带 Belts", "现有 Existing", "新造 Planted", "修复 Restored",
          f"2021—{survey_year} 新造与修复 Work", "标记 Flag"),
-        rows, tuple(bool(r[-1] != DASH) for r in rows), (False, False, True, True, True, True, True, False))
+        rows, tuple(bool(flag) for flag in sites["flag"]), (False, False, True, True, True, True, True, False))
