@@ -6,6 +6,8 @@
     mangroves: {path: mangroves.gpkg}        # optional: mangroves, shelterbelts, redlines, coastal_habitats
     stands_previous: {path: stands_2020.gpkg, year: 2020}   # optional: annual sink by stock difference
     redlines_previous: {path: redlines_2022.gpkg, year: 2022}  # optional: ledger change (area not reduced)
+    landcover_previous: {path: lc_2020.tif, preset: worldcover, year: 2020}  # optional: land cover inside
+                                             # the redlines then and now (nature not changed, function not lowered)
     scenario: {path: scenario.csv}           # optional: planned afforestation/harvest for the projection
     projection_end: 2030                     # last projected year (default 2030)
     synthetic: false                         # true labels every output SYNTHETIC
@@ -27,7 +29,10 @@ VECTOR_LAYERS = ("stands", "mangroves", "shelterbelts", "redlines", "coastal_hab
 REQUIRED = ("landcover", "stands")
 PREVIOUS = "stands_previous"  # the stand layer of an earlier survey year
 REDLINES_PREVIOUS = "redlines_previous"  # the redline ledger of an earlier year (area not reduced?)
-EARLIER = {PREVIOUS: "stands", REDLINES_PREVIOUS: "redlines"}  # earlier layer → catalogue kind
+LANDCOVER_PREVIOUS = "landcover_previous"  # an earlier land-cover map (nature inside the redlines not changed?)
+EARLIER = {PREVIOUS: "stands", REDLINES_PREVIOUS: "redlines", LANDCOVER_PREVIOUS: "landcover"}  # → its kind
+EARLIER_VECTORS = (PREVIOUS, REDLINES_PREVIOUS)
+COMPARED_IN = {PREVIOUS: "stands", REDLINES_PREVIOUS: "redlines", LANDCOVER_PREVIOUS: "redlines"}  # needs this input
 DEFAULT_END_YEAR = 2030
 
 
@@ -39,7 +44,7 @@ class LayerInput:
     layer: str | None = None
     preset: str | None = None
     gcj02: bool = False
-    year: int | None = None  # year of an earlier layer (stands_previous, redlines_previous)
+    year: int | None = None  # year of an earlier input (stands_, redlines_, landcover_previous)
 
 
 @dataclass(frozen=True)
@@ -72,9 +77,9 @@ def _layer_input(kind: str, raw, base: Path, source: Path) -> LayerInput:
     if not path.exists():
         raise MissingInputError(f"the {kind} file {path} does not exist", path=source, fix="correct its path")
     preset = raw.get("preset")
-    if kind == "landcover" and preset not in preset_names():
-        raise InputError(f"landcover preset {preset!r} is not known", path=source,
-                         fix=f"set landcover.preset to one of: {', '.join(preset_names())}")
+    if EARLIER.get(kind, kind) == "landcover" and preset not in preset_names():
+        raise InputError(f"{kind} preset {preset!r} is not known", path=source,
+                         fix=f"set {kind}.preset to one of: {', '.join(preset_names())}")
     return LayerInput(path=path, layer=raw.get("layer"), preset=preset, gcj02=bool(raw.get("gcj02", False)),
                       year=year)
 
@@ -105,12 +110,12 @@ def load_config(path: str | Path) -> SurveyConfig:
     if not isinstance(end, int) or not year <= end <= 2100:
         raise InputError(f"projection_end must be a year from survey_year ({year}) on, not {end!r}", path=path)
     inputs = {kind: _layer_input(kind, raw[kind], path.parent, path) for kind in kinds if kind in raw}
-    for kind, current in EARLIER.items():
-        if kind in inputs and current not in inputs:
-            raise InputError(f"'{kind}' is given without '{current}'", path=path,
-                             fix=f"add this year's {current} layer, which it is compared with")
+    for kind, needed in COMPARED_IN.items():
+        if kind in inputs and needed not in inputs:
+            raise InputError(f"'{kind}' is given without '{needed}'", path=path,
+                             fix=f"add this year's {needed} layer, which {kind} needs")
         if kind in inputs and not inputs[kind].year < year:
             raise InputError(f"{kind}.year ({inputs[kind].year}) must be before survey_year ({year})", path=path,
-                             fix=f"give the earlier {current} layer and its year")
+                             fix=f"give the earlier {EARLIER[kind]} layer and its year")
     return SurveyConfig(source=path, survey_year=year, inputs=inputs, synthetic=bool(raw.get("synthetic", False)),
                         note=str(raw.get("note", "")), projection_end=end)

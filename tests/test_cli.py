@@ -108,9 +108,17 @@ def test_previous_survey_needs_an_earlier_year(demo_survey, tmp_path):
     config = demo_config(demo_survey, tmp_path, redlines_previous=ledger)
     result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
     assert_one_line_error(result, "'redlines_previous' needs the year of that survey, not None")
-    config = demo_config(demo_survey, tmp_path, redlines_previous={**ledger, "year": 2022}, redlines=None)
+    config = demo_config(demo_survey, tmp_path, redlines_previous={**ledger, "year": 2022}, redlines=None,
+                         landcover_previous=None)
     result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
     assert_one_line_error(result, "'redlines_previous' is given without 'redlines'. Add this year's redlines layer")
+    config = demo_config(demo_survey, tmp_path, redlines_previous=None, redlines=None)
+    result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
+    assert_one_line_error(result, "'landcover_previous' is given without 'redlines'. Add this year's redlines layer")
+    earlier = {"path": str(demo_survey / "inputs" / "landcover_2020.tif"), "year": 2020, "preset": "clc"}
+    config = demo_config(demo_survey, tmp_path, landcover_previous=earlier)
+    result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
+    assert_one_line_error(result, "landcover_previous preset 'clc' is not known")
 
 
 def test_failure_while_writing_leaves_no_partial_outputs(demo_survey, tmp_path, monkeypatch):
@@ -136,6 +144,7 @@ def test_validate_command(demo_survey):
     assert result.returncode == 0, result.stderr
     assert "stands:" in result.stdout and "features OK" in result.stdout
     assert "stands_previous:" in result.stdout and "scenario: 6 rows OK" in result.stdout
+    assert "landcover_previous: OK" in result.stdout and "preset worldcover" in result.stdout
 
 
 @pytest.mark.parametrize("args", [["catalogue"]])
@@ -147,10 +156,13 @@ def test_catalogue_command_prints_the_docs(args):
 def test_ledger_command_matches_the_survey_and_strict_fails_on_lost_area(demo_survey, tmp_path):
     inputs = demo_survey / "inputs"
     now, before = inputs / "redlines.parquet", inputs / "redlines_2022.parquet"
-    result = run("ledger", str(now), "--previous", str(before), "-o", str(tmp_path / "out"), "--strict")
+    maps = ["--landcover", str(inputs / "landcover.tif"), "--landcover-previous", str(inputs / "landcover_2020.tif")]
+    result = run("ledger", str(now), "--previous", str(before), *maps, "-o", str(tmp_path / "out"), "--strict")
     assert result.returncode == 1, result.stderr  # 海丰县 lost area: --strict fails the run
     assert "海丰县 441521 land: 23,594.37 ha (-68.75 ha) 面积减少 area reduced" in result.stdout
-    for name in ("redline_ledger.csv", "redline_change.csv", "redline_features_changed.csv"):  # as the survey's
+    assert "陆丰市 441581 land: land cover inside the redlines: forest -62.50 ha" in result.stdout
+    for name in ("redline_ledger.csv", "redline_change.csv", "redline_features_changed.csv",
+                 "redline_landcover.csv", "redline_landcover_check.csv"):  # as the survey's
         ours = pd.read_csv(tmp_path / "out" / name, encoding="utf-8-sig", keep_default_na=False)
         survey = pd.read_csv(demo_survey / name, encoding="utf-8-sig", keep_default_na=False)
         pd.testing.assert_frame_equal(ours, survey)

@@ -16,7 +16,7 @@ from sinkmap.readers.crs import AREA_CRS
 from sinkmap.readers.tables import read_table
 from sinkmap.readers.vector import read_layer
 
-FILES = ["landcover.tif", "stands.gpkg", "stands_2020.gpkg", "mangroves.gpkg", "shelterbelts.shp",
+FILES = ["landcover.tif", "landcover_2020.tif", "stands.gpkg", "stands_2020.gpkg", "mangroves.gpkg", "shelterbelts.shp",
          "shelterbelts.dbf", "redlines.parquet", "scenario.csv", "survey.yaml", "README.txt"]
 
 

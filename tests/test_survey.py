@@ -240,7 +240,7 @@ def test_redline_ledger_finds_the_demo_edits_the_city_total_hides(demo_survey, i
     assert sorted(features["change"]) == ["function_type changed", "new"]
     report = (demo_survey / "report.html").read_text(encoding="utf-8")
     ledger_section = report[report.index("生态保护红线台账 Ecological redline ledger"):
-                            report.index("沿海防护林修复片区 Coastal shelterbelt restoration sites")]
+                            report.index("红线内土地覆盖 Land cover inside the redlines")]
     assert ledger_section.count('<tr class="flagged">') == 3  # 海丰县 land, 城区 marine, 陆丰市's changed redline
     assert "面积减少 area reduced" in ledger_section and "生物多样性维护 biodiversity" in ledger_section
     # the 150 m the 海丰县 redline reached further in 2022 is the area it lost
@@ -258,3 +258,27 @@ def test_shelterbelt_sites_add_up_to_the_city_and_flag_sites_without_work(demo_s
     assert ((sites["work_since_ha"] == 0) == (sites["flag"] == "无修复记录 no work recorded")).all()
     report = (demo_survey / "report.html").read_text(encoding="utf-8")
     assert "沿海防护林修复片区 Coastal shelterbelt restoration sites" in report
+
+
+def test_land_cover_check_inside_the_redlines_finds_the_demo_edits(demo_survey):
+    check = pd.read_csv(demo_survey / "redline_landcover_check.csv", dtype={"county": str}, encoding="utf-8-sig",
+                        keep_default_na=False).set_index(["county", "realm"])
+    cover = pd.read_csv(demo_survey / "redline_landcover.csv", dtype={"county": str}, encoding="utf-8-sig")
+    # the demo's 2020 map differs inside three redlines (sinkmap/demo/history.py previous_landcover):
+    lufeng, haifeng, luhe = check.loc[("441581", "land")], check.loc[("441521", "land")], check.loc[("441523", "land")]
+    assert lufeng["flag"] == "性质改变 nature changed; 功能降低 function lowered"  # built-up where forest was
+    assert lufeng["human_use_change_ha"] > 1.0 and lufeng["human_use_change_ha"] == pytest.approx(
+        -lufeng["forest_change_ha"])  # forest became built-up, cell for cell
+    assert haifeng["forest_change_ha"] > 1.0 and haifeng["human_use_change_ha"] == 0 and haifeng["flag"] == ""
+    assert 0 < luhe["human_use_change_ha"] < 1.0 and luhe["flag"] == ""  # 5 cells: below the 1 ha tolerance
+    assert (check.drop([("441581", "land")])["flag"] == "").all()
+    # the composition table sums to the check table's forest and human-use areas
+    forest = cover[cover["sinkmap_class"].isin(["forest", "bamboo", "mangrove"])].groupby(["county", "realm"])
+    assert forest["area_ha"].sum().to_numpy() == pytest.approx(check["forest_ha"].to_numpy())
+    shares = cover.groupby(["county", "realm"])["share_pct"].sum()
+    assert shares.to_numpy() == pytest.approx(100.0)
+    report = (demo_survey / "report.html").read_text(encoding="utf-8")
+    section = report[report.index("红线内土地覆盖 Land cover inside the redlines"):
+                     report.index("沿海防护林修复片区 Coastal shelterbelt restoration sites")]
+    assert section.count('<tr class="flagged">') == 1 and "性质改变 nature changed" in section
+    assert "Source: landcover.tif (2025), landcover_2020.tif (2020)" in section

@@ -25,7 +25,7 @@ def survey(config_path: Path | None, demo: bool, out_dir: Path, quiet: bool) -> 
 
     if demo == (config_path is not None):
         raise InputError("give exactly one of --config FILE or --demo", fix="see `sinkmap survey --help`")
-    progress = Progress(enabled=not quiet, total=9 if demo else 8)
+    progress = Progress(enabled=not quiet, total=10 if demo else 9)
     if demo:
         from sinkmap.demo import generate_demo
 

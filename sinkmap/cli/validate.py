@@ -23,4 +23,7 @@ def validate(config_path: Path) -> None:
         click.echo(f"{kind}: {len(frame)} features OK ({config.inputs[kind].path})")
     if scenario is not None:
         click.echo(f"scenario: {len(scenario)} rows OK ({config.inputs['scenario'].path})")
-    click.echo(f"landcover: OK ({config.inputs['landcover'].path}, preset {config.inputs['landcover'].preset})")
+    for kind in ("landcover", "landcover_previous"):
+        if kind in config.inputs:
+            item = config.inputs[kind]
+            click.echo(f"{kind}: OK ({item.path}, preset {item.preset})")

@@ -4,8 +4,9 @@ SYNTHETIC: plausible in shape and magnitude, inside the real boundaries, but not
 Reruns with the same seed write byte-identical files.
 
 Files (in ``out_dir``): landcover.tif (COG, WorldCover codes, 1″ ≈ 30 m, EPSG:4490),
-stands.gpkg, stands_2020.gpkg (the earlier survey), mangroves.gpkg, shelterbelts.shp,
-coastal_habitats.gpkg, redlines.parquet, scenario.csv, survey.yaml, README.txt.
+landcover_2020.tif (the earlier map), stands.gpkg, stands_2020.gpkg (the earlier survey), mangroves.gpkg,
+shelterbelts.shp, coastal_habitats.gpkg, redlines.parquet, redlines_2022.parquet, scenario.csv, survey.yaml,
+README.txt.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ import yaml
 from rasterio import features
 
 from sinkmap import aoi
-from sinkmap.demo.history import REDLINE_YEARS_BEFORE, YEARS_BEFORE, previous_redlines, previous_stands, scenario_table
+from sinkmap.demo.history import (
+    REDLINE_YEARS_BEFORE,
+    YEARS_BEFORE,
+    previous_landcover,
+    previous_redlines,
+    previous_stands,
+    scenario_table,
+)
 from sinkmap.demo.landscape import MANGROVE, NODATA, TREE, WATER, Grid, allocate_classes, score_fields
 from sinkmap.demo.vectors import make_coastal_habitats, make_mangroves, make_redlines, make_shelterbelts, make_stands
 from sinkmap.progress import Progress
@@ -43,7 +51,7 @@ def _rasterize_counties(counties, land, grid: Grid) -> tuple[np.ndarray, np.ndar
     return county_ids, land_mask
 
 
-def _write_landcover(classes: np.ndarray, grid: Grid, path: Path, note: str) -> None:
+def _write_landcover(classes: np.ndarray, grid: Grid, path: Path, note: str, year: int = 0) -> None:
     profile = {"driver": "COG", "width": grid.width, "height": grid.height, "count": 1, "dtype": "uint8",
                "crs": STORAGE_CRS.to_wkt(), "transform": grid.transform, "nodata": NODATA,
                "compress": "deflate", "blocksize": 512, "overview_resampling": "mode"}
@@ -51,7 +59,7 @@ def _write_landcover(classes: np.ndarray, grid: Grid, path: Path, note: str) -> 
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(classes, 1)
             dst.update_tags(TIFFTAG_IMAGEDESCRIPTION=note, SINKMAP_SYNTHETIC="yes", CLASS_PRESET="worldcover")
-            dst.set_band_description(1, "land cover (ESA WorldCover class codes), SYNTHETIC")
+            dst.set_band_description(1, f"land cover {year or SURVEY_YEAR} (ESA WorldCover class codes), SYNTHETIC")
 
 
 def generate_demo(out_dir: str | Path, seed: int = SEED, progress: Progress | None = None) -> Path:
@@ -84,8 +92,10 @@ def generate_demo(out_dir: str | Path, seed: int = SEED, progress: Progress | No
         stands = make_stands(land, grid, classes, dist_km, seed)
     with progress.step("demo: writing files"):
         _write_landcover(classes, grid, out / "landcover.tif", note)
-        write_vector(stands, out / "stands.gpkg", layer="stands", description=note)
         earlier = SURVEY_YEAR - YEARS_BEFORE
+        _write_landcover(previous_landcover(classes, redlines, grid.transform, seed), grid,
+                         out / f"landcover_{earlier}.tif", note, year=earlier)
+        write_vector(stands, out / "stands.gpkg", layer="stands", description=note)
         write_vector(previous_stands(stands, seed), out / f"stands_{earlier}.gpkg", layer="stands", description=note)
         write_table(scenario_table(), out / "scenario.csv")
         write_vector(mangroves, out / "mangroves.gpkg", layer="mangroves", description=note)
@@ -95,6 +105,7 @@ def generate_demo(out_dir: str | Path, seed: int = SEED, progress: Progress | No
         ledger_year = SURVEY_YEAR - REDLINE_YEARS_BEFORE
         write_vector(previous_redlines(redlines), out / f"redlines_{ledger_year}.parquet", description=note)
         write_text_atomic(out / "README.txt", note + "\n\nFiles: landcover.tif (ESA WorldCover codes), "
+                          f"landcover_{earlier}.tif (the earlier map), "
                           f"stands.gpkg, stands_{earlier}.gpkg (the earlier survey), mangroves.gpkg, "
                           "shelterbelts.shp, coastal_habitats.gpkg (salt marsh, seagrass, coral reef), "
                           f"redlines.parquet, redlines_{ledger_year}.parquet (the earlier ledger), "
@@ -112,6 +123,7 @@ def generate_demo(out_dir: str | Path, seed: int = SEED, progress: Progress | No
             "coastal_habitats": {"path": "coastal_habitats.gpkg"},
             "redlines": {"path": "redlines.parquet"},
             "redlines_previous": {"path": f"redlines_{ledger_year}.parquet", "year": ledger_year},
+            "landcover_previous": {"path": f"landcover_{earlier}.tif", "preset": "worldcover", "year": earlier},
         }
         write_text_atomic(out / "survey.yaml", yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
     return out / "survey.yaml"

@@ -5,6 +5,11 @@
 - ``previous_redlines``: the redline ledger three years before, with three edits the ledger check
   must find: a 海丰县 land redline that was larger (area reduced), a 陆丰市 redline of another
   function type, and a 城区 marine redline that is new.
+- ``previous_landcover``: the land cover ``YEARS_BEFORE`` years before, today's map with three edits
+  inside the redlines the land-cover check must tell apart: in a 陆丰市 redline today's built-up was
+  forest (nature changed, function lowered), in a 海丰县 redline some of today's forest was
+  shrubland (restored, no flag), and in a 陆河县 redline a few built-up cells were forest (below the
+  tolerance, no flag).
 - ``scenario``: planned afforestation and harvest per county for the years after the survey.
 """
 
@@ -13,11 +18,16 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from affine import Affine
+from rasterio import features
 
+from sinkmap.demo.landscape import BUILT, SHRUB, TREE
 from sinkmap.readers.crs import AREA_CRS
 
 YEARS_BEFORE = 5
 REDLINE_YEARS_BEFORE = 3  # the redline ledger's earlier version (三区三线 result, 2022)
+RESTORED_SHARE = 0.03  # of the forest cells of the 海丰县 redline that were shrubland before
+NOISE_CELLS = 5  # built-up cells of the 陆河县 redline that were forest before: < 1 ha, below the tolerance
 SHRUNK_BY_M = 150.0  # the 海丰县 redline reached this much further in the earlier version
 PLANTED_SINCE = 0.35  # share of today's young planted arbor stands that were planted after the earlier survey
 # county, activity, year_from, year_to, area_ha, volume_m3, increment_m3_per_ha, counts_after_years, species_group
@@ -49,13 +59,18 @@ def previous_stands(stands: gpd.GeoDataFrame, seed: int) -> gpd.GeoDataFrame:
     return earlier
 
 
+def _nth(redlines: gpd.GeoDataFrame, county: str, realm: str, n: int = 0):
+    """Index label of the county's ``n``-th redline of ``realm`` in id order."""
+    rows = redlines[(redlines["county"] == county) & (redlines["realm"] == realm)]
+    return rows.sort_values("redline_id").index[n]
+
+
 def previous_redlines(redlines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The earlier redline ledger: today's redlines with three edits undone, SYNTHETIC."""
     earlier = redlines.copy()
 
-    def first(county: str, realm: str) -> int:
-        rows = earlier[(earlier["county"] == county) & (earlier["realm"] == realm)]
-        return rows.sort_values("redline_id").index[0]
+    def first(county: str, realm: str):
+        return _nth(earlier, county, realm)
     wider = first("441521", "land")  # 海丰县 lost area since
     grown = earlier.loc[[wider]].to_crs(AREA_CRS).buffer(SHRUNK_BY_M).to_crs(earlier.crs)
     earlier.loc[wider, earlier.geometry.name] = grown.iloc[0]
@@ -63,6 +78,24 @@ def previous_redlines(redlines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     earlier.loc[other, "function_type"] = ("soil_conservation" if earlier.at[other, "function_type"] != "soil_conservation"
                                            else "water_conservation")
     return earlier.drop(index=first("441502", "marine"))  # 城区: a marine redline added since
+
+
+def previous_landcover(classes: np.ndarray, redlines: gpd.GeoDataFrame, transform: Affine,
+                       seed: int) -> np.ndarray:
+    """The land cover ``YEARS_BEFORE`` years earlier (WorldCover codes): today's with three edits, SYNTHETIC."""
+    earlier = classes.copy()
+
+    def cells(county: str, n: int) -> np.ndarray:
+        shape = redlines.geometry.loc[_nth(redlines, county, "land", n)]
+        return features.rasterize([(shape, 1)], out_shape=classes.shape, transform=transform, dtype="uint8") > 0
+    encroached = cells("441581", 2) & (classes == BUILT)  # 陆丰市: built since
+    earlier[encroached] = TREE
+    forest = np.flatnonzero(cells("441521", 1) & (classes == TREE))  # 海丰县: restored since
+    rng = np.random.default_rng(seed + 11)
+    earlier.flat[rng.choice(forest, int(RESTORED_SHARE * forest.size), replace=False)] = SHRUB
+    noise = np.flatnonzero(cells("441523", 1) & (classes == BUILT))[:NOISE_CELLS]  # 陆河县: within the noise
+    earlier.flat[noise] = TREE
+    return earlier
 
 
 def scenario_table() -> pd.DataFrame:

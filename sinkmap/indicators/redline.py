@@ -52,16 +52,18 @@ def ledger(redlines: gpd.GeoDataFrame) -> pd.DataFrame:
     return out[LEDGER_COLUMNS]
 
 
-def _footprints(redlines: gpd.GeoDataFrame) -> pd.Series:
-    """Union of the redlines per (county, realm), in the equal-area CRS."""
+def footprints(redlines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One footprint per county × realm: the union of its redlines, overlaps counted once (equal-area CRS)."""
+    pieces = without_overlaps(redlines)
     frame = pd.DataFrame({"county": redlines["county"].to_numpy(), "realm": redlines["realm"].to_numpy(),
-                          "geometry": without_overlaps(redlines).to_numpy()})
-    return frame.groupby(["county", "realm"])["geometry"].agg(lambda g: shapely.union_all(g.to_numpy()))
+                          "geometry": pieces.to_numpy()})
+    union = frame.groupby(["county", "realm"])["geometry"].agg(lambda g: shapely.union_all(g.to_numpy()))
+    return gpd.GeoDataFrame(union.index.to_frame(index=False), geometry=union.to_numpy(), crs=pieces.crs)
 
 
 def ledger_change(current: gpd.GeoDataFrame, previous: gpd.GeoDataFrame) -> pd.DataFrame:
     """Area now and before, net change, area added and removed, and the flag, per county × realm (ha)."""
-    now, before = _footprints(current), _footprints(previous)
+    now, before = (footprints(f).set_index(["county", "realm"]).geometry for f in (current, previous))
     keys = now.index.union(before.index)
     empty = shapely.Polygon()
     rows = []

@@ -86,3 +86,9 @@ def check_landcover(source: str | Path | DatasetReader, preset: str, band: int =
                 fix="choose the preset that matches the raster (--preset), or set those pixels to nodata",
             )
     return codes
+
+
+def raster_crs(source: str | Path | DatasetReader) -> rasterio.crs.CRS:
+    """The CRS of a raster (checked to be present)."""
+    with open_raster(source) as dataset:
+        return dataset.crs

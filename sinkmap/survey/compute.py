@@ -8,7 +8,15 @@ import geopandas as gpd
 import pandas as pd
 
 from sinkmap import aoi
-from sinkmap.config import EARLIER, PREVIOUS, REDLINES_PREVIOUS, VECTOR_LAYERS, SurveyConfig
+from sinkmap.config import (
+    EARLIER,
+    EARLIER_VECTORS,
+    LANDCOVER_PREVIOUS,
+    PREVIOUS,
+    REDLINES_PREVIOUS,
+    VECTOR_LAYERS,
+    SurveyConfig,
+)
 from sinkmap.indicators.area import land_area_ha
 from sinkmap.indicators.biomass import BiomassFactors
 from sinkmap.indicators.bluecarbon import BlueCarbonFactors, habitat_table
@@ -60,11 +68,12 @@ def read_county_layer(path, kind: str, counties: gpd.GeoDataFrame, *, layer: str
 def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame | None]:
     """Validate every input before computing anything: the vector layers (county assigned) and the scenario."""
     with progress.step("checking inputs against the layer catalogue"):
-        landcover = config.inputs["landcover"]
-        check_landcover(landcover.path, landcover.preset)
+        for kind in ("landcover", LANDCOVER_PREVIOUS):
+            if kind in config.inputs:
+                check_landcover(config.inputs[kind].path, config.inputs[kind].preset)
         counties = aoi.load_counties()
         layers = {}
-        for kind in (*VECTOR_LAYERS, *EARLIER):
+        for kind in (*VECTOR_LAYERS, *EARLIER_VECTORS):
             if kind in config.inputs:
                 item = config.inputs[kind]
                 layers[kind] = read_county_layer(item.path, EARLIER.get(kind, kind), counties, layer=item.layer,
@@ -114,8 +123,9 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
     with progress.step("blue carbon: mangrove, salt marsh and seagrass; mangrove targets"):
         blue_factors = BlueCarbonFactors.from_layers()
         blue = blue_year(layers, config.survey_year, blue_factors)
-    earlier = config.inputs.get(REDLINES_PREVIOUS)
-    ledger = redline_year(layers, earlier.year if earlier else None)
+    with progress.step("redline ledger; land cover inside the redlines (zonal statistics)"):
+        ledger = redline_year(layers, config.inputs.get(REDLINES_PREVIOUS), landcover,
+                              config.inputs.get(LANDCOVER_PREVIOUS))
     belts, sites = None, pd.DataFrame(columns=SITE_COLUMNS)
     if "shelterbelts" in layers:
         belts = county_work(layers["shelterbelts"], config.survey_year)

@@ -1,4 +1,6 @@
-"""One survey year's redline ledger (生态保护红线台账) and its change since an earlier version. No file I/O."""
+"""One survey year's redline ledger (生态保护红线台账): its change since an earlier version, and the land
+cover inside the redlines now and in an earlier map. Reads the land-cover rasters through the zonal
+engine; writes nothing."""
 
 from __future__ import annotations
 
@@ -7,15 +9,20 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from sinkmap.config import REDLINES_PREVIOUS
+from sinkmap.config import REDLINES_PREVIOUS, LayerInput
 from sinkmap.indicators.redline import (
     CHANGE_COLUMNS,
     FEATURE_COLUMNS,
     LEDGER_COLUMNS,
     feature_changes,
+    footprints,
     ledger,
     ledger_change,
 )
+from sinkmap.indicators.redline_cover import CHECK_COLUMNS, COVER_COLUMNS, cover_by_class, cover_check, cover_table
+from sinkmap.readers.raster import raster_crs
+from sinkmap.readers.vector import valid_polygons
+from sinkmap.zonal import zonal_stats
 
 
 @dataclass(frozen=True)
@@ -25,32 +32,55 @@ class RedlineYear:
     by_function: pd.DataFrame  # county, realm, function_type, redlines, area_ha
     per_realm: pd.DataFrame  # county × realm: area_ha (+ previous, change, added, removed, flag)
     features: pd.DataFrame  # redline_id, county, change, before, after (empty without an earlier version)
-    previous_year: int | None = None
+    cover: pd.DataFrame  # county × realm × land-cover class inside the redlines: COVER_COLUMNS
+    cover_check: pd.DataFrame  # county × realm: forest and human-use area now and before, flag
+    previous_year: int | None = None  # of the earlier redline version
+    cover_year: int | None = None  # of the earlier land-cover map
 
 
-def redline_year(layers: dict[str, gpd.GeoDataFrame], previous_year: int | None) -> RedlineYear | None:
-    """The ledger of the survey's redline layer, or None when there is none."""
+def _cover_inside(zones: gpd.GeoDataFrame, landcover: LayerInput) -> pd.DataFrame:
+    """Area (ha) per county × realm × sinkmap class of ``landcover`` inside the redline ``zones``."""
+    shapes = zones.geometry.to_crs(raster_crs(landcover.path))  # reprojected unions may self-touch: repair
+    shapes = gpd.GeoDataFrame(geometry=valid_polygons(shapes.to_numpy()), crs=shapes.crs)
+    areas = zonal_stats(landcover.path, shapes, categorical=True, coverage="fraction")
+    return cover_by_class(areas, landcover.preset, zones)
+
+
+def redline_year(layers: dict[str, gpd.GeoDataFrame], earlier: LayerInput | None = None,
+                 landcover: LayerInput | None = None, landcover_before: LayerInput | None = None) -> RedlineYear | None:
+    """The ledger of the survey's redline layer (None when there is none); with ``landcover``, the
+    land cover inside today's redlines, compared with ``landcover_before`` when given."""
     if "redlines" not in layers:
         return None
     current = layers["redlines"]
     by_function = ledger(current)
     if REDLINES_PREVIOUS in layers:
-        earlier = layers[REDLINES_PREVIOUS]
-        per_realm = ledger_change(current, earlier)
-        features = feature_changes(current, earlier)
+        before = layers[REDLINES_PREVIOUS]
+        per_realm = ledger_change(current, before)
+        features = feature_changes(current, before)
     else:
         areas = by_function.groupby(["county", "realm"], as_index=False)["area_ha"].sum()
         per_realm = areas.reindex(columns=CHANGE_COLUMNS)
         features = pd.DataFrame(columns=FEATURE_COLUMNS)
-        previous_year = None
-    return RedlineYear(by_function, per_realm, features, previous_year)
+        earlier = None
+    cover, check = pd.DataFrame(columns=COVER_COLUMNS), pd.DataFrame(columns=CHECK_COLUMNS)
+    if landcover is not None:
+        zones = footprints(current)
+        previous = _cover_inside(zones, landcover_before) if landcover_before is not None else None
+        cover = cover_table(_cover_inside(zones, landcover), previous)
+        check = cover_check(cover)
+    return RedlineYear(by_function, per_realm, features, cover, check, earlier.year if earlier else None,
+                       landcover_before.year if landcover_before is not None and landcover is not None else None)
 
 
 def redline_tables(ledger: RedlineYear | None) -> dict[str, pd.DataFrame]:
-    """The ledger's three output tables (with headers only when the survey has no redline layer)."""
+    """The ledger's output tables (with headers only when the survey has no redline layer)."""
     if ledger is None:
         return {"redline_ledger.csv": pd.DataFrame(columns=LEDGER_COLUMNS),
                 "redline_change.csv": pd.DataFrame(columns=CHANGE_COLUMNS),
-                "redline_features_changed.csv": pd.DataFrame(columns=FEATURE_COLUMNS)}
+                "redline_features_changed.csv": pd.DataFrame(columns=FEATURE_COLUMNS),
+                "redline_landcover.csv": pd.DataFrame(columns=COVER_COLUMNS),
+                "redline_landcover_check.csv": pd.DataFrame(columns=CHECK_COLUMNS)}
     return {"redline_ledger.csv": ledger.by_function, "redline_change.csv": ledger.per_realm,
-            "redline_features_changed.csv": ledger.features}
+            "redline_features_changed.csv": ledger.features, "redline_landcover.csv": ledger.cover,
+            "redline_landcover_check.csv": ledger.cover_check}

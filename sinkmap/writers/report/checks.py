@@ -1,4 +1,4 @@
-"""Check tables for the report (the redline ledger, the shelterbelt sites): rows already computed, formatted here.
+"""Check tables for the report (the redline ledger and land cover, the shelterbelt sites): rows already computed, formatted here.
 
     tables = ledger_tables(per_realm, features, names, survey_year=2025, previous_year=2022)
     ReportContext(..., checks=tables)
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sinkmap.catalogue import load_catalogue
+from sinkmap.indicators.redline_cover import COVER_TOLERANCE_HA
 from sinkmap.writers.format import DASH, code_label, format_number
 
 
@@ -79,6 +80,38 @@ def ledger_tables(per_realm: pd.DataFrame, features: pd.DataFrame, names: Mappin
             ("单元 Unit", "编号 ID", "变化 Change", f"{previous_year}", f"{survey_year}"), changed,
             tuple(r[2] != "new" for r in changed), (False,) * 5))
     return tables
+
+
+def cover_table(check: pd.DataFrame, names: Mapping[str, str], *, survey_year: int,
+                previous_year: int | None, sources: str) -> CheckTable:
+    """Forest and human-use land inside the redlines per county × realm; with an earlier map, the change.
+    ``sources`` names the land-cover rasters (e.g. "landcover.tif (2025), lc_2020.tif (2020)")."""
+    compared = previous_year is not None
+    rows, flags = [], []
+    for rec in check.sort_values(["county", "realm"]).to_dict("records"):
+        cells = [_unit(str(rec["county"]), names), _label(rec["realm"], "realm")]
+        for name in ("forest", "human_use"):
+            cells.append(_ha(rec[f"{name}_ha"]))
+            if compared:
+                cells += [_ha(rec[f"previous_{name}_ha"]), _ha(rec[f"{name}_change_ha"], signed=True)]
+        rows.append(tuple(cells + ([rec["flag"] or DASH] if compared else [])))
+        flags.append(bool(compared and rec["flag"]))
+    years = (f"{survey_year}", f"{previous_year}", "变化 Change") if compared else (f"{survey_year}",)
+    header = ("单元 Unit", "陆海 Realm", *(f"森林 Forest {y}" for y in years),
+              *(f"耕地与建设用地 Crop + built {y}" for y in years), *(("标记 Flag",) if compared else ()))
+    lead = ("今年红线范围内的土地覆盖：森林（乔木林、竹林、红树林）与耕地、建设用地面积，由土地覆盖栅格按像元覆盖比例统计。"
+            "Land cover inside this year's redlines: forest (arbor, bamboo, mangrove) and cropland + built-up, "
+            f"from the land-cover raster with exact cell coverage. 来源 Source: {sources}.")
+    if compared:
+        lead += (f" 与 {previous_year} 年土地覆盖比较：耕地与建设用地增加超过 {COVER_TOLERANCE_HA:g} ha 标记“性质改变”，"
+                 f"森林减少超过 {COVER_TOLERANCE_HA:g} ha 标记“功能降低”；两期分类图的误差也会造成差异，须实地复核。"
+                 f" Compared with the {previous_year} map: cropland + built-up up by more than "
+                 f"{COVER_TOLERANCE_HA:g} ha is flagged 性质改变 (nature changed), forest down by more than "
+                 f"{COVER_TOLERANCE_HA:g} ha 功能降低 (function lowered); two maps also differ by their errors, "
+                 "so check on the ground.")
+    numeric = (False, False) + (True,) * (2 * len(years)) + ((False,) if compared else ())
+    return CheckTable("红线内土地覆盖 Land cover inside the redlines", lead, header, tuple(rows), tuple(flags),
+                      numeric)
 
 
 def shelterbelt_table(sites: pd.DataFrame, names: Mapping[str, str], *, survey_year: int) -> CheckTable:

@@ -1,0 +1,92 @@
+"""Land cover inside the ecological redlines: 性质不改变 (nature not changed), 功能不降低 (function not lowered).
+
+Each land-cover map is summarised inside the *current* redline footprints (overlaps counted once,
+per county × realm), so a change here is a change of what lies inside today's redline, not of its
+boundary (that is ``redline.ledger_change``). Between an earlier land-cover map and this year's,
+per county × realm:
+
+- 性质改变 nature changed: human-use land (耕地 cropland, 建设用地 built-up) grew by more than
+  COVER_TOLERANCE_HA. The redline rules prohibit development and production construction and
+  allow residents' farming only without expanding cropland (自然资源部、生态环境部、国家林业和草原局
+  《关于加强生态保护红线管理的通知（试行）》, 2022);
+- 功能降低 function lowered: forest land (the classes that count as forest: 乔木林, 竹林, 红树林)
+  fell by more than COVER_TOLERANCE_HA.
+
+Both are flags for review on the ground, not findings: two classified maps differ by their
+errors too. Pure functions of categorical zonal tables (zone, class code, area_ha).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sinkmap.catalogue import load_preset, sinkmap_classes
+
+HUMAN_USE = ("crop", "built")  # sinkmap classes of human use: 耕地, 建设用地
+COVER_TOLERANCE_HA = 1.0  # ≈ 11 cells of 30 m: smaller changes are within two maps' classification noise
+NATURE_CHANGED = "性质改变 nature changed"
+FUNCTION_LOWERED = "功能降低 function lowered"
+ZONE_KEYS = ["county", "realm"]
+COVER_COLUMNS = [*ZONE_KEYS, "sinkmap_class", "name_zh", "area_ha", "share_pct", "previous_area_ha", "change_ha"]
+CHECK_COLUMNS = [*ZONE_KEYS, "forest_ha", "previous_forest_ha", "forest_change_ha", "human_use_ha",
+                 "previous_human_use_ha", "human_use_change_ha", "flag"]
+
+
+def cover_by_class(class_areas: pd.DataFrame, preset: str, zones: pd.DataFrame) -> pd.DataFrame:
+    """Area (ha) per county × realm × sinkmap class.
+
+    ``class_areas`` is a categorical zonal table (zone, class, area_ha) whose ``zone`` is the row
+    position in ``zones`` (county, realm); source codes are mapped to sinkmap classes by ``preset``.
+    """
+    to_class = load_preset(preset).set_index("code")["sinkmap_class"]
+    keys = zones[ZONE_KEYS].reset_index(drop=True)
+    frame = class_areas.assign(sinkmap_class=class_areas["class"].map(to_class))
+    frame = frame.join(keys, on="zone")
+    return frame.groupby([*ZONE_KEYS, "sinkmap_class"], as_index=False)["area_ha"].sum()
+
+
+def cover_table(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per county × realm × class: area now (ha), its share of the mapped redline area (%) and,
+    with an earlier map, the area then and the change (ha). Classes in neither map are omitted."""
+    keys = [*ZONE_KEYS, "sinkmap_class"]
+    now = current.set_index(keys)["area_ha"]
+    before = previous.set_index(keys)["area_ha"] if previous is not None else pd.Series(dtype=float)
+    index = now.index.union(before.index) if previous is not None else now.index
+    out = pd.DataFrame({"area_ha": now.reindex(index, fill_value=0.0)}, index=index)
+    mapped = out.groupby(level=ZONE_KEYS)["area_ha"].transform("sum")
+    out["share_pct"] = (100.0 * out["area_ha"] / mapped.where(mapped > 0)).fillna(0.0)
+    if previous is not None:
+        out["previous_area_ha"] = before.reindex(index, fill_value=0.0)
+        out["change_ha"] = out["area_ha"] - out["previous_area_ha"]
+    classes = sinkmap_classes().set_index("class")
+    out = out.reset_index()
+    out["name_zh"] = out["sinkmap_class"].map(classes["name_zh"])
+    out["_order"] = out["sinkmap_class"].map(classes["code"])  # the class scheme's order
+    return out.sort_values([*ZONE_KEYS, "_order"], ignore_index=True).reindex(columns=COVER_COLUMNS)
+
+
+def _group_sums(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per county × realm: the forest and the human-use area in ``column`` (NaN where it is all NaN)."""
+    classes = sinkmap_classes()
+    forest = set(classes.loc[classes["counts_as_forest"], "class"])
+    group = table["sinkmap_class"].map(lambda c: "forest" if c in forest else "human_use" if c in HUMAN_USE else "other")
+    sums = table.groupby([table["county"], table["realm"], group])[column].sum(min_count=1)
+    return sums.unstack(fill_value=0.0).reindex(columns=["forest", "human_use"], fill_value=0.0)
+
+
+def cover_check(table: pd.DataFrame, tolerance_ha: float = COVER_TOLERANCE_HA) -> pd.DataFrame:
+    """Per county × realm: forest and human-use area inside the redlines now and before (ha), their
+    change, and the flags (change and flags empty without an earlier map)."""
+    if table.empty:
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    now, before = _group_sums(table, "area_ha"), _group_sums(table, "previous_area_ha")
+    out = pd.DataFrame(index=now.index)
+    for name in ("forest", "human_use"):
+        out[f"{name}_ha"] = now[name]
+        out[f"previous_{name}_ha"] = before[name]
+        out[f"{name}_change_ha"] = now[name] - before[name]
+    nature = out["human_use_change_ha"] > tolerance_ha  # NaN (no earlier map) compares False
+    lowered = out["forest_change_ha"] < -tolerance_ha
+    out["flag"] = ["; ".join(([NATURE_CHANGED] if n else []) + ([FUNCTION_LOWERED] if f else []))
+                   for n, f in zip(nature, lowered)]
+    return out.reset_index().reindex(columns=CHECK_COLUMNS)
