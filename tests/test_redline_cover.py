@@ -7,6 +7,7 @@ import pytest
 import shapely
 
 from sinkmap.config import LayerInput
+from sinkmap.errors import SinkmapWarning
 from sinkmap.indicators.redline_cover import FUNCTION_LOWERED, NATURE_CHANGED, cover_check
 from sinkmap.readers.crs import AREA_CRS
 from sinkmap.survey.ledger import redline_year
@@ -42,7 +43,9 @@ def maps(tmp_path):
 
 
 def test_land_cover_inside_the_redlines_then_and_now_by_hand(maps):
-    year = redline_year({"redlines": redlines()}, None, *maps)
+    # R2 (60 m × 30 m = 0.18 ha) lies inside R1: warned about, counted once
+    with pytest.warns(SinkmapWarning, match=r"hx.gpkg: 1 pairs of redlines overlap by 0.18 ha in all \(R2/R1 0.18"):
+        year = redline_year({"redlines": redlines()}, None, *maps, name="hx.gpkg")
     cover = year.cover.set_index(["realm", "sinkmap_class"])
     land = cover.loc["land"]
     # now: forest 4 cells, built 2, crop 1, shrub 1 of 8; before: forest 6, shrub 2
@@ -77,3 +80,16 @@ def test_one_map_gives_the_composition_without_change_or_flags(maps):
     assert year.cover["previous_area_ha"].isna().all() and year.cover_year is None
     assert year.cover_check["forest_change_ha"].isna().all() and (year.cover_check["flag"] == "").all()
     assert year.cover_check.set_index("realm").at["marine", "forest_ha"] == pytest.approx(4 * CELL_HA)
+
+
+def test_reprojected_redline_footprints_are_repaired_without_losing_area(demo_survey):
+    from sinkmap.indicators.redline import footprints
+    from sinkmap.readers.crs import STORAGE_CRS
+    from sinkmap.readers.vector import read_layer
+    from sinkmap.zonal.zones import reproject_zones
+
+    zones = footprints(read_layer(demo_survey / "inputs" / "redlines.parquet", "redlines"))
+    assert not zones.to_crs(STORAGE_CRS).is_valid.all()  # the demo has a union the reprojection pinches
+    repaired = reproject_zones(zones, STORAGE_CRS)
+    assert repaired.is_valid.all() and set(repaired.geom_type) <= {"Polygon", "MultiPolygon"}
+    assert repaired.to_crs(AREA_CRS).area.to_numpy() == pytest.approx(zones.area.to_numpy(), rel=1e-9)

@@ -6,8 +6,10 @@ import pytest
 import shapely
 
 from sinkmap import aoi
+from sinkmap.errors import SinkmapWarning
 from sinkmap.indicators.shelterbelt import NO_WORK, NOT_GIVEN, OTHER, county_work, plan_sites, site_progress
 from sinkmap.readers.crs import AREA_CRS
+from sinkmap.survey.belts import shelterbelt_year
 
 SITES = pd.DataFrame({"name_zh": ["长沙湾", "碣石湾"], "county_adcode": ["441502", "441581"]})
 
@@ -55,6 +57,15 @@ def test_county_work_and_overlapping_belts_counted_once():
     assert per_county.loc["441502", "shelterbelt_area"] == pytest.approx(7 + 3.5 + 7 + 3.5)
     assert per_county.loc["441581", "shelterbelt_work"] == pytest.approx((14 + 7 + 7) * 15)  # 亩, B5 included
     assert pd.isna(per_county.loc["441502", "shelterbelt_work"])  # no work in 城区 (0 once the survey fills it)
+
+
+def test_overlapping_belts_are_warned_about_and_counted_once_in_the_survey():
+    overlapping = pd.concat([BELTS, belts([("B7", "长沙湾", "existing", 2010, "441502", strip(500, 1_000))])])
+    with pytest.warns(SinkmapWarning, match=r"belts.shp: 1 pairs of shelterbelts overlap by 3.50 ha in all "
+                                            r"\(B7/B1 3.50 ha\); the overlap is counted once"):
+        per_county, sites = shelterbelt_year(overlapping, SITES, 2025, name="belts.shp")
+    assert per_county.loc["441502", "shelterbelt_area"] == pytest.approx(7 + 3.5 + 7 + 3.5)
+    assert sites.set_index("site").loc["长沙湾", "existing_ha"] == pytest.approx(7 + 3.5)  # B1 + B7's own half
 
 
 def test_the_plan_names_six_shelterbelt_sites():

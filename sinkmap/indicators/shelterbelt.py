@@ -24,9 +24,10 @@ SITE_COLUMNS = ["site", "county", "belts", "existing_ha", "planted_ha", "restore
                 "work_since_mu", "flag"]
 
 
-def belt_areas(belts: gpd.GeoDataFrame) -> pd.Series:
-    """Each belt's area (ha), overlaps counted once (with the belt first in ``belt_id`` order)."""
-    return effective_areas_ha(belts, overlapping_pairs(belts, "belt_id"), "belt_id")
+def belt_areas(belts: gpd.GeoDataFrame, pairs: pd.DataFrame | None = None) -> pd.Series:
+    """Each belt's area (ha), overlaps counted once (with the belt first in ``belt_id`` order);
+    ``pairs``: the overlapping pairs when already found (``stands.overlapping_pairs``)."""
+    return effective_areas_ha(belts, overlapping_pairs(belts, "belt_id") if pairs is None else pairs, "belt_id")
 
 
 def work_since(belts: pd.DataFrame, survey_year: int, start: int = PLAN_START) -> pd.Series:
@@ -35,11 +36,12 @@ def work_since(belts: pd.DataFrame, survey_year: int, start: int = PLAN_START) -
     return belts["status"].isin(WORK_STATUSES) & dated_within(years, start, survey_year)
 
 
-def site_progress(belts: gpd.GeoDataFrame, sites: pd.DataFrame, survey_year: int) -> pd.DataFrame:
+def site_progress(belts: gpd.GeoDataFrame, sites: pd.DataFrame, survey_year: int,
+                  areas: pd.Series | None = None) -> pd.DataFrame:
     """One row per plan site (``sites``: name_zh, county_adcode, in plan order), then "other" and
     "not given" when present: belts, area by status (ha), work since PLAN_START (ha, 亩) and the
-    flag NO_WORK for a plan site with none."""
-    frame = belts.assign(area_ha=belt_areas(belts), work=work_since(belts, survey_year))
+    flag NO_WORK for a plan site with none. ``areas``: ``belt_areas(belts)`` when already computed."""
+    frame = belts.assign(area_ha=belt_areas(belts) if areas is None else areas, work=work_since(belts, survey_year))
     names = list(sites["name_zh"])
     site = frame["site"] if "site" in frame else pd.Series(pd.NA, index=frame.index)
     frame["group"] = np.where(site.isna() | (site.astype("string").str.strip() == ""), NOT_GIVEN,
@@ -60,9 +62,9 @@ def site_progress(belts: gpd.GeoDataFrame, sites: pd.DataFrame, survey_year: int
     return pd.DataFrame(rows, columns=SITE_COLUMNS)
 
 
-def county_work(belts: gpd.GeoDataFrame, survey_year: int) -> pd.DataFrame:
-    """Per county: shelterbelt area (ha) and the work since PLAN_START (亩)."""
-    frame = belts.assign(area_ha=belt_areas(belts), work=work_since(belts, survey_year))
+def county_work(belts: gpd.GeoDataFrame, survey_year: int, areas: pd.Series | None = None) -> pd.DataFrame:
+    """Per county: shelterbelt area (ha) and the work since PLAN_START (亩); ``areas`` as in site_progress."""
+    frame = belts.assign(area_ha=belt_areas(belts) if areas is None else areas, work=work_since(belts, survey_year))
     return pd.DataFrame({"shelterbelt_area": frame.groupby("county")["area_ha"].sum(),
                          "shelterbelt_work": frame[frame["work"]].groupby("county")["area_ha"].sum() * MU_PER_HA})
 

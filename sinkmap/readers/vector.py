@@ -11,7 +11,6 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -94,15 +93,13 @@ def check_polygons(frame: gpd.GeoDataFrame, *, path, layer: str | None, id_field
             "with shapely.make_valid; fix them at the source to silence this",
             SinkmapWarning, stacklevel=2,
         )
-        frame = frame.copy()
-        frame.loc[invalid, frame.geometry.name] = valid_polygons(geoms[invalid].to_numpy())
+        repaired = shapely.make_valid(geoms[invalid].to_numpy())
+        frame = frame.copy()  # keep only the areal parts of the repaired collections
+        frame.loc[invalid, frame.geometry.name] = [
+            shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type in _POLYGONAL])
+            for g in repaired
+        ]
     return frame
-
-
-def valid_polygons(geoms: np.ndarray) -> list:
-    """``shapely.make_valid``, keeping only the areal parts of the repaired collections."""
-    return [shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type in _POLYGONAL])
-            for g in shapely.make_valid(geoms)]
 
 
 def read_layer(path: str | Path, kind: str, *, layer: str | None = None, gcj02: bool = False

@@ -23,6 +23,7 @@ from sinkmap.indicators.bluecarbon import (
     soil_sink,
 )
 from sinkmap.indicators.targets import PLAN_START
+from sinkmap.survey.notices import shown
 
 PLAN_STATUSES = {"mangrove_planted": "planted", "mangrove_restored": "restored"}  # indicator → patch status
 
@@ -58,12 +59,12 @@ def _warn(patches: gpd.GeoDataFrame, later, year: int) -> None:
     """Warn about the patches left out (``later``: dated after the survey), undated plan work and overlaps."""
     if len(later):
         warnings.warn(f"{len(later)} mangrove or habitat patches are dated after the survey year {year} "
-                      f"({_shown(later)}); they are left out of this survey", SinkmapWarning, stacklevel=3)
+                      f"({shown(later)}); they are left out of this survey", SinkmapWarning, stacklevel=3)
     undated = patches[(patches["habitat"] == "mangrove") & patches["status"].isin(REVEGETATED)
                       & patches["year"].isna()]
     if len(undated):
         warnings.warn(f"{len(undated)} planted or restored mangrove patches have no year "
-                      f"({_shown(undated['patch_id'])}); they count in the blue-carbon stock and sink but not "
+                      f"({shown(undated['patch_id'])}); they count in the blue-carbon stock and sink but not "
                       f"towards the plan's {PLAN_START}–{year} mangrove targets: give their year",
                       SinkmapWarning, stacklevel=3)
     shared = overlap_ha(patches)
@@ -71,8 +72,3 @@ def _warn(patches: gpd.GeoDataFrame, later, year: int) -> None:
         warnings.warn(f"mangrove and coastal-habitat patches overlap by {shared:,.2f} ha; the overlap is counted "
                       "once (mangrove first, then salt marsh, seagrass, coral reef, macroalgae)",
                       SinkmapWarning, stacklevel=3)
-
-
-def _shown(ids) -> str:
-    ids = list(ids)
-    return ", ".join(map(str, ids[:5])) + (" …" if len(ids) > 5 else "")

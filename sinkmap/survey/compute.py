@@ -22,13 +22,14 @@ from sinkmap.indicators.biomass import BiomassFactors
 from sinkmap.indicators.bluecarbon import BlueCarbonFactors, habitat_table
 from sinkmap.indicators.forest import ForestDefinition
 from sinkmap.indicators.projection import GrowthRates, check_scenario, project, trajectory
-from sinkmap.indicators.shelterbelt import SITE_COLUMNS, county_work, plan_sites, site_progress
+from sinkmap.indicators.shelterbelt import SITE_COLUMNS, plan_sites
 from sinkmap.indicators.stock import stock_by_group
 from sinkmap.progress import Progress
 from sinkmap.readers.crs import STORAGE_CRS
 from sinkmap.readers.raster import check_landcover
 from sinkmap.readers.tables import read_table
 from sinkmap.readers.vector import assign_units, read_layer
+from sinkmap.survey.belts import shelterbelt_year
 from sinkmap.survey.blue import blue_year
 from sinkmap.survey.forest import ForestYear, forest_year
 from sinkmap.survey.ledger import RedlineYear, redline_year
@@ -125,11 +126,11 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
         blue = blue_year(layers, config.survey_year, blue_factors)
     with progress.step("redline ledger; land cover inside the redlines (zonal statistics)"):
         ledger = redline_year(layers, config.inputs.get(REDLINES_PREVIOUS), landcover,
-                              config.inputs.get(LANDCOVER_PREVIOUS))
+                              config.inputs.get(LANDCOVER_PREVIOUS), name=_file_name(config, "redlines"))
     belts, sites = None, pd.DataFrame(columns=SITE_COLUMNS)
     if "shelterbelts" in layers:
-        belts = county_work(layers["shelterbelts"], config.survey_year)
-        sites = site_progress(layers["shelterbelts"], plan_sites(aoi.load_sites()), config.survey_year)
+        belts, sites = shelterbelt_year(layers["shelterbelts"], plan_sites(aoi.load_sites()), config.survey_year,
+                                        name=_file_name(config, "shelterbelts"))
     values, ranges = indicator_values(current, previous, land_ha, blue, ledger, belts)
     units = _units_frame(values)
     sources = indicator_sources(config, definition, factors, growth, blue_factors)
@@ -137,6 +138,10 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
     habitats = habitat_table(blue.patches if blue else None, blue_factors)
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
                         path, habitats, ledger, sites, layers)
+
+
+def _file_name(config: SurveyConfig, kind: str) -> str:
+    return config.inputs[kind].path.name if kind in config.inputs else kind
 
 
 def _units_frame(values: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 
 from sinkmap.config import LayerInput
 from sinkmap.errors import SinkmapWarning
@@ -26,8 +25,10 @@ from sinkmap.indicators.forest import (
 )
 from sinkmap.indicators.stands import area_mismatches, stand_areas_ha
 from sinkmap.readers.crs import STORAGE_CRS
+from sinkmap.survey.notices import shown, warn_overlaps
 from sinkmap.units import M2_PER_HA
 from sinkmap.zonal import zonal_stats
+from sinkmap.zonal.zones import reproject_zones
 
 
 @dataclass(frozen=True)
@@ -45,25 +46,17 @@ def warn_about_stands(stands: gpd.GeoDataFrame, result: StandForest, definition:
     """Warn about recorded areas that disagree with the geometry, and about overlapping stands."""
     mismatched = area_mismatches(stands, stand_areas_ha(stands), definition.area_tolerance)
     if len(mismatched):
-        shown = ", ".join(mismatched.head(5).tolist()) + (" …" if len(mismatched) > 5 else "")
         warnings.warn(f"{name}: {len(mismatched)} stands have an area_ha more than {definition.area_tolerance:.0%} "
-                      f"from their geometry's area ({shown}); the geometry area (equal-area CRS) is used",
+                      f"from their geometry's area ({shown(mismatched)}); the geometry area (equal-area CRS) is used",
                       SinkmapWarning, stacklevel=2)
-    pairs = result.overlaps
-    if len(pairs):
-        shown = ", ".join(f"{a}/{b} {ha:.2f} ha" for a, b, ha in pairs.head(5).itertuples(index=False))
-        warnings.warn(f"{name}: {len(pairs)} pairs of stands overlap by {pairs['overlap_ha'].sum():,.2f} ha in all "
-                      f"({shown}); the overlap is counted once, with the stand first in stand_id order",
-                      SinkmapWarning, stacklevel=2)
+    warn_overlaps(result.overlaps, name, "stands", "stand_id")
 
 
 def landcover_forest_in(landcover: LayerInput, zones: gpd.GeoDataFrame) -> pd.Series:
     """Land-cover forest area (ha) inside each zone (``unit`` column), exact pixel coverage."""
-    zones = zones.dropna(subset=[zones.geometry.name]).to_crs(STORAGE_CRS)
+    zones = reproject_zones(zones.dropna(subset=[zones.geometry.name]), STORAGE_CRS)
     if zones.empty:
         return pd.Series(dtype=float)
-    # reprojection can pinch a dissolved patch; "structure" keeps only its areal parts
-    zones.geometry = shapely.make_valid(zones.geometry.to_numpy(), method="structure", keep_collapsed=False)
     areas = zonal_stats(landcover.path, zones, categorical=True, coverage="fraction", zone_field="unit")
     forest = areas[areas["class"].isin(forest_classes(landcover.preset))]
     return forest.groupby("unit")["area_ha"].sum()

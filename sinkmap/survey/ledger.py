@@ -20,9 +20,11 @@ from sinkmap.indicators.redline import (
     ledger_change,
 )
 from sinkmap.indicators.redline_cover import CHECK_COLUMNS, COVER_COLUMNS, cover_by_class, cover_check, cover_table
+from sinkmap.indicators.stands import overlapping_pairs
 from sinkmap.readers.raster import raster_crs
-from sinkmap.readers.vector import valid_polygons
+from sinkmap.survey.notices import warn_overlaps
 from sinkmap.zonal import zonal_stats
+from sinkmap.zonal.zones import reproject_zones
 
 
 @dataclass(frozen=True)
@@ -40,19 +42,21 @@ class RedlineYear:
 
 def _cover_inside(zones: gpd.GeoDataFrame, landcover: LayerInput) -> pd.DataFrame:
     """Area (ha) per county × realm × sinkmap class of ``landcover`` inside the redline ``zones``."""
-    shapes = zones.geometry.to_crs(raster_crs(landcover.path))  # reprojected unions may self-touch: repair
-    shapes = gpd.GeoDataFrame(geometry=valid_polygons(shapes.to_numpy()), crs=shapes.crs)
+    shapes = reproject_zones(zones[[zones.geometry.name]], raster_crs(landcover.path))
     areas = zonal_stats(landcover.path, shapes, categorical=True, coverage="fraction")
     return cover_by_class(areas, landcover.preset, zones)
 
 
 def redline_year(layers: dict[str, gpd.GeoDataFrame], earlier: LayerInput | None = None,
-                 landcover: LayerInput | None = None, landcover_before: LayerInput | None = None) -> RedlineYear | None:
+                 landcover: LayerInput | None = None, landcover_before: LayerInput | None = None, *,
+                 name: str = "redlines") -> RedlineYear | None:
     """The ledger of the survey's redline layer (None when there is none); with ``landcover``, the
-    land cover inside today's redlines, compared with ``landcover_before`` when given."""
+    land cover inside today's redlines, compared with ``landcover_before`` when given. ``name``: the
+    redline file's name, for the warning about overlapping redlines."""
     if "redlines" not in layers:
         return None
     current = layers["redlines"]
+    warn_overlaps(overlapping_pairs(current, "redline_id"), name, "redlines", "redline_id")
     by_function = ledger(current)
     if REDLINES_PREVIOUS in layers:
         before = layers[REDLINES_PREVIOUS]

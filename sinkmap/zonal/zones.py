@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import shapely
 from pyproj import CRS
 
 from sinkmap.errors import InputError, SinkmapWarning
@@ -35,5 +36,17 @@ def load_zones(zones, raster_crs: CRS, zone_field: str | None, *, layer: str | N
     if not crs.equals(raster_crs, ignore_axis_order=True):
         warnings.warn(f"{path}: zones reprojected from {crs.to_string()} to the raster's {raster_crs.to_string()}",
                       SinkmapWarning, stacklevel=3)
-        frame = frame.to_crs(raster_crs)
+        frame = reproject_zones(frame, raster_crs)
     return frame, zone_field or "zone"
+
+
+def reproject_zones(zones: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
+    """``zones`` in ``crs``; a polygon the reprojection pinched (a ring touching itself) is repaired,
+    keeping only its areal parts (``make_valid`` method "structure")."""
+    out = zones.to_crs(crs)
+    invalid = ~out.geometry.is_valid
+    if invalid.any():
+        out = out.copy()
+        out.loc[invalid, out.geometry.name] = shapely.make_valid(out.geometry[invalid].to_numpy(), method="structure",
+                                                                 keep_collapsed=False)
+    return out
