@@ -32,7 +32,7 @@ REDLINES_PREVIOUS = "redlines_previous"  # the redline ledger of an earlier year
 LANDCOVER_PREVIOUS = "landcover_previous"  # an earlier land-cover map (nature inside the redlines not changed?)
 EARLIER = {PREVIOUS: "stands", REDLINES_PREVIOUS: "redlines", LANDCOVER_PREVIOUS: "landcover"}  # → its kind
 EARLIER_VECTORS = (PREVIOUS, REDLINES_PREVIOUS)
-COMPARED_IN = {PREVIOUS: "stands", REDLINES_PREVIOUS: "redlines", LANDCOVER_PREVIOUS: "redlines"}  # needs this input
+COMPARED_IN = {**EARLIER, LANDCOVER_PREVIOUS: "redlines"}  # earlier input → the input it needs
 DEFAULT_END_YEAR = 2030
 
 

@@ -50,12 +50,12 @@ def cover_table(current: pd.DataFrame, previous: pd.DataFrame | None = None) -> 
     with an earlier map, the area then and the change (ha). Classes in neither map are omitted."""
     keys = [*ZONE_KEYS, "sinkmap_class"]
     now = current.set_index(keys)["area_ha"]
-    before = previous.set_index(keys)["area_ha"] if previous is not None else pd.Series(dtype=float)
-    index = now.index.union(before.index) if previous is not None else now.index
+    before = previous.set_index(keys)["area_ha"] if previous is not None else None
+    index = now.index if before is None else now.index.union(before.index)
     out = pd.DataFrame({"area_ha": now.reindex(index, fill_value=0.0)}, index=index)
     mapped = out.groupby(level=ZONE_KEYS)["area_ha"].transform("sum")
     out["share_pct"] = (100.0 * out["area_ha"] / mapped.where(mapped > 0)).fillna(0.0)
-    if previous is not None:
+    if before is not None:
         out["previous_area_ha"] = before.reindex(index, fill_value=0.0)
         out["change_ha"] = out["area_ha"] - out["previous_area_ha"]
     classes = sinkmap_classes().set_index("class")
