@@ -170,3 +170,29 @@ def test_ledger_command_matches_the_survey_and_strict_fails_on_lost_area(demo_su
     assert same.returncode == 0 and "0 redlines changed" in same.stdout
     assert_one_line_error(run("ledger", str(tmp_path / "none.gpkg"), "-o", str(tmp_path / "x")), "file not found")
     assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
+
+
+def test_ledger_command_cuts_a_redline_without_county_code_at_the_county_line(tmp_path):
+    """A 4 km square straddling the 海丰县 / 陆河县 line, with no county code: each county's ledger row
+    holds the part inside its boundary, as geopandas' own overlay measures it in the equal-area CRS."""
+    import shapely
+
+    from sinkmap import aoi
+    from sinkmap.readers.crs import AREA_CRS, STORAGE_CRS
+
+    counties = aoi.load_counties().to_crs(AREA_CRS).set_index("adcode")
+    line = shapely.intersection(counties.geometry["441521"].boundary, counties.geometry["441523"].boundary)
+    centre = shapely.line_interpolate_point(shapely.line_merge(line), 0.5, normalized=True)
+    square = gpd.GeoDataFrame({"redline_id": ["HX-1"], "function_type": ["water_conservation"], "realm": ["land"]},
+                              geometry=[centre.buffer(2_000, cap_style="square")], crs=AREA_CRS)
+    path = tmp_path / "红线.gpkg"
+    square.to_crs(STORAGE_CRS).to_file(path)
+    result = run("ledger", str(path), "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(tmp_path / "out" / "redline_ledger.csv", encoding="utf-8-sig", dtype={"county": str})
+    read_back = gpd.read_file(path).to_crs(AREA_CRS)  # as stored (float coordinates in degrees)
+    peer = gpd.overlay(read_back, counties.reset_index()[["adcode", "geometry"]], how="intersection")
+    expected = (peer.set_index("adcode").area / 1e4).to_dict()
+    assert set(expected) == {"441521", "441523"} and min(expected.values()) > 100  # both sides hold > 100 ha
+    assert table.set_index("county")["area_ha"].to_dict() == pytest.approx(expected, rel=1e-9)
+    assert table["redlines"].tolist() == [1, 1] and sum(expected.values()) == pytest.approx(1_600, rel=1e-6)

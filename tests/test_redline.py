@@ -5,8 +5,18 @@ import pandas as pd
 import pytest
 import shapely
 
-from sinkmap.indicators.redline import AREA_REDUCED, BOUNDARY_CHANGED, feature_changes, ledger, ledger_change
+from sinkmap.indicators.redline import (
+    AREA_REDUCED,
+    BOUNDARY_CHANGED,
+    LOCATED,
+    county_pieces,
+    feature_changes,
+    footprints,
+    ledger,
+    ledger_change,
+)
 from sinkmap.readers.crs import AREA_CRS
+from sinkmap.readers.vector import assign_units
 
 
 def redlines(rows: list[tuple]) -> gpd.GeoDataFrame:
@@ -16,6 +26,11 @@ def redlines(rows: list[tuple]) -> gpd.GeoDataFrame:
 
 def box(x0: float, width_m: float, height_m: float = 100.0, y0: float = 0.0) -> shapely.Polygon:
     return shapely.box(x0, y0, x0 + width_m, y0 + height_m)
+
+
+def change_between(now: gpd.GeoDataFrame, before: gpd.GeoDataFrame, counties=None) -> pd.DataFrame:
+    """The pipeline redline_year runs: pieces → footprints → change."""
+    return ledger_change(footprints(county_pieces(now, counties)), footprints(county_pieces(before, counties)))
 
 
 CURRENT = redlines([
@@ -35,7 +50,7 @@ PREVIOUS = redlines([
 
 
 def test_ledger_change_flags_loss_and_swaps_per_county_and_realm():
-    change = ledger_change(CURRENT, PREVIOUS).set_index(["county", "realm"])
+    change = change_between(CURRENT, PREVIOUS).set_index(["county", "realm"])
     a = change.loc[("A", "land")]
     assert (a["area_ha"], a["previous_area_ha"]) == pytest.approx((1 + 2, 1.5 + 2))
     assert (a["change_ha"], a["added_ha"], a["removed_ha"]) == pytest.approx((-0.5, 0.0, 0.5))
@@ -52,7 +67,7 @@ def test_ledger_change_flags_loss_and_swaps_per_county_and_realm():
 
 
 def test_unchanged_ledger_has_no_flag():
-    change = ledger_change(CURRENT, CURRENT)
+    change = change_between(CURRENT, CURRENT)
     assert (change["flag"] == "").all() and change["change_ha"].abs().max() == pytest.approx(0.0)
 
 
@@ -68,13 +83,69 @@ def test_feature_changes_list_function_type_changes_and_ids_removed_or_new():
 def test_ledger_counts_overlapping_redlines_once():
     overlapping = redlines([("R1", "A", "land", "biodiversity", box(0, 100)),
                             ("R2", "A", "land", "biodiversity", box(50, 100))])  # 0.5 ha shared
-    table = ledger(overlapping)
+    table = ledger(county_pieces(overlapping))
     assert table["area_ha"].tolist() == pytest.approx([1.5]) and table["redlines"].tolist() == [2]
 
 
 def test_an_overlap_across_a_county_line_is_counted_once_in_the_first_redline():
     across = redlines([("R1", "A", "land", "biodiversity", box(0, 100)),
                        ("R2", "B", "land", "biodiversity", box(50, 100))])  # 0.5 ha shared, kept by R1 (A)
-    assert ledger(across).set_index("county")["area_ha"].to_dict() == pytest.approx({"A": 1.0, "B": 0.5})
-    change = ledger_change(across, across).set_index("county")["area_ha"]
+    assert ledger(county_pieces(across)).set_index("county")["area_ha"].to_dict() == pytest.approx({"A": 1.0, "B": 0.5})
+    change = change_between(across, across).set_index("county")["area_ha"]
     assert change.to_dict() == pytest.approx({"A": 1.0, "B": 0.5})  # the change table agrees with the ledger
+
+
+# Two counties side by side, 1 km × 1 km each: A holds x 0–1000 m, B x 1000–2000 m; the coast is y = 1000 m.
+COUNTIES = gpd.GeoDataFrame({"adcode": ["A", "B"]}, geometry=[box(0, 1_000, 1_000), box(1_000, 1_000, 1_000)],
+                            crs=AREA_CRS)
+
+
+def located(rows: list[tuple], located: list[bool]) -> gpd.GeoDataFrame:
+    """Redlines as the reader leaves them: ``LOCATED`` is True where the data gave no county code."""
+    return redlines(rows).assign(**{LOCATED: located})
+
+
+def test_land_redlines_without_a_county_code_are_cut_at_the_county_lines():
+    frame = located([
+        ("R1", "B", "land", "biodiversity", box(600, 1_000)),  # 100 m tall: 4 ha in A (600–1000), 6 ha in B
+        ("R2", "A", "land", "biodiversity", box(800, 400, y0=300)),  # the data say A: stays whole, 4 ha
+        ("R3", "A", "marine", "coastal_stability", box(800, 400, y0=500)),  # a sea has no county lines: whole
+        ("R4", "A", "land", "water_conservation", box(900, 200, y0=950)),  # 2 ha: 100 × 50 m in A and in B
+        ("R5", "A", "land", "water_conservation", box(200, 800.004, y0=200)),  # 0.004 m × 100 m = 0.4 m² in B
+    ], [True, False, True, True, True])
+    pieces = county_pieces(frame, COUNTIES)
+    assert pieces[["redline_id", "county"]].values.tolist() == [
+        ["R1", "A"], ["R1", "B"], ["R2", "A"], ["R3", "A"], ["R4", "A"], ["R4", "B"], ["R5", "A"]]
+    area = pieces.area / 1e4
+    # R4: 0.5 ha in A, 0.5 ha in B, and 200 × 50 m = 1 ha beyond the coast (y 1000–1050) stays with A: 1.5 ha
+    # R5: the 0.4 m² in B is under 1 m², it stays with A: 800.004 m × 100 m
+    assert area.tolist() == pytest.approx([4.0, 6.0, 4.0, 4.0, 1.5, 0.5, 8.00004])
+    table = ledger(pieces).set_index(["county", "realm", "function_type"])
+    assert table.loc[("A", "land", "biodiversity")].tolist() == [2, pytest.approx(4.0 + 4.0)]  # R1's A piece, R2
+    assert table.loc[("A", "land", "water_conservation")].tolist() == [2, pytest.approx(1.5 + 8.00004)]
+    assert table.loc[("B", "land", "biodiversity")].tolist() == [1, pytest.approx(6.0)]
+    assert table.loc[("B", "land", "water_conservation")].tolist() == [1, pytest.approx(0.5)]
+    assert table["area_ha"].sum() == pytest.approx(county_pieces(frame).area.sum() / 1e4)  # nothing lost
+
+
+def test_without_counties_or_the_located_column_redlines_stay_whole():
+    frame = located([("R1", "B", "land", "biodiversity", box(600, 1_000))], [True])
+    assert county_pieces(frame)["county"].tolist() == ["B"]
+    assert county_pieces(frame.drop(columns=LOCATED), COUNTIES)["county"].tolist() == ["B"]
+
+
+def test_a_cut_redline_moved_across_the_line_shows_in_both_counties_change():
+    before = located([("R1", "A", "land", "biodiversity", box(400, 500))], [True])  # 5 ha, all in A
+    now = located([("R1", "A", "land", "biodiversity", box(700, 500))], [True])  # 3 ha in A, 2 ha in B
+    change = change_between(now, before, COUNTIES).set_index("county")
+    assert change.loc["A", ["area_ha", "previous_area_ha", "change_ha"]].tolist() == pytest.approx([3.0, 5.0, -2.0])
+    assert change.loc["A", "flag"] == AREA_REDUCED
+    assert change.loc["B", ["area_ha", "added_ha"]].tolist() == pytest.approx([2.0, 2.0])
+
+
+def test_the_reader_marks_the_features_whose_county_it_located():
+    frame = redlines([("R1", "B", "land", "biodiversity", box(100, 100)),
+                      ("R2", None, "land", "biodiversity", box(1_100, 100))])
+    out = assign_units(frame, COUNTIES, located=LOCATED)
+    assert out["county"].tolist() == ["B", "B"] and out[LOCATED].tolist() == [False, True]
+    assert assign_units(frame.drop(columns="county"), COUNTIES, located=LOCATED)[LOCATED].tolist() == [True, True]

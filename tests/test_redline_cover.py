@@ -83,12 +83,12 @@ def test_one_map_gives_the_composition_without_change_or_flags(maps):
 
 
 def test_reprojected_redline_footprints_are_repaired_without_losing_area(demo_survey):
-    from sinkmap.indicators.redline import footprints
+    from sinkmap.indicators.redline import county_pieces, footprints
     from sinkmap.readers.crs import STORAGE_CRS
     from sinkmap.readers.vector import read_layer
     from sinkmap.zonal.zones import reproject_zones
 
-    zones = footprints(read_layer(demo_survey / "inputs" / "redlines.parquet", "redlines"))
+    zones = footprints(county_pieces(read_layer(demo_survey / "inputs" / "redlines.parquet", "redlines")))
     assert not zones.to_crs(STORAGE_CRS).is_valid.all()  # the demo has a union the reprojection pinches
     repaired = reproject_zones(zones, STORAGE_CRS)
     assert repaired.is_valid.all() and set(repaired.geom_type) <= {"Polygon", "MultiPolygon"}

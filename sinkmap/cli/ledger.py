@@ -58,7 +58,7 @@ def ledger(redlines: Path, previous: Path | None, layer: str | None, previous_la
                for path, name in ((landcover, preset), (landcover_previous, previous_preset or preset))]
     for item in filter(None, rasters):
         check_landcover(item.path, item.preset)
-    result = redline_year(layers, None, *rasters, name=redlines.name)
+    result = redline_year(layers, None, *rasters, name=redlines.name, counties=counties)
     with staged_dir(out_dir) as stage:
         for name, table in redline_tables(result).items():
             write_table(table, stage / name)

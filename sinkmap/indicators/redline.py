@@ -8,7 +8,11 @@ reduced, nature not changed). Between two ledger versions this module flags, per
 
 and lists the redlines kept under the same id whose function type or realm changed (性质改变?
 for review), plus ids that disappeared or are new. Areas are computed in the equal-area CRS,
-overlapping polygons counted once. Pure functions.
+overlapping polygons counted once.
+
+The pipeline: ``county_pieces`` (the redlines as the ledger counts them: overlaps cut once, land
+redlines without a county code cut at the county lines) → ``ledger`` and ``footprints`` →
+``ledger_change``. Pure functions.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from sinkmap.indicators.stands import effective_geometries, overlapping_pairs
+from sinkmap.indicators.stands import OVERLAP_NOISE_M2, effective_geometries, overlapping_pairs
+from sinkmap.readers.crs import AREA_CRS
 from sinkmap.units import M2_PER_HA
 
 REALMS = ("land", "marine")
@@ -27,6 +32,8 @@ BOUNDARY_CHANGED = "边界调整 boundary changed"
 LEDGER_COLUMNS = ["county", "realm", "function_type", "redlines", "area_ha"]
 CHANGE_COLUMNS = ["county", "realm", "area_ha", "previous_area_ha", "change_ha", "added_ha", "removed_ha", "flag"]
 FEATURE_COLUMNS = ["redline_id", "county", "change", "before", "after"]
+PIECE_COLUMNS = ["redline_id", "county", "realm", "function_type"]
+LOCATED = "county_located"  # the reader's column: True where the data gave no county and sinkmap located it
 
 
 def without_overlaps(redlines: gpd.GeoDataFrame) -> gpd.GeoSeries:
@@ -35,35 +42,77 @@ def without_overlaps(redlines: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return effective_geometries(redlines, overlapping_pairs(redlines, "redline_id"), "redline_id")
 
 
-def redline_areas(redlines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The redlines with ``area_ha`` = their area with overlaps counted once (equal-area CRS)."""
-    out = redlines.copy()
-    out["area_ha"] = without_overlaps(redlines).area.to_numpy() / M2_PER_HA
-    return out
+def county_pieces(redlines: gpd.GeoDataFrame, counties: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """The redlines as the ledger counts them, one row per redline × county (equal-area CRS).
+
+    Overlaps are cut once (``without_overlaps``). A land redline whose county the reader located
+    (column ``LOCATED``: the data gave no code) is cut at the county lines of ``counties`` (``adcode``),
+    each piece counted in the county it lies in; a part outside every county (beyond the coastline)
+    and pieces under 1 m² stay with the located county. A redline whose county the data gave stays
+    whole in that county: the code is the authority, and a boundary drawn from another source would
+    only shave slivers off it. Marine redlines stay whole (a sea has no county lines to cut at).
+    Columns: redline_id, county, realm, function_type, geometry.
+    """
+    frame = gpd.GeoDataFrame(redlines[PIECE_COLUMNS].reset_index(drop=True),
+                             geometry=without_overlaps(redlines).to_numpy(), crs=AREA_CRS)
+    if counties is None or LOCATED not in redlines.columns:
+        return frame
+    cut = (redlines[LOCATED].fillna(False).astype(bool) & (redlines["realm"] == "land")).to_numpy()
+    if not cut.any():
+        return frame
+    pieces = pd.concat([frame[~cut], _cut_at_county_lines(frame[cut], counties)])
+    return pieces.sort_index(kind="stable").reset_index(drop=True)
 
 
-def ledger(redlines: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Redline count and area (ha) per county × realm × function type."""
-    if redlines.empty:
+def _cut_at_county_lines(frame: gpd.GeoDataFrame, counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` (equal-area CRS) with each feature lying in more than its own county split into one
+    row per county (same index label, counties in code order)."""
+    units = counties.to_crs(AREA_CRS)
+    shapes, codes = units.geometry.to_numpy(), units["adcode"].astype(str).to_numpy()
+    geoms = frame.geometry.to_numpy()
+    feature, unit = shapely.STRtree(shapes).query(geoms, predicate="intersects")
+    parts = shapely.intersection(geoms[feature], shapes[unit])
+    real = shapely.area(parts) > OVERLAP_NOISE_M2
+    hits = pd.DataFrame({"feature": feature[real], "county": codes[unit[real]], "part": parts[real]})
+    own = frame["county"].astype(str).to_numpy()
+    elsewhere = set(hits.loc[hits["county"].to_numpy() != own[hits["feature"]], "feature"])
+    rows = []
+    for i, row in enumerate(frame.itertuples(index=False)):
+        if i not in elsewhere:  # inside its own county (or beyond the coast): unchanged
+            rows.append((frame.index[i], row.county, row.geometry))
+            continue
+        mine = hits[hits["feature"] == i]
+        pieces = dict(zip(mine["county"], mine["part"]))
+        rest = shapely.difference(row.geometry, shapely.union_all(mine["part"].to_numpy()))
+        if shapely.area(rest) > 0:  # beyond every county line, and the slivers left out above
+            pieces[row.county] = shapely.union(pieces[row.county], rest) if row.county in pieces else rest
+        rows += [(frame.index[i], county, pieces[county]) for county in sorted(pieces)]
+    labels, county, geometry = zip(*rows)
+    out = frame.loc[list(labels)].set_geometry(list(geometry), crs=AREA_CRS)
+    return out.assign(county=pd.array(county, dtype=frame["county"].dtype))
+
+
+def ledger(pieces: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Redline count and area (ha) per county × realm × function type, from ``county_pieces``; a
+    redline cut at a county line is counted in each county it lies in."""
+    if pieces.empty:
         return pd.DataFrame(columns=LEDGER_COLUMNS)
     keys = ["county", "realm", "function_type"]
-    out = redline_areas(redlines).groupby(keys, as_index=False).agg(redlines=("redline_id", "size"),
-                                                                   area_ha=("area_ha", "sum"))
+    areas = pieces.assign(area_ha=shapely.area(pieces.geometry.to_numpy()) / M2_PER_HA)
+    out = areas.groupby(keys, as_index=False).agg(redlines=("redline_id", "nunique"), area_ha=("area_ha", "sum"))
     return out[LEDGER_COLUMNS]
 
 
-def footprints(redlines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One footprint per county × realm: the union of its redlines, overlaps counted once (equal-area CRS)."""
-    pieces = without_overlaps(redlines)
-    frame = pd.DataFrame({"county": redlines["county"].to_numpy(), "realm": redlines["realm"].to_numpy(),
-                          "geometry": pieces.to_numpy()})
-    union = frame.groupby(["county", "realm"])["geometry"].agg(lambda g: shapely.union_all(g.to_numpy()))
+def footprints(pieces: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One footprint per county × realm: the union of its ``county_pieces`` (equal-area CRS)."""
+    union = pieces.groupby(["county", "realm"])[pieces.geometry.name].agg(lambda g: shapely.union_all(g.to_numpy()))
     return gpd.GeoDataFrame(union.index.to_frame(index=False), geometry=union.to_numpy(), crs=pieces.crs)
 
 
 def ledger_change(current: gpd.GeoDataFrame, previous: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Area now and before, net change, area added and removed, and the flag, per county × realm (ha)."""
-    now, before = (footprints(f).set_index(["county", "realm"]).geometry for f in (current, previous))
+    """Area now and before, net change, area added and removed, and the flag, per county × realm
+    (ha), from the two versions' ``footprints``."""
+    now, before = (f.set_index(["county", "realm"]).geometry for f in (current, previous))
     keys = now.index.union(before.index)
     empty = shapely.Polygon()
     rows = []
@@ -80,7 +129,9 @@ def ledger_change(current: gpd.GeoDataFrame, previous: gpd.GeoDataFrame) -> pd.D
 
 
 def feature_changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
-    """Redlines whose function type or realm changed under the same id, and ids removed or new."""
+    """Redlines whose function type or realm changed under the same id, and ids removed or new, from
+    the two versions as read (one row per redline: a redline cut at a county line is listed under
+    the county the reader gave it)."""
     now, old = current.set_index("redline_id"), previous.set_index("redline_id")
     rows = []
     for rid in now.index.intersection(old.index):

@@ -145,14 +145,19 @@ def gcj02_to_storage(frame: gpd.GeoDataFrame, *, path=None, layer=None, crs=None
 
 
 def assign_units(frame: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, field: str = "county",
-                 key: str = "adcode", reach_m: float = 0.0, path=None, layer: str | None = None) -> gpd.GeoDataFrame:
+                 key: str = "adcode", reach_m: float = 0.0, located: str | None = None, path=None,
+                 layer: str | None = None) -> gpd.GeoDataFrame:
     """Fill ``field`` with the unit (county) containing each feature's representative point.
 
     With ``reach_m`` > 0, a point in no unit takes the nearest unit within that distance (m, in the
     equal-area CRS): intertidal and sea patches belong to the county whose coast they lie off.
-    Features already carrying a value keep it. Features farther than that are refused with their count.
+    Features already carrying a value keep it; with ``located``, a boolean column of that name tells
+    which features had none (their unit was located here). Features farther than ``reach_m`` are
+    refused with their count.
     """
     frame = frame.copy()
+    if located is not None:
+        frame[located] = frame[field].isna().to_numpy() if field in frame.columns else True
     points = gpd.GeoDataFrame(geometry=frame.geometry.representative_point(), crs=frame.crs)
     zones = units[[key, units.geometry.name]]
     if reach_m > 0:  # distances in metres: both sides in the equal-area CRS

@@ -22,6 +22,7 @@ from sinkmap.indicators.biomass import BiomassFactors
 from sinkmap.indicators.bluecarbon import BlueCarbonFactors, habitat_table
 from sinkmap.indicators.forest import ForestDefinition
 from sinkmap.indicators.projection import GrowthRates, check_scenario, project, trajectory
+from sinkmap.indicators.redline import LOCATED
 from sinkmap.indicators.shelterbelt import SITE_COLUMNS, plan_sites
 from sinkmap.indicators.stock import stock_by_group
 from sinkmap.progress import Progress
@@ -63,7 +64,10 @@ def read_county_layer(path, kind: str, counties: gpd.GeoDataFrame, *, layer: str
                       gcj02: bool = False) -> gpd.GeoDataFrame:
     """Read and check a catalogue layer and give each feature its county (REACH_M for sea features)."""
     frame = read_layer(path, kind, layer=layer, gcj02=gcj02)
-    return frame if kind not in REACH_M else assign_units(frame, counties, reach_m=REACH_M[kind], path=path)
+    if kind not in REACH_M:
+        return frame
+    located = LOCATED if kind == "redlines" else None  # the ledger cuts those at the county lines
+    return assign_units(frame, counties, reach_m=REACH_M[kind], located=located, path=path)
 
 
 def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame | None]:
@@ -126,7 +130,8 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
         blue = blue_year(layers, config.survey_year, blue_factors)
     with progress.step("redline ledger; land cover inside the redlines (zonal statistics)"):
         ledger = redline_year(layers, config.inputs.get(REDLINES_PREVIOUS), landcover,
-                              config.inputs.get(LANDCOVER_PREVIOUS), name=_file_name(config, "redlines"))
+                              config.inputs.get(LANDCOVER_PREVIOUS), name=_file_name(config, "redlines"),
+                              counties=aoi.load_counties())
     belts, sites = None, pd.DataFrame(columns=SITE_COLUMNS)
     if "shelterbelts" in layers:
         belts, sites = shelterbelt_year(layers["shelterbelts"], plan_sites(aoi.load_sites()), config.survey_year,

@@ -14,6 +14,7 @@ from sinkmap.indicators.redline import (
     CHANGE_COLUMNS,
     FEATURE_COLUMNS,
     LEDGER_COLUMNS,
+    county_pieces,
     feature_changes,
     footprints,
     ledger,
@@ -49,18 +50,20 @@ def _cover_inside(zones: gpd.GeoDataFrame, landcover: LayerInput) -> pd.DataFram
 
 def redline_year(layers: dict[str, gpd.GeoDataFrame], earlier: LayerInput | None = None,
                  landcover: LayerInput | None = None, landcover_before: LayerInput | None = None, *,
-                 name: str = "redlines") -> RedlineYear | None:
+                 name: str = "redlines", counties: gpd.GeoDataFrame | None = None) -> RedlineYear | None:
     """The ledger of the survey's redline layer (None when there is none); with ``landcover``, the
     land cover inside today's redlines, compared with ``landcover_before`` when given. ``name``: the
-    redline file's name, for the warning about overlapping redlines."""
+    redline file's name, for the warning about overlapping redlines; ``counties``: the county lines
+    at which land redlines without a county code are cut (``county_pieces``)."""
     if "redlines" not in layers:
         return None
     current = layers["redlines"]
     warn_overlaps(overlapping_pairs(current, "redline_id"), name, "redlines", "redline_id")
-    by_function = ledger(current)
+    pieces = county_pieces(current, counties)
+    by_function, zones = ledger(pieces), footprints(pieces)
     if REDLINES_PREVIOUS in layers:
         before = layers[REDLINES_PREVIOUS]
-        per_realm = ledger_change(current, before)
+        per_realm = ledger_change(zones, footprints(county_pieces(before, counties)))
         features = feature_changes(current, before)
     else:
         areas = by_function.groupby(["county", "realm"], as_index=False)["area_ha"].sum()
@@ -69,7 +72,6 @@ def redline_year(layers: dict[str, gpd.GeoDataFrame], earlier: LayerInput | None
         earlier = None
     cover, check = pd.DataFrame(columns=COVER_COLUMNS), pd.DataFrame(columns=CHECK_COLUMNS)
     if landcover is not None:
-        zones = footprints(current)
         previous = _cover_inside(zones, landcover_before) if landcover_before is not None else None
         cover = cover_table(_cover_inside(zones, landcover), previous)
         check = cover_check(cover)

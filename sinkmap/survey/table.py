@@ -243,8 +243,8 @@ def indicator_sources(config: SurveyConfig, definition: ForestDefinition, factor
 def _redline_sources(config: SurveyConfig) -> dict[str, str]:
     """Provenance of the redline-ledger indicators."""
     name = config.inputs["redlines"].path.name
-    area = (f"{name}: Σ redline area (equal-area CRS), overlapping polygons counted once; a marine redline belongs "
-            "to the nearest county within 20 km")
+    area = (f"{name}: Σ redline area (equal-area CRS), overlapping polygons counted once; a land redline without a "
+            "county code is cut at the county lines, a marine redline belongs to the nearest county within 20 km")
     sources = {"redline_area_land": f"{area}; realm land", "redline_area_marine": f"{area}; realm marine",
                "redline_share_land": f"{area}; realm land / land area"}
     earlier = config.inputs.get(REDLINES_PREVIOUS)
