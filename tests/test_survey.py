@@ -279,6 +279,27 @@ def test_land_cover_check_inside_the_redlines_finds_the_demo_edits(demo_survey):
     assert shares.to_numpy() == pytest.approx(100.0)
     report = (demo_survey / "report.html").read_text(encoding="utf-8")
     section = report[report.index("红线内土地覆盖 Land cover inside the redlines"):
-                     report.index("沿海防护林修复片区 Coastal shelterbelt restoration sites")]
+                     report.index("红线内森林小班 Forest stands inside the redlines")]
     assert section.count('<tr class="flagged">') == 1 and "性质改变 nature changed" in section
     assert "Source: landcover.tif (2025), landcover_2020.tif (2020)" in section
+
+
+def test_forest_check_inside_the_redlines_flags_the_thinned_demo_redline(demo_survey, indicators):
+    forest = pd.read_csv(demo_survey / "redline_forest.csv", dtype={"county": str}, encoding="utf-8-sig",
+                         keep_default_na=False)
+    # the demo's 2020 stands of one 陆丰市 redline held 1.5× today's volume (history.previous_stands): thinned since
+    flagged = forest[forest["flag"] != ""]
+    assert flagged["redline_id"].tolist() == ["HX-441581-L004"] and flagged["flag"].iloc[0] == "功能降低 function lowered"
+    assert float(flagged["stock_change_pct"].iloc[0]) < -1.0
+    # every other redline's stock grew with the stands (volumes 10–25 % lower in 2020)
+    assert (forest.drop(flagged.index)["stock_change_m3"] >= 0).all()
+    # the redlines hold part of each county's stock, never more
+    stock = forest.groupby("county")["stock_m3"].sum()
+    for county, inside in stock.items():
+        assert 0 < inside <= value(indicators, "stock_volume_m3", county)
+    report = (demo_survey / "report.html").read_text(encoding="utf-8")
+    section = report[report.index("红线内森林小班 Forest stands inside the redlines"):
+                     report.index("沿海防护林修复片区 Coastal shelterbelt restoration sites")]
+    assert "Source: stands.gpkg (2025), stands_2020.gpkg (2020)" in section
+    assert "森林功能降低的红线 Redlines whose forest fell" in section and "HX-441581-L004" in section
+    assert section.count('<tr class="flagged">') == 2  # 陆丰市 land in the summary, and the redline itself

@@ -96,7 +96,8 @@ def generate_demo(out_dir: str | Path, seed: int = SEED, progress: Progress | No
         _write_landcover(previous_landcover(classes, redlines, grid.transform, seed), grid,
                          out / f"landcover_{earlier}.tif", note, year=earlier)
         write_vector(stands, out / "stands.gpkg", layer="stands", description=note)
-        write_vector(previous_stands(stands, seed), out / f"stands_{earlier}.gpkg", layer="stands", description=note)
+        write_vector(previous_stands(stands, seed, redlines), out / f"stands_{earlier}.gpkg", layer="stands",
+                     description=note)
         write_table(scenario_table(), out / "scenario.csv")
         write_vector(mangroves, out / "mangroves.gpkg", layer="mangroves", description=note)
         write_vector(belts, out / "shelterbelts.shp")

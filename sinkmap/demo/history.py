@@ -1,7 +1,9 @@
 """The demo's earlier survey and its projection scenario, SYNTHETIC.
 
 - ``previous_stands``: the same stands five years before the survey — volumes lower by a
-  seeded 10–25 %, and some of today's young plantations still unestablished (未成林造林地).
+  seeded 10–25 %, some of today's young plantations still unestablished (未成林造林地), and the
+  arbor stands of one 陆丰市 redline thinned since (their volume was 1.5× today's), which the
+  redline forest check must flag.
 - ``previous_redlines``: the redline ledger three years before, with three edits the ledger check
   must find: a 海丰县 land redline that was larger (area reduced), a 陆丰市 redline of another
   function type, and a 城区 marine redline that is new.
@@ -30,6 +32,8 @@ RESTORED_SHARE = 0.03  # of the forest cells of the 海丰县 redline that were 
 NOISE_CELLS = 5  # built-up cells of the 陆河县 redline that were forest before: < 1 ha, below the tolerance
 SHRUNK_BY_M = 150.0  # the 海丰县 redline reached this much further in the earlier version
 PLANTED_SINCE = 0.35  # share of today's young planted arbor stands that were planted after the earlier survey
+THINNED_FROM = 1.5  # the arbor stands of the thinned 陆丰市 redline held this × today's volume per ha before
+THINNED_REDLINE = ("441581", "land", 3)  # county, realm, position in id order: HX-441581-L004
 # county, activity, year_from, year_to, area_ha, volume_m3, increment_m3_per_ha, counts_after_years, species_group
 SCENARIO_ROWS = [
     ("441502", "afforestation", 2026, 2030, 150.0, None, 9.0, 3, "acacia"),
@@ -42,8 +46,10 @@ SCENARIO_ROWS = [
 SCENARIO_NOTE = "SYNTHETIC demo scenario"
 
 
-def previous_stands(stands: gpd.GeoDataFrame, seed: int) -> gpd.GeoDataFrame:
-    """The stand layer ``YEARS_BEFORE`` years earlier (same stands and ids), SYNTHETIC."""
+def previous_stands(stands: gpd.GeoDataFrame, seed: int, redlines: gpd.GeoDataFrame | None = None
+                    ) -> gpd.GeoDataFrame:
+    """The stand layer ``YEARS_BEFORE`` years earlier (same stands and ids), SYNTHETIC; with
+    ``redlines``, the arbor stands of THINNED_REDLINE held THINNED_FROM × today's volume."""
     rng = np.random.default_rng(seed + 7)
     earlier = stands.copy()
     n = len(earlier)
@@ -56,6 +62,10 @@ def previous_stands(stands: gpd.GeoDataFrame, seed: int) -> gpd.GeoDataFrame:
     earlier.loc[new, "volume_per_ha"] = 0.0
     earlier.loc[new, "canopy_closure"] = np.round(rng.uniform(0.0, 0.09, int(new.sum())), 2)
     earlier.loc[new, "age_group"] = None
+    if redlines is not None:
+        shape = redlines.geometry.loc[_nth(redlines, *THINNED_REDLINE)]
+        thinned = (stands["land_class"] == "arbor") & stands.representative_point().within(shape)
+        earlier.loc[thinned, "volume_per_ha"] = np.round(stands.loc[thinned, "volume_per_ha"] * THINNED_FROM, 1)
     return earlier
 
 

@@ -128,10 +128,11 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
     with progress.step("blue carbon: mangrove, salt marsh and seagrass; mangrove targets"):
         blue_factors = BlueCarbonFactors.from_layers()
         blue = blue_year(layers, config.survey_year, blue_factors)
-    with progress.step("redline ledger; land cover inside the redlines (zonal statistics)"):
+    with progress.step("redline ledger; land cover and forest stands inside the redlines"):
         ledger = redline_year(layers, config.inputs.get(REDLINES_PREVIOUS), landcover,
                               config.inputs.get(LANDCOVER_PREVIOUS), name=_file_name(config, "redlines"),
-                              counties=aoi.load_counties())
+                              counties=aoi.load_counties(), stands=current.stands,
+                              stands_before=(previous.year, previous.stands) if previous else None)
     belts, sites = None, pd.DataFrame(columns=SITE_COLUMNS)
     if "shelterbelts" in layers:
         belts, sites = shelterbelt_year(layers["shelterbelts"], plan_sites(aoi.load_sites()), config.survey_year,

@@ -1,6 +1,6 @@
-"""One survey year's redline ledger (生态保护红线台账): its change since an earlier version, and the land
-cover inside the redlines now and in an earlier map. Reads the land-cover rasters through the zonal
-engine; writes nothing."""
+"""One survey year's redline ledger (生态保护红线台账): its change since an earlier version, the land
+cover inside the redlines now and in an earlier map, and the forest stands inside them at this and the
+earlier stand survey. Reads the land-cover rasters through the zonal engine; writes nothing."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from sinkmap.config import REDLINES_PREVIOUS, LayerInput
+from sinkmap.indicators.forest import StandForest
 from sinkmap.indicators.redline import (
     CHANGE_COLUMNS,
     FEATURE_COLUMNS,
@@ -21,6 +22,7 @@ from sinkmap.indicators.redline import (
     ledger_change,
 )
 from sinkmap.indicators.redline_cover import CHECK_COLUMNS, COVER_COLUMNS, cover_by_class, cover_check, cover_table
+from sinkmap.indicators.redline_forest import FOREST_COLUMNS, forest_check, forest_summary, stands_inside
 from sinkmap.indicators.stands import overlapping_pairs
 from sinkmap.readers.raster import raster_crs
 from sinkmap.survey.notices import warn_overlaps
@@ -37,8 +39,11 @@ class RedlineYear:
     features: pd.DataFrame  # redline_id, county, change, before, after (empty without an earlier version)
     cover: pd.DataFrame  # county × realm × land-cover class inside the redlines: COVER_COLUMNS
     cover_check: pd.DataFrame  # county × realm: forest and human-use area now and before, flag
+    forest: pd.DataFrame  # per redline (× county): forest-stand area and growing stock now and before, flag
+    forest_units: pd.DataFrame  # the same per county × realm, with the number of redlines flagged
     previous_year: int | None = None  # of the earlier redline version
     cover_year: int | None = None  # of the earlier land-cover map
+    stands_year: int | None = None  # of the earlier stand survey
 
 
 def _cover_inside(zones: gpd.GeoDataFrame, landcover: LayerInput) -> pd.DataFrame:
@@ -50,11 +55,15 @@ def _cover_inside(zones: gpd.GeoDataFrame, landcover: LayerInput) -> pd.DataFram
 
 def redline_year(layers: dict[str, gpd.GeoDataFrame], earlier: LayerInput | None = None,
                  landcover: LayerInput | None = None, landcover_before: LayerInput | None = None, *,
-                 name: str = "redlines", counties: gpd.GeoDataFrame | None = None) -> RedlineYear | None:
+                 name: str = "redlines", counties: gpd.GeoDataFrame | None = None,
+                 stands: StandForest | None = None, stands_before: tuple[int, StandForest] | None = None
+                 ) -> RedlineYear | None:
     """The ledger of the survey's redline layer (None when there is none); with ``landcover``, the
-    land cover inside today's redlines, compared with ``landcover_before`` when given. ``name``: the
-    redline file's name, for the warning about overlapping redlines; ``counties``: the county lines
-    at which land redlines without a county code are cut (``county_pieces``)."""
+    land cover inside today's redlines, compared with ``landcover_before`` when given; with
+    ``stands`` (this year's stand survey read as forest), the forest stands inside them, compared
+    with ``stands_before`` (the earlier survey's year and forest) when given. ``name``: the redline
+    file's name, for the warning about overlapping redlines; ``counties``: the county lines at which
+    land redlines without a county code are cut (``county_pieces``)."""
     if "redlines" not in layers:
         return None
     current = layers["redlines"]
@@ -75,8 +84,15 @@ def redline_year(layers: dict[str, gpd.GeoDataFrame], earlier: LayerInput | None
         previous = _cover_inside(zones, landcover_before) if landcover_before is not None else None
         cover = cover_table(_cover_inside(zones, landcover), previous)
         check = cover_check(cover)
-    return RedlineYear(by_function, per_realm, features, cover, check, earlier.year if earlier else None,
-                       landcover_before.year if landcover_before is not None and landcover is not None else None)
+    forest, stands_year = pd.DataFrame(columns=FOREST_COLUMNS), None
+    if stands is not None:
+        then = stands_inside(stands_before[1], pieces) if stands_before is not None else None
+        forest = forest_check(stands_inside(stands, pieces), then)
+        stands_year = stands_before[0] if stands_before is not None else None
+    return RedlineYear(by_function, per_realm, features, cover, check, forest, forest_summary(forest),
+                       earlier.year if earlier else None,
+                       landcover_before.year if landcover_before is not None and landcover is not None else None,
+                       stands_year)
 
 
 def redline_tables(ledger: RedlineYear | None) -> dict[str, pd.DataFrame]:
@@ -86,7 +102,8 @@ def redline_tables(ledger: RedlineYear | None) -> dict[str, pd.DataFrame]:
                 "redline_change.csv": pd.DataFrame(columns=CHANGE_COLUMNS),
                 "redline_features_changed.csv": pd.DataFrame(columns=FEATURE_COLUMNS),
                 "redline_landcover.csv": pd.DataFrame(columns=COVER_COLUMNS),
-                "redline_landcover_check.csv": pd.DataFrame(columns=CHECK_COLUMNS)}
+                "redline_landcover_check.csv": pd.DataFrame(columns=CHECK_COLUMNS),
+                "redline_forest.csv": pd.DataFrame(columns=FOREST_COLUMNS)}
     return {"redline_ledger.csv": ledger.by_function, "redline_change.csv": ledger.per_realm,
             "redline_features_changed.csv": ledger.features, "redline_landcover.csv": ledger.cover,
-            "redline_landcover_check.csv": ledger.cover_check}
+            "redline_landcover_check.csv": ledger.cover_check, "redline_forest.csv": ledger.forest}

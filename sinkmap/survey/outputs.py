@@ -13,7 +13,7 @@ from sinkmap.survey.ledger import redline_tables
 OUTPUTS = ("indicators.csv", "survey.gpkg", "map.html", "report.html", "report.pdf", "stock_by_group.csv",
            "carbon_by_group.csv", "trajectory.csv", "blue_carbon_by_habitat.csv", "redline_ledger.csv",
            "redline_change.csv", "redline_features_changed.csv", "redline_landcover.csv", "redline_landcover_check.csv",
-           "shelterbelt_sites.csv")
+           "redline_forest.csv", "shelterbelt_sites.csv")
 MAP_INDICATOR = "forest_cover"
 REPORT_TITLE = "汕尾市森林与蓝碳碳汇本底调查 Shanwei forest and blue-carbon sink baseline survey"
 
@@ -36,7 +36,7 @@ def method_notes(result: SurveyResult) -> list[str]:
 
 def _checks(result: SurveyResult) -> list:
     """The report's check tables: the redline ledger and the shelterbelt restoration sites, when given."""
-    from sinkmap.writers.report.checks import cover_table, ledger_tables, shelterbelt_table
+    from sinkmap.writers.report.checks import cover_table, forest_tables, ledger_tables, shelterbelt_table
 
     names = result.units.set_index("adcode")["name_zh"].to_dict()
     year = result.config.survey_year
@@ -50,6 +50,13 @@ def _checks(result: SurveyResult) -> list:
             sources = ", ".join(f"{item.path.name} ({when})" for item, when in maps if item is not None)
             checks.append(cover_table(result.ledger.cover_check, names, survey_year=year,
                                       previous_year=result.ledger.cover_year, sources=sources))
+        if not result.ledger.forest.empty:
+            surveys = [(result.config.inputs["stands"], year)]
+            if result.ledger.stands_year is not None:
+                surveys.append((result.config.inputs["stands_previous"], result.ledger.stands_year))
+            sources = ", ".join(f"{item.path.name} ({when})" for item, when in surveys)
+            checks += forest_tables(result.ledger.forest_units, result.ledger.forest, names, survey_year=year,
+                                    previous_year=result.ledger.stands_year, sources=sources)
     if "shelterbelts" in result.layers:
         checks.append(shelterbelt_table(result.shelterbelt_sites, names, survey_year=year))
     return checks

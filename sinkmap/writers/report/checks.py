@@ -13,6 +13,7 @@ import pandas as pd
 
 from sinkmap.catalogue import load_catalogue
 from sinkmap.indicators.redline_cover import COVER_TOLERANCE_HA
+from sinkmap.indicators.redline_forest import STOCK_TOLERANCE
 from sinkmap.writers.format import DASH, code_label, format_number
 
 
@@ -112,6 +113,65 @@ def cover_table(check: pd.DataFrame, names: Mapping[str, str], *, survey_year: i
     numeric = (False, False) + (True,) * (2 * len(years)) + ((False,) if compared else ())
     return CheckTable("红线内土地覆盖 Land cover inside the redlines", lead, header, tuple(rows), tuple(flags),
                       numeric)
+
+
+def forest_tables(units: pd.DataFrame, redlines: pd.DataFrame, names: Mapping[str, str], *, survey_year: int,
+                  previous_year: int | None, sources: str) -> list[CheckTable]:
+    """Forest-stand area and growing stock inside the redlines per county × realm (``units``) and,
+    with the earlier stand survey, the change and the redlines flagged (from the per-redline
+    ``redlines``). ``sources`` names the stand layers (e.g. "stands.gpkg (2025), stands_2020.gpkg (2020)")."""
+    compared = previous_year is not None
+    rows, flags = [], []
+    for rec in units.sort_values(["county", "realm"]).to_dict("records"):
+        cells = [_unit(str(rec["county"]), names), _label(rec["realm"], "realm"), *_forest_cells(rec, compared)]
+        if compared:
+            cells += [str(rec["redlines_flagged"]), rec["flag"] or DASH]
+        rows.append(tuple(cells))
+        flags.append(bool(compared and rec["flag"]))
+    change = f"{previous_year}—{survey_year} 变化 Change"
+    measures = (f"森林面积 Forest {survey_year}", *((change,) if compared else ()), f"蓄积 Stock {survey_year}",
+                *((change, f"{change} %") if compared else ()))
+    header = ("单元 Unit", "陆海 Realm", *measures, *(("功能降低的红线 Redlines flagged", "标记 Flag") if compared else ()))
+    lead = ("今年红线范围内的森林小班：森林面积与森林蓄积（小班在红线内的部分 × 每公顷蓄积，重叠小班只计一次）。"
+            "Forest stands inside this year's redlines: forest area and growing stock (the part of each stand "
+            f"inside the redlines × its volume per ha, overlapping stands once). 来源 Source: {sources}.")
+    if compared:
+        lead += (f" 两期小班均按今年红线逐条统计，与 {previous_year} 年调查比较：一条红线内蓄积减少超过 {STOCK_TOLERANCE:.0%}"
+                 f" 或森林面积减少超过 {COVER_TOLERANCE_HA:g} ha 即标记“功能降低”（县级合计会掩盖单条红线的采伐）；"
+                 "各期小班蓄积为重新估测值，须复核。"
+                 f" Both surveys are cut by this year's redlines, redline by redline; compared with the "
+                 f"{previous_year} survey, a redline whose stock fell by more than {STOCK_TOLERANCE:.0%} or whose "
+                 f"forest area fell by more than {COVER_TOLERANCE_HA:g} ha is flagged 功能降低 (function lowered) "
+                 "— a county total would hide a felling in one redline — for review: stand volumes are "
+                 "re-estimated at each inventory. Per redline: redline_forest.csv.")
+    numeric = (False, False) + (True,) * len(measures) + ((True, False) if compared else ())
+    tables = [CheckTable("红线内森林小班 Forest stands inside the redlines", lead, header, tuple(rows), tuple(flags),
+                         numeric)]
+    flagged = redlines[redlines["flag"] != ""] if compared else redlines.iloc[:0]
+    if len(flagged):
+        rows = tuple((_unit(str(r["county"]), names), str(r["redline_id"]), _label(r["function_type"], "function_type"),
+                      *_forest_cells(r, True)) for r in flagged.sort_values(["county", "redline_id"]).to_dict("records"))
+        tables.append(CheckTable(
+            "森林功能降低的红线 Redlines whose forest fell",
+            f"{previous_year}—{survey_year} 年红线内蓄积或森林面积减少超过容差的红线，须实地复核。"
+            f" Redlines whose stock or forest area inside fell beyond the tolerance from {previous_year} to "
+            f"{survey_year}, to check on the ground.",
+            ("单元 Unit", "编号 ID", "功能 Function", *measures), rows, (True,) * len(rows),
+            (False, False, False) + (True,) * len(measures)))
+    return tables
+
+
+def _forest_cells(rec: Mapping, compared: bool) -> list[str]:
+    """Forest area (ha, to 0.1 ha: the tolerance is 1 ha) and stock (m³) now and, with an earlier
+    survey, their change (and the stock's in %); the earlier values are in redline_forest.csv."""
+    cells = [format_number(rec["forest_ha"], "ha", digits=1)]
+    if compared:
+        cells.append(format_number(rec["forest_change_ha"], "ha", signed=True, digits=1))
+    cells.append(format_number(rec["stock_m3"], "m³"))
+    if compared:
+        cells += [format_number(rec["stock_change_m3"], "m³", signed=True),
+                  format_number(rec["stock_change_pct"], "%", signed=True)]
+    return cells
 
 
 def shelterbelt_table(sites: pd.DataFrame, names: Mapping[str, str], *, survey_year: int) -> CheckTable:
