@@ -161,6 +161,12 @@ def compact_documents(page: str) -> list[dict]:
             if "sinkmapCompact" in line and "_add(" in line]
 
 
+def column_values(doc: dict, field: str) -> list:
+    """One field's values, feature by feature, from a compact document (as the page's column() reads them)."""
+    column = doc["columns"][doc["fields"].index(field)]
+    return [column["dict"][i] for i in column["codes"]] if "dict" in column else column["values"]
+
+
 def test_map_is_offline_and_says_synthetic(demo_survey):
     page = (demo_survey / "map.html").read_text(encoding="utf-8")
     assert not re.search(r'<(script|link)[^>]+(src|href)="https?://', page), "a CDN link would break offline use"
@@ -303,3 +309,13 @@ def test_forest_check_inside_the_redlines_flags_the_thinned_demo_redline(demo_su
     assert "Source: stands.gpkg (2025), stands_2020.gpkg (2020)" in section
     assert "森林功能降低的红线 Redlines whose forest fell" in section and "HX-441581-L004" in section
     assert section.count('<tr class="flagged">') == 2  # 陆丰市 land in the summary, and the redline itself
+
+
+def test_map_popups_tell_what_the_checks_found_about_each_redline(demo_survey):
+    page = (demo_survey / "map.html").read_text(encoding="utf-8")
+    doc = next(d for d in compact_documents(page) if "check" in d["fields"])
+    ids, check = (column_values(doc, field) for field in ("redline_id", "check"))
+    found = {rid: c for rid, c in zip(ids, check) if c}
+    # the forest check's thinned redline, and the ledger's changed and new redlines (the removed one is not drawn)
+    assert found == {"HX-441581-L004": "功能降低 function lowered", "HX-441581-L001": "function_type changed",
+                     "HX-441502-M001": "new"}

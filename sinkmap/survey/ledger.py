@@ -107,3 +107,13 @@ def redline_tables(ledger: RedlineYear | None) -> dict[str, pd.DataFrame]:
     return {"redline_ledger.csv": ledger.by_function, "redline_change.csv": ledger.per_realm,
             "redline_features_changed.csv": ledger.features, "redline_landcover.csv": ledger.cover,
             "redline_landcover_check.csv": ledger.cover_check, "redline_forest.csv": ledger.forest}
+
+
+def redline_checks(ledger: RedlineYear) -> pd.Series:
+    """Per redline id, what the checks found about it ("; "-joined): 功能降低 from the forest check,
+    and a function type or realm changed since the earlier version; redlines with nothing are absent."""
+    found = [ledger.forest.loc[ledger.forest["flag"] != "", ["redline_id", "flag"]],
+             ledger.features.loc[ledger.features["change"] != "removed", ["redline_id", "change"]]
+             .rename(columns={"change": "flag"})]
+    rows = pd.concat(found, ignore_index=True).drop_duplicates()
+    return rows.groupby("redline_id", sort=False)["flag"].agg("; ".join)

@@ -8,7 +8,7 @@ from sinkmap import aoi
 from sinkmap.catalogue import load_indicator_specs
 from sinkmap.progress import Progress
 from sinkmap.survey.compute import CITY, SurveyResult
-from sinkmap.survey.ledger import redline_tables
+from sinkmap.survey.ledger import redline_checks, redline_tables
 
 OUTPUTS = ("indicators.csv", "survey.gpkg", "map.html", "report.html", "report.pdf", "stock_by_group.csv",
            "carbon_by_group.csv", "trajectory.csv", "blue_carbon_by_habitat.csv", "redline_ledger.csv",
@@ -92,6 +92,9 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
                               description=description)
         with progress.step("writing map.html"):
             overlays = {**result.layers, "sites": aoi.load_sites()}
+            if result.ledger is not None:  # each redline's popup tells what the checks found about it
+                found = redline_checks(result.ledger)
+                overlays["redlines"] = overlays["redlines"].assign(check=overlays["redlines"]["redline_id"].map(found))
             landcover = config.inputs.get("landcover")
             image = landcover_overlay(landcover.path, landcover.preset) if landcover else None
             fmap = survey_map(counties, overlays, column=MAP_INDICATOR, label=labels[MAP_INDICATOR],
