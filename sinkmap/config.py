@@ -7,7 +7,8 @@
     stands_previous: {path: stands_2020.gpkg, year: 2020}   # optional: annual sink by stock difference
     redlines_previous: {path: redlines_2022.gpkg, year: 2022}  # optional: ledger change (area not reduced)
     landcover_previous: {path: lc_2020.tif, preset: worldcover, year: 2020}  # optional: land cover inside
-                                             # the redlines then and now (nature not changed, function not lowered)
+                                             # the redlines then and now (nature not changed, function not lowered);
+                                             # of stands_previous's year, also the forest outside that inventory
     scenario: {path: scenario.csv}           # optional: planned afforestation/harvest for the projection
     projection_end: 2030                     # last projected year (default 2030)
     synthetic: false                         # true labels every output SYNTHETIC
@@ -33,6 +34,7 @@ LANDCOVER_PREVIOUS = "landcover_previous"  # an earlier land-cover map (nature i
 EARLIER = {PREVIOUS: "stands", REDLINES_PREVIOUS: "redlines", LANDCOVER_PREVIOUS: "landcover"}  # → its kind
 EARLIER_VECTORS = (PREVIOUS, REDLINES_PREVIOUS)
 COMPARED_IN = {**EARLIER, LANDCOVER_PREVIOUS: "redlines"}  # earlier input → the input it needs
+# … except that an earlier land-cover map of the earlier stand survey's year serves that survey without redlines
 DEFAULT_END_YEAR = 2030
 
 
@@ -84,6 +86,13 @@ def _layer_input(kind: str, raw, base: Path, source: Path) -> LayerInput:
                       year=year)
 
 
+def same_year_stands(inputs: dict[str, LayerInput]) -> bool:
+    """Whether the earlier land-cover map is of the earlier stand survey's year: it then gives that
+    survey's forest outside the inventory (else today's map does)."""
+    return (LANDCOVER_PREVIOUS in inputs and PREVIOUS in inputs
+            and inputs[LANDCOVER_PREVIOUS].year == inputs[PREVIOUS].year)
+
+
 def load_config(path: str | Path) -> SurveyConfig:
     """Read and check a survey configuration file."""
     path = Path(path)
@@ -111,9 +120,10 @@ def load_config(path: str | Path) -> SurveyConfig:
         raise InputError(f"projection_end must be a year from survey_year ({year}) on, not {end!r}", path=path)
     inputs = {kind: _layer_input(kind, raw[kind], path.parent, path) for kind in kinds if kind in raw}
     for kind, needed in COMPARED_IN.items():
-        if kind in inputs and needed not in inputs:
+        if kind in inputs and needed not in inputs and not (kind == LANDCOVER_PREVIOUS and same_year_stands(inputs)):
+            other = ", or stands_previous of the map's year" if kind == LANDCOVER_PREVIOUS else ""
             raise InputError(f"'{kind}' is given without '{needed}'", path=path,
-                             fix=f"add this year's {needed} layer, which {kind} needs")
+                             fix=f"add this year's {needed} layer, which {kind} needs{other}")
         if kind in inputs and not inputs[kind].year < year:
             raise InputError(f"{kind}.year ({inputs[kind].year}) must be before survey_year ({year})", path=path,
                              fix=f"give the earlier {EARLIER[kind]} layer and its year")

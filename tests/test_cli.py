@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from sinkmap import __version__
 from sinkmap.cli import cli
+from sinkmap.config import load_config, same_year_stands
 from sinkmap.errors import OutputError
 
 
@@ -112,9 +113,14 @@ def test_previous_survey_needs_an_earlier_year(demo_survey, tmp_path):
                          landcover_previous=None)
     result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
     assert_one_line_error(result, "'redlines_previous' is given without 'redlines'. Add this year's redlines layer")
-    config = demo_config(demo_survey, tmp_path, redlines_previous=None, redlines=None)
+    map_2019 = {"path": str(demo_survey / "inputs" / "landcover_2020.tif"), "year": 2019, "preset": "worldcover"}
+    config = demo_config(demo_survey, tmp_path, redlines_previous=None, redlines=None, landcover_previous=map_2019)
     result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
-    assert_one_line_error(result, "'landcover_previous' is given without 'redlines'. Add this year's redlines layer")
+    assert_one_line_error(result, "'landcover_previous' is given without 'redlines'. Add this year's redlines layer, "
+                                  "which landcover_previous needs, or stands_previous of the map's year")
+    # a map of the earlier stand survey's year serves that survey, redlines or not
+    config = load_config(demo_config(demo_survey, tmp_path, redlines_previous=None, redlines=None))
+    assert same_year_stands(config.inputs) and config.inputs["landcover_previous"].year == 2020
     earlier = {"path": str(demo_survey / "inputs" / "landcover_2020.tif"), "year": 2020, "preset": "clc"}
     config = demo_config(demo_survey, tmp_path, landcover_previous=earlier)
     result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")

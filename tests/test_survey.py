@@ -11,6 +11,7 @@ import rasterstats
 from pypdf import PdfReader
 
 from sinkmap import aoi
+from sinkmap.errors import SinkmapWarning
 from sinkmap.survey import OUTPUTS
 
 COUNTIES = ["441502", "441521", "441523", "441581"]
@@ -319,3 +320,25 @@ def test_map_popups_tell_what_the_checks_found_about_each_redline(demo_survey):
     # the forest check's thinned redline, and the ledger's changed and new redlines (the removed one is not drawn)
     assert found == {"HX-441581-L004": "功能降低 function lowered", "HX-441581-L001": "function_type changed",
                      "HX-441502-M001": "new"}
+
+
+def test_the_earlier_survey_takes_its_forest_outside_the_inventory_from_the_map_of_its_year(demo_survey, tmp_path):
+    """The demo's 2020 map has forest where 陆丰市 is built-up today (history.previous_landcover); part of
+    it lies outside the 2020 inventory, so the 2020 forest area there is larger from the 2020 map than
+    from today's. Elsewhere the maps agree outside the inventory."""
+    from sinkmap.config import load_config
+    from sinkmap.survey.compute import compute_survey
+    from tests.test_cli import demo_config
+
+    then = pd.read_csv(demo_survey / "trajectory.csv", dtype={"adcode": str}, encoding="utf-8-sig")
+    then = then[then["year"] == 2020].set_index("adcode")["forest_area_ha"]
+    other_year = {"path": str(demo_survey / "inputs" / "landcover_2020.tif"), "year": 2019, "preset": "worldcover"}
+    config = load_config(demo_config(demo_survey, tmp_path, landcover_previous=other_year))  # today's map for 2020
+    with pytest.warns(SinkmapWarning, match="redlines overlap"):  # the demo's own overlapping redlines
+        today = compute_survey(config).trajectory
+    today = today[today["year"] == 2020].set_index("adcode")["forest_area_ha"]
+    assert 0 < then["441581"] - today["441581"] < 62.5  # part of the 62.50 ha encroachment, outside the inventory
+    assert then.drop(["441581", "441500"]).to_numpy() == pytest.approx(today.drop(["441581", "441500"]).to_numpy())
+    indicators = pd.read_csv(demo_survey / "indicators.csv", dtype={"adcode": str}, encoding="utf-8-sig")
+    source = indicators.loc[indicators["indicator"] == "forest_cover", "source"].iloc[0]
+    assert "2020 observed from stands_2020.gpkg and, outside that inventory, landcover_2020.tif" in source

@@ -16,6 +16,7 @@ from sinkmap.config import (
     REDLINES_PREVIOUS,
     VECTOR_LAYERS,
     SurveyConfig,
+    same_year_stands,
 )
 from sinkmap.indicators.area import land_area_ha
 from sinkmap.indicators.biomass import BiomassFactors
@@ -113,9 +114,13 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
         current = forest_year(config.survey_year, layers["stands"], belts, landcover, class_areas, definition,
                               factors, config.inputs["stands"].path.name)
         previous = None
-        if PREVIOUS in layers:
+        if PREVIOUS in layers:  # its forest outside the inventory from the map of its year, if there is one
             item = config.inputs[PREVIOUS]
-            previous = forest_year(item.year, layers[PREVIOUS], belts, landcover, class_areas, definition, factors,
+            map_then, areas_then = landcover, class_areas
+            if same_year_stands(config.inputs):
+                map_then = config.inputs[LANDCOVER_PREVIOUS]
+                areas_then = zonal_stats(map_then.path, land, categorical=True, zone_field="adcode")
+            previous = forest_year(item.year, layers[PREVIOUS], belts, map_then, areas_then, definition, factors,
                                    item.path.name)
     with progress.step(f"projection to {config.projection_end}"):
         in_stock = current.stands.stands[current.stands.stands["in_stock"]]

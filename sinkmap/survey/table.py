@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sinkmap.catalogue import load_indicator_specs
-from sinkmap.config import PREVIOUS, REDLINES_PREVIOUS, SurveyConfig
+from sinkmap.config import LANDCOVER_PREVIOUS, PREVIOUS, REDLINES_PREVIOUS, SurveyConfig, same_year_stands
 from sinkmap.indicators.biomass import BiomassFactors, combine, sink_by_difference
 from sinkmap.indicators.bluecarbon import BlueCarbonFactors, year_reached
 from sinkmap.indicators.forest import ForestDefinition, cover_pct
@@ -198,10 +198,14 @@ def indicator_sources(config: SurveyConfig, definition: ForestDefinition, factor
     scenario = f"; scenario {config.inputs['scenario'].path.name}" if "scenario" in config.inputs else ""
     projection = {ind: f"; target: {plan.get(ind, '—')}; gap and reach year from the projection to "
                        f"{config.projection_end} (growth: {growth.sources()}{scenario})" for ind in TRACKED}
+    earlier = config.inputs.get(PREVIOUS)
+    if earlier is not None:  # the trajectory's earlier survey year: its forest outside the inventory from which map
+        then = config.inputs[LANDCOVER_PREVIOUS] if same_year_stands(config.inputs) else lc
+        projection["forest_cover"] += (f"; {earlier.year} observed from {earlier.path.name} and, outside that "
+                                       f"inventory, {then.path.name}")
     shared = factors.tiers.groupby(factors.tiers, sort=False).groups  # tier summary -> species groups
     tiers = "; ".join(t if len(g) == len(factors.tiers) else f"{t} for {', '.join(g)}" for t, g in shared.items())
     carbon = f"{stock}; × D·BEF·(1+R)·CF from layers/parameters/biomass_factors.csv ({tiers})"
-    earlier = config.inputs.get(PREVIOUS)
     since = f" and {earlier.path.name} ({earlier.year})" if earlier else ""
     sources = {
         "land_area": land,
