@@ -34,6 +34,12 @@ def method_notes(result: SurveyResult) -> list[str]:
     return notes
 
 
+def _named(result: SurveyResult, *inputs: tuple[str, int | None]) -> str:
+    """The input files compared in a check with their years, e.g. "stands.gpkg (2025), stands_2020.gpkg
+    (2020)"; an input without a year (not compared) is left out."""
+    return ", ".join(f"{result.config.inputs[kind].path.name} ({when})" for kind, when in inputs if when is not None)
+
+
 def _checks(result: SurveyResult) -> list:
     """The report's check tables: the redline ledger and the shelterbelt restoration sites, when given."""
     from sinkmap.writers.report.checks import cover_table, forest_tables, ledger_tables, shelterbelt_table
@@ -45,16 +51,11 @@ def _checks(result: SurveyResult) -> list:
         checks += ledger_tables(result.ledger.per_realm, result.ledger.features, names, survey_year=year,
                                 previous_year=result.ledger.previous_year)
         if not result.ledger.cover_check.empty:
-            maps = [(result.config.inputs.get(kind), when) for kind, when in
-                    (("landcover", year), ("landcover_previous", result.ledger.cover_year))]
-            sources = ", ".join(f"{item.path.name} ({when})" for item, when in maps if item is not None)
+            sources = _named(result, ("landcover", year), ("landcover_previous", result.ledger.cover_year))
             checks.append(cover_table(result.ledger.cover_check, names, survey_year=year,
                                       previous_year=result.ledger.cover_year, sources=sources))
         if not result.ledger.forest.empty:
-            surveys = [(result.config.inputs["stands"], year)]
-            if result.ledger.stands_year is not None:
-                surveys.append((result.config.inputs["stands_previous"], result.ledger.stands_year))
-            sources = ", ".join(f"{item.path.name} ({when})" for item, when in surveys)
+            sources = _named(result, ("stands", year), ("stands_previous", result.ledger.stands_year))
             checks += forest_tables(result.ledger.forest_units, result.ledger.forest, names, survey_year=year,
                                     previous_year=result.ledger.stands_year, sources=sources)
     if "shelterbelts" in result.layers:
