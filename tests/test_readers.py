@@ -164,9 +164,13 @@ def test_raster_errors(tmp_path):
     bad.write_text("not a tiff")
     with pytest.raises(InputError, match=r"bad\.tif: cannot be read as a raster"):
         check_landcover(bad, "worldcover")
+    # float32 class codes (an ArcGIS/QGIS export) are read as the integers they hold
     floats = write_raster(tmp_path / "float.tif", LC4X4.astype("float32"))
-    with pytest.raises(SchemaError, match="must be an integer raster, not float32"):
-        check_landcover(floats, "worldcover")
+    assert check_landcover(floats, "worldcover").tolist() == [10, 20, 40, 95]
+    fractional = write_raster(tmp_path / "fractional.tif", LC4X4.astype("float32") + np.float32(0.5))
+    with pytest.raises(SchemaError, match=r"fractional\.tif: class raster holds 10\.5, which is not a whole class "
+                                          r"code \(float32\)\. Round it \(np\.round\)"):
+        check_landcover(fractional, "worldcover")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # GDAL's NotGeoreferencedWarning for the CRS-less file
         nocrs = write_raster(tmp_path / "nocrs.tif", LC4X4, crs=None)

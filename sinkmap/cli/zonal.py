@@ -21,6 +21,9 @@ TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
 @click.option("--zone-field", help="Field naming the zones (default: row number as 'zone').")
 @click.option("--layer", help="Layer of a multi-layer zones file.")
 @click.option("--band", type=int, default=1, show_default=True, help="Raster band.")
+@click.option("--area", type=click.Choice(["ground", "nominal"]), default="ground", show_default=True,
+              help="Cell areas: true ground area on the ellipsoid, or the grid's planar pixel area "
+                   "(as exactextract, QGIS and InVEST).")
 @click.option("--stats", default="count,sum,mean,min,max", show_default=True,
               help="Continuous statistics, comma-separated.")
 @click.option("--class-names", "preset", help="Add class_name (中文 and English) from a preset, e.g. worldcover, clcd.")
@@ -28,8 +31,8 @@ TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
               help="Output table: .csv, .parquet or .xlsx (its folder must exist).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def zonal(raster: Path, zones: Path, categorical: bool, coverage: str, zone_field: str | None, layer: str | None,
-          band: int, stats: str, preset: str | None, out: Path, quiet: bool) -> None:
-    """Statistics of RASTER inside each polygon of ZONES (areas in true hectares)."""
+          band: int, area: str, stats: str, preset: str | None, out: Path, quiet: bool) -> None:
+    """Statistics of RASTER inside each polygon of ZONES (areas in hectares, true ground area by default)."""
     from sinkmap.catalogue import load_preset
     from sinkmap.writers.atomic import check_output_dir
     from sinkmap.writers.tables import write_table
@@ -50,7 +53,7 @@ def zonal(raster: Path, zones: Path, categorical: bool, coverage: str, zone_fiel
 
         table = zonal_stats(raster, zones, categorical=categorical, coverage=coverage, zone_field=zone_field,
                             stats=tuple(s.strip() for s in stats.split(",") if s.strip()), band=band, layer=layer,
-                            progress=progress)
+                            area=area, progress=progress)
     if names is not None:
         lookup = names.set_index("code")
         table.insert(2, "class_name", table["class"].map(lambda c: f"{lookup.loc[c, 'name_zh']} {lookup.loc[c, 'name_en']}"

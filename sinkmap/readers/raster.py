@@ -2,6 +2,10 @@
 
 Accepts a path (GeoTIFF/COG, VRT, any GDAL raster) or an open rasterio dataset. Land-cover
 rasters are checked against a class preset: every code present must be in the preset.
+
+Which cells hold a value: not the band's nodata, not NaN, and not masked by a GDAL mask
+(an internal or ``.msk`` per-dataset mask, or an alpha band). ``read_valid`` reads both.
+Class rasters may be float (ArcGIS/QGIS exports) as long as every value is a whole number.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from rasterio.enums import MaskFlags
 from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
@@ -60,15 +65,51 @@ def valid_mask(data: np.ndarray, nodata: float | None) -> np.ndarray:
     return mask
 
 
+def has_gdal_mask(dataset: DatasetReader, band: int = 1) -> bool:
+    """True when ``band``'s valid cells come from a GDAL mask band (per-dataset mask or alpha)."""
+    flags = dataset.mask_flag_enums[band - 1]
+    return MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
+
+
+def read_valid(dataset: DatasetReader, band: int, window: Window | None = None, *,
+               masked: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Values of ``window`` and where they are valid: not nodata, not NaN, not masked by GDAL.
+
+    ``masked``: whether to read the GDAL mask band (default: ask the dataset).
+    """
+    data = dataset.read(band, window=window)
+    valid = valid_mask(data, dataset.nodatavals[band - 1])
+    if has_gdal_mask(dataset, band) if masked is None else masked:
+        valid &= dataset.read_masks(band, window=window) != 0  # GDAL: 0 masked, > 0 valid
+    return data, valid
+
+
+def class_codes(values: np.ndarray, *, path: str | Path | None = None) -> np.ndarray:
+    """Valid cells' class codes as integers; a float value that is not a whole number is an error.
+
+    Codes that all lie in 0–255 become uint8 (the engine counts those with one bincount),
+    others int64.
+    """
+    if values.dtype == np.uint8:
+        return values
+    if np.issubdtype(values.dtype, np.floating):
+        fractional = ~np.isfinite(values) | (values != np.round(values))
+        if fractional.any():
+            first = values[np.argmax(fractional)].item()
+            raise SchemaError(f"class raster holds {first!r}, which is not a whole class code ({values.dtype})",
+                              path=path, fix="round it (np.round) or reclassify it to integer class codes, "
+                                             "or compute continuous statistics instead")
+    if values.size and values.min() >= 0 and values.max() <= 255:
+        return values.astype(np.uint8)
+    return values.astype(np.int64)
+
+
 def class_codes_present(dataset: DatasetReader, band: int = 1) -> np.ndarray:
-    """Sorted class codes present in an integer raster (nodata excluded), read in strips."""
-    if not np.issubdtype(np.dtype(dataset.dtypes[band - 1]), np.integer):
-        raise SchemaError(f"land cover must be an integer raster, not {dataset.dtypes[band - 1]}",
-                          path=dataset.name, fix="classify it first, or pass the class raster")
+    """Sorted class codes present in a class raster (nodata and masked cells excluded), read in strips."""
     seen: set[int] = set()
     for window in strips(dataset):
-        data = dataset.read(band, window=window)
-        seen.update(np.unique(data[valid_mask(data, dataset.nodata)]).tolist())
+        data, valid = read_valid(dataset, band, window)
+        seen.update(np.unique(class_codes(data[valid], path=dataset.name)).tolist())
     return np.array(sorted(seen), dtype=np.int64)
 
 

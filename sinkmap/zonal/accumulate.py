@@ -142,8 +142,9 @@ class ZoneTotals:
 
     def classes(self) -> list[tuple[int, float, float]]:
         """(class, pixels, area m²) for classes with pixels > 0, sorted by class."""
-        rows = {code: (n, m2) for code, (n, m2) in self.sparse.items() if n > 0}
-        if self.dense_pixels is not None:
+        rows = {code: (n, m2) for code, (n, m2) in self.sparse.items()}
+        if self.dense_pixels is not None:  # a class may be in both (tasks of float codes differ in range)
             for code in np.flatnonzero(self.dense_pixels > 0).tolist():
-                rows[code] = (float(self.dense_pixels[code]), float(self.dense_area[code]))
-        return [(code, *rows[code]) for code in sorted(rows)]
+                n, m2 = rows.get(code, (0.0, 0.0))
+                rows[code] = (n + float(self.dense_pixels[code]), m2 + float(self.dense_area[code]))
+        return [(code, *rows[code]) for code in sorted(rows) if rows[code][0] > 0]

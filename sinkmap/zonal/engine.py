@@ -10,12 +10,15 @@
 
 Coverage rules: ``"center"`` (cell centre inside — GDAL rasterize's, rasterstats' rule),
 ``"all_touched"`` (any covered area), ``"fraction"`` (exact covered share of each cell,
-``coverage.py``: the rule exactextract uses). Areas are true ground areas (``cellarea.py``).
+``coverage.py``: the rule exactextract uses). Areas are true ground areas by default, or the
+grid's nominal (planar) areas with ``area="nominal"`` (``cellarea.py``). Nodata, NaN and cells
+masked by a GDAL mask band or alpha band never count (``readers/raster.py``).
 
 Notes
 -----
-At any time one task holds one window of raster values (≤ max_cells), its weights
-(float64 for "fraction") and, for categorical runs, the raster's per-row cell areas. With
+At any time one task holds one window of raster values (≤ max_cells), its validity mask, its
+weights (float64 for "fraction") and, for categorical runs on a non-equal-area grid, the
+window's cell areas (float64). With
 ``chunks`` the tasks run on dask's threaded scheduler (one task per thread at a time) and
 give results identical to the serial run.
 """
@@ -40,10 +43,10 @@ from rasterio.features import geometry_mask
 from rasterio.windows import Window
 
 from sinkmap.errors import InputError, SinkmapWarning
-from sinkmap.readers.raster import DEFAULT_MAX_CELLS, valid_mask
+from sinkmap.readers.raster import DEFAULT_MAX_CELLS, class_codes
 from sinkmap.units import M2_PER_HA
 from sinkmap.zonal.accumulate import ZoneTotals
-from sinkmap.zonal.cellarea import row_areas_m2
+from sinkmap.zonal.cellarea import AREAS, CellAreas, cell_areas
 from sinkmap.zonal.coverage import batch_coverage
 from sinkmap.zonal.sources import RasterSource, open_source
 from sinkmap.zonal.zones import load_zones
@@ -76,7 +79,7 @@ class _Plan:
     windows: list[Window | None]
     coverage: str
     categorical: bool
-    cell_m2: np.ndarray | float | None
+    areas: CellAreas | None  # categorical runs only
 
 
 def zone_window(source: RasterSource, bounds) -> Window | None:
@@ -165,64 +168,67 @@ def _coverage(plan: _Plan, zones: tuple[int, ...], parts: list[Window]) -> np.nd
     return fraction if plan.coverage == "fraction" else fraction > 0
 
 
-def _process(plan: _Plan, data: np.ndarray, valid: np.ndarray, window: Window, zones: tuple[int, ...]
-             ) -> dict[int, ZoneTotals]:
-    """Totals of ``zones`` over the cells of ``data`` (which covers ``window``), in one vectorised pass."""
+def _cells(grid: np.ndarray, blocks: list[tuple[slice, slice]]) -> np.ndarray:
+    """The cells of ``grid`` in each block, concatenated (row-major per block)."""
+    return np.concatenate([grid[b].ravel() for b in blocks]) if len(blocks) > 1 else grid[blocks[0]].ravel()
+
+
+def _process(plan: _Plan, data: np.ndarray, valid: np.ndarray, cell_m2: np.ndarray | float, window: Window,
+             zones: tuple[int, ...]) -> dict[int, ZoneTotals]:
+    """Totals of ``zones`` over the cells of ``data`` (which covers ``window``), in one vectorised pass.
+
+    ``cell_m2``: the window's cell areas, a number or an array broadcastable to ``data`` (categorical).
+    """
     parts = [_overlap(window, plan.windows[i]) for i in zones]
-    local = [(int(p.row_off - window.row_off), int(p.col_off - window.col_off), int(p.height), int(p.width))
-             for p in parts]
-    blocks = [(slice(r, r + h), slice(c, c + w)) for r, c, h, w in local]
-    values = np.concatenate([data[b].ravel() for b in blocks]) if len(blocks) > 1 else data[blocks[0]].ravel()
-    usable = np.concatenate([valid[b].ravel() for b in blocks]) if len(blocks) > 1 else valid[blocks[0]].ravel()
+    blocks = [(slice(r, r + int(p.height)), slice(c, c + int(p.width)))
+              for p, r, c in ((p, int(p.row_off - window.row_off), int(p.col_off - window.col_off)) for p in parts)]
     weight = _coverage(plan, zones, parts)
-    sizes = np.array([h * w for _, _, h, w in local])
-    selected = usable & (weight > 0)
+    selected = _cells(valid, blocks) & (weight > 0)
+    values = _cells(data, blocks)[selected]
+    sizes = np.array([int(p.height * p.width) for p in parts])
     owner = np.repeat(np.arange(len(zones)), sizes)[selected] if len(zones) > 1 else None
     weights = weight[selected] if weight.dtype != bool else None
     totals = [ZoneTotals() for _ in zones]
     if plan.categorical:
-        cell_m2 = plan.cell_m2
-        if not np.isscalar(cell_m2):  # per-cell ground area from each cell's raster row
-            start = np.repeat(np.cumsum(sizes) - sizes, sizes)
-            width = np.repeat([w for *_, w in local], sizes)
-            row0 = np.repeat([int(p.row_off) for p in parts], sizes)
-            cell_m2 = plan.cell_m2[(row0 + (np.arange(sizes.sum()) - start) // width)[selected]]
-        ZoneTotals.add_classes_by_zone(totals, owner, values[selected], weights, cell_m2)
+        if not np.isscalar(cell_m2):  # ground areas that vary over the grid
+            cell_m2 = _cells(np.broadcast_to(cell_m2, data.shape), blocks)[selected]
+        codes = class_codes(values, path=plan.source.name)
+        ZoneTotals.add_classes_by_zone(totals, owner, codes, weights, cell_m2)
     else:
-        ZoneTotals.add_values_by_zone(totals, owner, values[selected], weights)
+        ZoneTotals.add_values_by_zone(totals, owner, values, weights)
     return dict(zip(zones, totals))
 
 
 def run_task(plan: _Plan, task: _Task) -> dict[int, ZoneTotals]:
     """Totals of each zone of ``task`` over its window."""
-    data = plan.source.read(task.window)
-    valid = valid_mask(data, plan.source.nodata)
+    data, valid = plan.source.read(task.window)
+    cell_m2 = plan.areas.window(task.window) if plan.categorical else 1.0
     if task.batch:
-        return _process(plan, data, valid, task.window, task.zones)
+        return _process(plan, data, valid, cell_m2, task.window, task.zones)
     out = {}
     for index in task.zones:  # large zones one at a time: memory stays within the strip
-        out.update(_process(plan, data, valid, task.window, (index,)))
+        out.update(_process(plan, data, valid, cell_m2, task.window, (index,)))
     return out
 
 
 def _partials(plan: _Plan, tasks: list[_Task], use_dask: bool, workers: int) -> Iterator[dict[int, ZoneTotals]]:
     """Each task's totals, in task order, however the tasks are run."""
-    if use_dask:
-        import dask
+    # rasterio's in-memory rasterize dataset warns NotGeoreferenced before its transform is set and
+    # silences that with catch_warnings, which is not thread-safe: ignore it for the whole run instead
+    # (every mask here is given the window's real transform)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        if use_dask:
+            import dask
 
-        yield from dask.compute(*[dask.delayed(run_task)(plan, task) for task in tasks], scheduler="threads",
-                                num_workers=workers)
-    elif workers > 1 and len(tasks) > 1:
-        # rasterio's in-memory rasterize dataset warns NotGeoreferenced before its transform is set and
-        # silences that with catch_warnings, which is not thread-safe: ignore it for the whole pool instead
-        # (every mask here is given the window's real transform)
-        with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=workers,
-                                                           thread_name_prefix="sinkmap-zonal") as pool:
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            yield from pool.map(run_task, repeat(plan), tasks)
-    else:
-        for task in tasks:
-            yield run_task(plan, task)
+            yield from dask.compute(*[dask.delayed(run_task)(plan, task) for task in tasks], scheduler="threads",
+                                    num_workers=workers)
+        elif workers > 1 and len(tasks) > 1:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sinkmap-zonal") as pool:
+                yield from pool.map(run_task, repeat(plan), tasks)
+        else:
+            for task in tasks:
+                yield run_task(plan, task)
 
 
 def _run(plan: _Plan, tasks: list[_Task], *, use_dask: bool, workers: int,
@@ -248,37 +254,35 @@ def bounded_gdal_cache() -> Iterator[None]:
         yield
 
 
-def _check_arguments(coverage: str, stats: tuple[str, ...]) -> None:
+def _check_arguments(coverage: str, stats: tuple[str, ...], area: str) -> None:
     if coverage not in COVERAGES:
         raise InputError(f"unknown coverage '{coverage}'", fix=f"use one of: {', '.join(COVERAGES)}")
+    if area not in AREAS:
+        raise InputError(f"unknown area convention '{area}'", fix=f"use one of: {', '.join(AREAS)}")
     unknown = sorted(set(stats) - set(STATS))
     if unknown:
         raise InputError(f"unknown statistics {unknown}", fix=f"use any of: {', '.join(STATS)}")
 
 
-def _cell_areas(source: RasterSource) -> np.ndarray | float:
-    areas = row_areas_m2(source.transform, source.width, source.height, source.crs)
-    return float(areas[0]) if np.all(areas == areas[0]) else areas
-
-
 def iter_zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "center",
                      zone_field: str | None = None, stats: Iterable[str] = STATS, band: int = 1,
-                     layer: str | None = None, max_cells: int = DEFAULT_MAX_CELLS, chunks: bool | int | None = None,
-                     workers: int = DEFAULT_WORKERS, progress: Callable[[int, int], None] | None = None
-                     ) -> Iterator[dict]:
+                     layer: str | None = None, area: str = "ground", max_cells: int = DEFAULT_MAX_CELLS,
+                     chunks: bool | int | None = None, workers: int = DEFAULT_WORKERS,
+                     progress: Callable[[int, int], None] | None = None) -> Iterator[dict]:
     """Yield result rows zone by zone (see ``zonal_stats``)."""
     stats = tuple(stats)
-    _check_arguments(coverage, stats)
+    _check_arguments(coverage, stats, area)
     if isinstance(chunks, int) and not isinstance(chunks, bool):
         max_cells = max(1, chunks)
     with bounded_gdal_cache(), open_source(raster, band) as source:
-        if categorical and not np.issubdtype(source.dtype, np.integer):
-            raise InputError(f"categorical statistics need an integer raster, not {source.dtype}",
+        if categorical and not (np.issubdtype(source.dtype, np.integer) or np.issubdtype(source.dtype, np.floating)):
+            raise InputError(f"categorical statistics need a raster of class codes, not {source.dtype}",
                              path=source.name, fix="classify the raster first, or drop --categorical")
+        areas = cell_areas(source.transform, source.width, source.height, source.crs, area) if categorical else None
         frame, key = load_zones(zones, source.crs, zone_field, layer=layer)
         geoms = frame.geometry.to_numpy()
         windows = [zone_window(source, g.bounds) for g in geoms]
-        plan = _Plan(source, geoms, windows, coverage, categorical, _cell_areas(source) if categorical else None)
+        plan = _Plan(source, geoms, windows, coverage, categorical, areas)
         tasks = plan_tasks(windows, max_cells)
         totals = _run(plan, tasks, use_dask=bool(chunks) or source.chunked, workers=max(1, workers),
                       progress=progress)
@@ -302,8 +306,9 @@ def iter_zonal_stats(raster, zones, *, categorical: bool = False, coverage: str 
 
 def zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "center",
                 zone_field: str | None = None, stats: Iterable[str] = STATS, band: int = 1,
-                layer: str | None = None, max_cells: int = DEFAULT_MAX_CELLS, chunks: bool | int | None = None,
-                workers: int = DEFAULT_WORKERS, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+                layer: str | None = None, area: str = "ground", max_cells: int = DEFAULT_MAX_CELLS,
+                chunks: bool | int | None = None, workers: int = DEFAULT_WORKERS,
+                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Statistics of ``raster`` inside each polygon of ``zones``, as a tidy table.
 
     Parameters
@@ -313,35 +318,42 @@ def zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "ce
     zones : path to a vector file (GeoPackage, Shapefile, GeoJSON, GeoParquet) or a
         GeoDataFrame; reprojected to the raster's CRS (with a SinkmapWarning) when needed.
     categorical : one row per (zone, class): ``pixels`` (coverage-weighted cell count) and
-        ``area_ha`` (true ground area, ha). Classes with no pixels are omitted.
+        ``area_ha`` (ha, see ``area``). Classes with no pixels are omitted. The raster holds
+        class codes: integers, or floats that are all whole numbers (reported as integers).
     coverage : "center" (cell centre inside), "all_touched", or "fraction" (exact share).
     zone_field : column naming the zones; default the row number, as ``zone``.
     stats : continuous statistics among count, sum, mean, min, max (coverage-weighted
         count, sum and mean in fraction mode).
     band : raster band (1-based).  layer : layer of a multi-layer zones file.
+    area : "ground" (default): each cell's true area on the ellipsoid (exact per row for
+        geographic grids, nominal for equal-area projections, corrected by the projection's
+        areal scale for Gauss-Krüger, UTM, Mercator …); "nominal": the planar pixel area of
+        the grid, as exactextract, QGIS and InVEST report it (refused for geographic grids).
     max_cells : memory budget, raster cells per read.
     chunks : run the tasks with dask's threaded scheduler (True), optionally with ``chunks``
         cells per read; a dask-backed DataArray always does.
     workers : threads (default: up to 4 cores); 1 runs serially. Results do not depend on it.
     progress : called with (tasks done, tasks) after each task.
 
-    Nodata cells never count. Zones outside the raster get zero counts (continuous) or no
+    Nodata, NaN and cells masked by a GDAL mask band (per-dataset mask, alpha band) never count. Zones outside the raster get zero counts (continuous) or no
     rows (categorical) and a SinkmapWarning.
     """
     key = zone_field or "zone"
     rows = list(iter_zonal_stats(raster, zones, categorical=categorical, coverage=coverage,
-                                 zone_field=zone_field, stats=stats, band=band, layer=layer,
+                                 zone_field=zone_field, stats=stats, band=band, layer=layer, area=area,
                                  max_cells=max_cells, chunks=chunks, workers=workers, progress=progress))
     columns = [key, "class", "pixels", "area_ha"] if categorical else [key, *[s for s in STATS if s in tuple(stats)]]
     return pd.DataFrame(rows, columns=columns)
 
 
-def class_areas(raster, *, band: int = 1, max_cells: int = DEFAULT_MAX_CELLS) -> pd.DataFrame:
-    """Pixels and true ground area (ha) of every class over the whole raster: class, pixels, area_ha."""
+def class_areas(raster, *, band: int = 1, area: str = "ground", max_cells: int = DEFAULT_MAX_CELLS
+                ) -> pd.DataFrame:
+    """Pixels and area (ha; ground or nominal, see ``zonal_stats``) of every class over the whole raster:
+    class, pixels, area_ha."""
     with open_source(raster, band) as source:
         t = source.transform
         bounds = (t.c, t.f + source.height * t.e, t.c + source.width * t.a, t.f)
         crs = source.crs
     whole = gpd.GeoDataFrame(geometry=[shapely.box(*bounds)], crs=crs)
-    table = zonal_stats(raster, whole, categorical=True, band=band, max_cells=max_cells)
+    table = zonal_stats(raster, whole, categorical=True, band=band, area=area, max_cells=max_cells)
     return table.drop(columns="zone")

@@ -1,8 +1,9 @@
 """Raster sources for the zonal engine: a path, an open rasterio dataset, or an xarray DataArray.
 
-Each gives the grid (transform, CRS, shape, nodata, dtype) and ``read(window)``. Reading is
-thread-safe: a path-based source opens one dataset per thread, so parallel (dask) tasks never
-share a GDAL handle.
+Each gives the grid (transform, CRS, shape, nodata, dtype) and ``read(window)``: the values and
+where they are valid (not nodata, not NaN, not masked by a GDAL mask band or alpha band). Reading
+is thread-safe: a path-based source opens one dataset per thread, so parallel (dask) tasks never
+share a GDAL handle. A DataArray's mask is its nodata or NaN (open it with ``masked=True``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rasterio.windows import Window
 
 from sinkmap.errors import CRSError, InputError
 from sinkmap.readers.crs import require_crs
-from sinkmap.readers.raster import open_raster
+from sinkmap.readers.raster import has_gdal_mask, open_raster, read_valid, valid_mask
 
 
 @dataclass
@@ -34,9 +35,10 @@ class RasterSource:
     crs: CRS
     width: int
     height: int
-    nodata: float | None
+    nodata: float | int | None  # int kept exact (uint64)
     dtype: np.dtype
     band: int = 1
+    masked: bool = False  # valid cells also come from a GDAL mask band (per-dataset mask, alpha)
     path: str | None = None  # re-opened per thread
     array: object = None  # numpy, dask or xarray array (rows × cols), when not file-based
     dataset: DatasetReader | None = None  # caller's open dataset (used from one thread only)
@@ -49,23 +51,24 @@ class RasterSource:
         """True for a dask-backed array."""
         return hasattr(self.array, "dask") or hasattr(getattr(self.array, "data", None), "dask")
 
-    def read(self, window: Window) -> np.ndarray:
-        """Values of ``window`` (rows × cols), as a numpy array."""
+    def read(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
+        """Values of ``window`` (rows × cols) and where they are valid, as numpy arrays."""
         r0, c0 = int(window.row_off), int(window.col_off)
         r1, c1 = r0 + int(window.height), c0 + int(window.width)
         if self.array is not None:
             part = self.array[r0:r1, c0:c1]
             if hasattr(part, "compute"):  # dask: this task's slice only, without nesting schedulers
                 part = part.compute(scheduler="synchronous")
-            return np.asarray(part)
+            data = np.asarray(part)
+            return data, valid_mask(data, self.nodata)
         if self.path is None:
-            return self.dataset.read(self.band, window=window)
+            return read_valid(self.dataset, self.band, window, masked=self.masked)
         handle = getattr(self._local, "dataset", None)
         if handle is None:
             handle = self._local.dataset = rasterio.open(self.path)
             with self._lock:
                 self._handles.append(handle)
-        return handle.read(self.band, window=window)
+        return read_valid(handle, self.band, window, masked=self.masked)
 
     def close(self) -> None:
         """Close every dataset the reading threads opened."""
@@ -76,13 +79,22 @@ class RasterSource:
         self._local = threading.local()
 
 
+def _north_up(transform: Affine, name: str) -> Affine:
+    """``transform``, checked to be north-up (no rotation or shear terms)."""
+    if transform.b != 0 or transform.d != 0:
+        raise InputError("rotated rasters are not supported", path=name,
+                         fix="warp the raster to a north-up grid first (gdalwarp)")
+    return transform
+
+
 def _from_dataset(dataset: DatasetReader, band: int, reopen: bool) -> RasterSource:
     if not 1 <= band <= dataset.count:
         raise InputError(f"has no band {band} (it has {dataset.count})", path=dataset.name, fix="choose --band")
     crs = require_crs(dataset.crs, path=dataset.name)
+    _north_up(dataset.transform, dataset.name)
     return RasterSource(name=dataset.name, transform=dataset.transform, crs=crs, width=dataset.width,
                         height=dataset.height, nodata=dataset.nodatavals[band - 1],
-                        dtype=np.dtype(dataset.dtypes[band - 1]), band=band,
+                        dtype=np.dtype(dataset.dtypes[band - 1]), band=band, masked=has_gdal_mask(dataset, band),
                         path=dataset.name if reopen else None, dataset=None if reopen else dataset)
 
 
@@ -95,10 +107,11 @@ def _from_dataarray(array, band: int) -> RasterSource:
     elif array.ndim != 2:
         raise InputError(f"DataArray must be 2-D (y, x) or 3-D (band, y, x), not {array.ndim}-D")
     nodata = array.rio.nodata if array.rio.nodata is not None else array.rio.encoded_nodata
-    return RasterSource(name=str(array.name or "DataArray"), transform=array.rio.transform(),
+    name = str(array.name or "DataArray")
+    return RasterSource(name=name, transform=_north_up(array.rio.transform(), name),
                         crs=CRS.from_user_input(array.rio.crs), width=array.rio.width, height=array.rio.height,
-                        nodata=None if nodata is None else float(nodata), dtype=np.dtype(array.dtype), band=band,
-                        array=array.data)
+                        nodata=None if nodata is None else getattr(nodata, "item", lambda: nodata)(),  # exact: uint64
+                        dtype=np.dtype(array.dtype), band=band, array=array.data)
 
 
 @contextlib.contextmanager
