@@ -55,35 +55,43 @@ def check_codes(lulc, pools: pd.DataFrame, *, pools_name: str, allow_missing: bo
     return missing
 
 
-def carbon_stock(lulc, pools, *, zones=None, zone_field: str | None = None,
-                 allow_missing: bool = False) -> CarbonStock:
+def carbon_stock(lulc, pools, *, zones=None, zone_field: str | None = None, allow_missing: bool = False,
+                 area: str = "ground") -> CarbonStock:
     """Carbon per pool (Mg C) for a land-cover raster and an InVEST Carbon pools table.
 
     ``pools``: a path (CSV/XLSX with lucode, c_above, c_below, c_soil, c_dead in Mg C/ha) or a
-    DataFrame already read. Totals use true ground areas (ellipsoidal for geographic rasters).
+    DataFrame already read. Totals use true ground areas (``area="ground"``: on the ellipsoid),
+    or InVEST's planar pixel areas (``area="nominal"``), which reproduce InVEST's totals exactly.
+    Densities above the catalogue's plausible maxima give a SinkmapWarning (likely a unit mix-up).
     """
-    table = _pools(pools)
     name = "the pools table" if isinstance(pools, pd.DataFrame) else Path(pools).name
+    return _stock(lulc, _pools(pools), name, zones=zones, zone_field=zone_field, allow_missing=allow_missing,
+                  area=area)
+
+
+def _stock(lulc, table: pd.DataFrame, name: str, *, zones, zone_field: str | None, allow_missing: bool,
+           area: str) -> CarbonStock:
     missing = check_codes(lulc, table, pools_name=name, allow_missing=allow_missing)
-    classes = class_areas(lulc)
+    classes = class_areas(lulc, area=area)
     by_class = pool_totals(classes, table, key="class").merge(classes[["class", "pixels"]], on="class")
     summary = summary_table(pool_totals(classes, table))
     by_zone = None
     if zones is not None:
-        areas = zonal_stats(lulc, zones, categorical=True, zone_field=zone_field)
+        areas = zonal_stats(lulc, zones, categorical=True, zone_field=zone_field, area=area)
         by_zone = pool_totals(areas, table, key=zone_field or "zone")
     return CarbonStock(summary, by_class, by_zone, missing)
 
 
 def run_carbon(lulc: str | Path, pools: str | Path, out_dir: str | Path, *, zones=None, zone_field: str | None = None,
-               allow_missing: bool = False) -> list[Path]:
+               allow_missing: bool = False, area: str = "ground") -> list[Path]:
     """``sinkmap carbon``: carbon_total.tif, carbon_summary.csv (and carbon_zones.csv), all or none."""
     from sinkmap.writers.raster import write_mapped_raster
     from sinkmap.writers.staging import staged_dir
     from sinkmap.writers.tables import write_table
 
-    table = read_table(pools, "carbon_pools")
-    stock = carbon_stock(lulc, pools, zones=zones, zone_field=zone_field, allow_missing=allow_missing)
+    table = read_table(pools, "carbon_pools")  # read once, so its warnings show once
+    stock = _stock(lulc, table, Path(pools).name, zones=zones, zone_field=zone_field, allow_missing=allow_missing,
+                   area=area)
     lookup = density_lookup(table)
     with open_raster(lulc) as dataset:
         nodata = dataset.nodata

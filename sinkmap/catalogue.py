@@ -6,6 +6,7 @@ One declaration per input drives validation (``validate_frame``) and the docs
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sinkmap.errors import InputError, SchemaError
+from sinkmap.errors import InputError, SchemaError, SinkmapWarning, located
 from sinkmap.resources import layers_dir
 
 MAX_LISTED = 5  # offending values/ids named in one message
@@ -38,6 +39,7 @@ class FieldSpec:
     allowed: dict[str, str] | None = None  # code → Chinese label
     min: float | None = None
     max: float | None = None
+    plausible_max: float | None = None  # above it: a warning (likely a unit mix-up), not an error
     description: str = ""
 
 
@@ -91,6 +93,7 @@ def _field(name: str, raw: dict[str, Any], resolved: dict[str, dict[str, FieldSp
         allowed={str(k): str(v) for k, v in allowed.items()} if allowed else None,
         min=raw.get("min"),
         max=raw.get("max"),
+        plausible_max=raw.get("plausible_max"),
         description=" ".join(str(raw.get("description", "")).split()),
     )
 
@@ -248,13 +251,54 @@ def _check_allowed(values: pd.Series, fspec: FieldSpec, ctx: dict, ids: pd.Serie
     return mapped.astype("string")
 
 
+def _check_range(values: pd.Series, fspec: FieldSpec, ctx: dict, ids: pd.Series | None) -> None:
+    low = -np.inf if fspec.min is None else fspec.min
+    high = np.inf if fspec.max is None else fspec.max
+    outside = values[(values < low) | (values > high)]
+    if len(outside):
+        unit = f" {fspec.unit}" if fspec.unit else ""
+        bounds = (f"below {low}" if fspec.max is None else f"above {high}" if fspec.min is None
+                  else f"outside {low}–{high}")
+        raise SchemaError(f"values {bounds}{unit}: {_where(outside, ids)}", **ctx, fix="correct these rows")
+
+
+# Units a table is often filled in by mistake instead of the one it wants, with how many times
+# larger their numbers are: 1 Mg C = 44/12 t CO₂ (molar masses); 1 Mg/ha = 100 g/m² = 1,000 kg/ha.
+# (kg C/m² numbers are 10× smaller than Mg C/ha, so no upper bound can catch that mix-up.)
+LARGER_UNITS = {"Mg C/ha": (("t CO₂e/ha", 44 / 12), ("g C/m²", 100.0), ("kg C/ha", 1000.0))}
+
+
+def _times(factor: float) -> str:
+    return f"{factor:,.0f}×" if factor == round(factor) else f"{factor:.2f}×"
+
+
+def _warn_implausible(values: pd.Series, fspec: FieldSpec, ctx: dict, ids: pd.Series | None,
+                      id_field: str | None) -> None:
+    """A SinkmapWarning naming the rows above the field's plausible maximum, with the likely unit mix-up."""
+    above = values[values > fspec.plausible_max]
+    if not len(above):
+        return
+    unit = fspec.unit or ""
+    hint = f"Check the unit: the field wants {unit}" if unit else "Check the unit"
+    if unit in LARGER_UNITS:
+        factors = [f"{name} {_times(factor)}" for name, factor in LARGER_UNITS[unit]]
+        hint += f" (numbers in {', '.join(factors[:-1])} and {factors[-1]} larger)"
+    bound = f"{fspec.plausible_max:,g} {unit}".rstrip()
+    warnings.warn(
+        f"{located(ctx['path'], ctx['layer'], ctx['field'])}: values above the plausible {bound} "
+        f"({id_field if ids is not None else 'row'}=value): {_where(above, ids)}. {hint}.",
+        SinkmapWarning, stacklevel=3,  # the reader that called validate_frame
+    )
+
+
 def validate_frame(frame: pd.DataFrame, spec: LayerSpec, *, path: str | Path | None = None,
                    layer: str | None = None) -> pd.DataFrame:
     """Check ``frame`` against ``spec``; return a copy with canonical names, types and codes.
 
     Aliased columns (e.g. 地类, DILEI) are renamed, allowed values given as Chinese labels
     become codes, numbers are range-checked. Raises SchemaError naming the file, layer, field,
-    the offending rows (by the layer's id field) and the fix.
+    the offending rows (by the layer's id field) and the fix. Numbers above a field's
+    ``plausible_max`` are kept, with a SinkmapWarning naming the rows and the likely unit mix-up.
     """
     frame = _rename_aliases(frame, spec)
     id_field = next((f.name for f in spec.fields.values() if f.unique), None)
@@ -275,15 +319,9 @@ def validate_frame(frame: pd.DataFrame, spec: LayerSpec, *, path: str | Path | N
         if fspec.allowed is not None:
             values = _check_allowed(values, fspec, ctx, ids)
         if fspec.min is not None or fspec.max is not None:
-            low = -np.inf if fspec.min is None else fspec.min
-            high = np.inf if fspec.max is None else fspec.max
-            outside = values[(values < low) | (values > high)]
-            if len(outside):
-                unit = f" {fspec.unit}" if fspec.unit else ""
-                raise SchemaError(
-                    f"values outside {low}–{high}{unit}: {_where(outside, ids)}", **ctx,
-                    fix="correct these rows",
-                )
+            _check_range(values, fspec, ctx, ids)
+        if fspec.plausible_max is not None:
+            _warn_implausible(values, fspec, ctx, ids, id_field)
         if fspec.unique:
             dup = values[values.duplicated(keep=False) & values.notna()]
             if len(dup):

@@ -25,6 +25,8 @@ def _field_row(f: FieldSpec) -> str:
     bounds = ""
     if f.min is not None or f.max is not None:
         bounds = f"{'' if f.min is None else f.min}–{'' if f.max is None else f.max}"
+    if f.plausible_max is not None:
+        bounds += f" (warns above {f.plausible_max:,g})"
     aliases = ", ".join(f"`{a}`" for a in f.aliases)
     cells = [f"`{f.name}`", f.zh or "", f.type, "yes" if f.required else "no", f.unit or "", bounds, allowed,
              aliases, f.description]

@@ -16,6 +16,14 @@ from __future__ import annotations
 from os import PathLike
 
 
+def located(path: str | PathLike | None = None, layer: str | None = None, field: str | None = None) -> str:
+    """Where a problem is, as messages name it: ``path:layer field 'name'`` (each part optional)."""
+    where = ":".join(str(part) for part in (path, layer) if part)
+    if field:
+        where = f"{where} field '{field}'" if where else f"field '{field}'"
+    return where
+
+
 class SinkmapError(Exception):
     """Base class: a problem the user can fix, reported without a traceback.
 
@@ -43,9 +51,7 @@ class SinkmapError(Exception):
         super().__init__(self._compose())
 
     def _compose(self) -> str:
-        where = ":".join(part for part in (self.path, self.layer) if part)
-        if self.field:
-            where = f"{where} field '{self.field}'" if where else f"field '{self.field}'"
+        where = located(self.path, self.layer, self.field)
         text = f"{where}: {self.problem}" if where else self.problem
         text = text.rstrip(".") + "."
         if self.fix:

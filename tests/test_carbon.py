@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -60,6 +61,34 @@ def test_invest_baseline_and_alternate_totals(tmp_path, pools):
         assert pools_row["c_above"] / total == pytest.approx((15 if value == 1 else 5) / density)
 
 
+def test_nominal_area_reproduces_invests_totals_exactly(tmp_path, pools):
+    # InVEST multiplies each pixel's density by the planar pixel area: 1 m × 1 m = 1 m² = 1e-4 ha,
+    # so 100 cells of code 1 hold 100 × 1e-4 ha × 86 Mg C/ha = 0.86 Mg C to the last digit
+    lulc = invest_raster(tmp_path / "lulc1.tif", 1)
+    stock = sinkmap.carbon_stock(lulc, pools, area="nominal")
+    assert stock.summary.set_index("pool").loc["total", "total_mg_c"] == pytest.approx(0.86, rel=1e-12)
+    out = subprocess.run([sys.executable, "-m", "sinkmap", "carbon", str(lulc), "--pools", str(pools), "--area",
+                          "nominal", "-o", str(tmp_path / "out")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    summary = pd.read_csv(tmp_path / "out" / "carbon_summary.csv").set_index("pool")["total_mg_c"]
+    assert summary["total"] == pytest.approx(0.86, rel=1e-12)
+
+
+def test_masked_cells_hold_no_carbon(tmp_path, pools):
+    # a 2 × 2 UTM raster of code 1 whose right column is masked by an internal GDAL mask band (no nodata):
+    # 2 cells × 1e-4 ha × 86 Mg C/ha = 0.0172 Mg C (nominal), and nodata in the carbon map where masked
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(
+            tmp_path / "masked.tif", "w", driver="GTiff", width=2, height=2, count=1, dtype="int32", crs=UTM10N,
+            transform=INVEST_ORIGIN) as dst:
+        dst.write(np.ones((2, 2), dtype="int32"), 1)
+        dst.write_mask(np.array([[255, 0], [255, 0]], dtype="uint8"))
+    sinkmap.carbon.run_carbon(tmp_path / "masked.tif", pools, tmp_path / "out", area="nominal")
+    summary = pd.read_csv(tmp_path / "out" / "carbon_summary.csv").set_index("pool")["total_mg_c"]
+    assert summary["total"] == pytest.approx(2 * 1e-4 * 86, rel=1e-12)
+    with rasterio.open(tmp_path / "out" / "carbon_total.tif") as src:
+        np.testing.assert_array_equal(src.read(1), [[86.0, CARBON_NODATA], [86.0, CARBON_NODATA]])
+
+
 def test_invest_carbon_map_values(tmp_path, pools):
     # natcap/invest _generate_carbon_map: [[1,1],[2,3]] with {1: 5000, 2: 60, 3: 120} → same shape of values
     lookup = pd.Series({1: 5000.0, 2: 60.0, 3: 120.0})
@@ -113,11 +142,65 @@ def test_pools_table_is_validated(tmp_path):
         read_table(bad, "carbon_pools")
     negative = tmp_path / "neg.csv"
     negative.write_text("lucode,c_above,c_below,c_soil,c_dead\n1,-5,2,3,0\n")
-    with pytest.raises(SchemaError, match=r"outside 0–2000 Mg C/ha: 1=-5.0"):
+    with pytest.raises(SchemaError, match=r"neg.csv field 'c_above': values below 0 Mg C/ha: 1=-5.0"):
         read_table(negative, "carbon_pools")
+    text = tmp_path / "text.csv"
+    text.write_text("lucode,c_above,c_below,c_soil,c_dead\n1,5,2,3,0\n4,5,2,lots,0\n")
+    with pytest.raises(SchemaError, match=r"text.csv field 'c_soil': values are not float numbers: 4='lots'"):
+        read_table(text, "carbon_pools")
     upper = tmp_path / "upper.csv"
     upper.write_text("LUCODE,C_ABOVE,C_BELOW,C_SOIL,C_DEAD,LULC_NAME\n7,1,2,3,4,林地\n")  # any case
     assert density_lookup(read_table(upper, "carbon_pools")).to_dict() == {7: 10.0}  # 1 + 2 + 3 + 4
+
+
+# Densities above the plausible maxima of layers/catalogue.yaml (c_above 2,000, c_soil 10,000 Mg C/ha) run,
+# with a warning; InVEST's own carbon-map test gives code 1 a density of 5,000 Mg C/ha
+DENSE_POOLS = "lucode,C_above,C_below,C_soil,C_dead\n1,5000,10,5000,1\n2,5,3,20,0\n3,2500,1,5,0\n"
+LULC_3X3 = np.array([[1, 1, 2], [2, 3, 3], [-1, 1, 2]], dtype="int32")  # 30 m cells = 0.09 ha; -1 = nodata
+
+
+def test_implausible_densities_warn_naming_the_rows_and_still_run(tmp_path):
+    pools = tmp_path / "dense.csv"
+    pools.write_text(DENSE_POOLS)
+    lulc = write_raster(tmp_path / "lulc3.tif", LULC_3X3, nodata=-1)
+    with pytest.warns(SinkmapWarning) as record:
+        files = sinkmap.carbon.run_carbon(lulc, pools, tmp_path / "out")
+    messages = [str(w.message) for w in record if issubclass(w.category, SinkmapWarning)]
+    assert len(messages) == 1  # the table is read once; c_soil 5,000 is within peat's range, so no warning
+    assert messages[0].startswith(f"{pools} field 'c_above': values above the plausible 2,000 Mg C/ha "
+                                  "(lucode=value): 1=5000.0, 3=2500.0. Check the unit: the field wants Mg C/ha")
+    assert "t CO₂e/ha 3.67×" in messages[0] and "\n" not in messages[0]
+    # densities: code 1 = 5000 + 10 + 5000 + 1 = 10,011; code 2 = 5 + 3 + 20 + 0 = 28; code 3 = 2500 + 1 + 5 = 2,506
+    # Mg C/ha; cells: code 1 × 3, code 2 × 3, code 3 × 2, 0.09 ha each
+    # total = 0.09 × (3 × 10,011 + 3 × 28 + 2 × 2,506) = 0.09 × 35,129 = 3,161.61 Mg C
+    summary = pd.read_csv(files[1], encoding="utf-8-sig").set_index("pool")["total_mg_c"]
+    assert summary["total"] == pytest.approx(3161.61)
+    assert summary["c_above"] == pytest.approx(0.09 * (3 * 5000 + 3 * 5 + 2 * 2500))  # = 1,801.35 Mg C
+    assert summary["c_soil"] == pytest.approx(0.09 * (3 * 5000 + 3 * 20 + 2 * 5))  # = 1,356.3 Mg C
+    with rasterio.open(files[0]) as src:
+        np.testing.assert_allclose(src.read(1)[0], [10011.0, 10011.0, 28.0])
+
+
+def test_plausible_densities_warn_nothing(tmp_path, pools):
+    lulc = write_raster(tmp_path / "lulc3.tif", LULC_3X3, nodata=-1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SinkmapWarning)
+        stock = sinkmap.carbon_stock(lulc, pools)
+    assert stock.summary.set_index("pool").loc["total", "total_mg_c"] == pytest.approx(32.22)
+
+
+def test_cli_warns_about_implausible_densities_on_one_line(tmp_path):
+    pools = tmp_path / "dense.csv"
+    pools.write_text(DENSE_POOLS)
+    lulc = write_raster(tmp_path / "lulc3.tif", LULC_3X3, nodata=-1)
+    result = subprocess.run([sys.executable, "-m", "sinkmap", "carbon", str(lulc), "--pools", str(pools), "-o",
+                             str(tmp_path / "out")], capture_output=True, text=True, encoding="utf-8")
+    assert result.returncode == 0, result.stderr
+    warned = [line for line in result.stderr.splitlines() if line.startswith("sinkmap: warning: ")]
+    assert len(warned) == 1, result.stderr
+    assert "dense.csv field 'c_above': values above the plausible 2,000 Mg C/ha (lucode=value): 1=5000.0, " \
+           "3=2500.0. Check the unit" in warned[0]
+    assert "Traceback" not in result.stderr and (tmp_path / "out" / "carbon_total.tif").is_file()
 
 
 def test_cli_writes_summary_and_zone_totals(tmp_path, pools):

@@ -16,7 +16,7 @@ from sinkmap.catalogue import (
     validate_frame,
 )
 from sinkmap.docs import catalogue_markdown
-from sinkmap.errors import InputError, SchemaError
+from sinkmap.errors import InputError, SchemaError, SinkmapWarning
 from sinkmap.resources import layers_dir
 from sinkmap.units import mu_to_ha
 
@@ -134,6 +134,19 @@ def test_out_of_range_and_non_numeric_values_are_named():
         validate_frame(stands_frame(canopy_closure=[0.2, 1.3]), spec)
     with pytest.raises(SchemaError, match=r"not float numbers: S1='high'"):
         validate_frame(stands_frame(canopy_closure=["high", "0.4"]), spec)
+
+
+def test_above_the_plausible_maximum_is_a_warning_and_the_value_is_kept():
+    spec = load_catalogue().layer("carbon_pools")
+    assert spec.fields["c_above"].plausible_max == 2000 and spec.fields["c_above"].max is None
+    assert spec.fields["c_soil"].plausible_max == 10000 and spec.fields["c_soil"].min == 0
+    frame = pd.DataFrame({"lucode": ["1", "2"], "c_above": ["10", "20"], "c_below": ["1", "2"],
+                          "c_soil": ["50", "60"], "c_dead": ["0", "7000"]})
+    with pytest.warns(SinkmapWarning, match=r"^field 'c_dead': values above the plausible 2,000 Mg C/ha "
+                                            r"\(lucode=value\): 2=7000\.0\. Check the unit: the field wants Mg C/ha "
+                                            r"\(numbers in t CO₂e/ha 3\.67×, g C/m² 100× and kg C/ha 1,000× larger\)\.$"):
+        out = validate_frame(frame, spec)
+    assert out["c_dead"].tolist() == [0.0, 7000.0]
 
 
 def test_duplicate_ids_and_empty_required_values():

@@ -18,10 +18,13 @@ from sinkmap.cli import cli
 @click.option("--zones", type=click.Path(dir_okay=False, path_type=Path), help="Polygons for per-zone totals.")
 @click.option("--zone-field", help="Field naming the zones.")
 @click.option("--allow-missing", is_flag=True, help="Treat land-cover codes missing from the table as nodata.")
+@click.option("--area", type=click.Choice(["ground", "nominal"]), default="ground", show_default=True,
+              help="Cell areas: true ground area on the ellipsoid, or the planar pixel area InVEST uses.")
 def carbon(lulc: Path, pools: Path, out_dir: Path, zones: Path | None, zone_field: str | None,
-           allow_missing: bool) -> None:
+           allow_missing: bool, area: str) -> None:
     """Carbon density map and pool totals for LULC, as InVEST's Carbon model computes them."""
     from sinkmap.carbon import run_carbon
 
-    written = run_carbon(lulc, pools, out_dir, zones=zones, zone_field=zone_field, allow_missing=allow_missing)
+    written = run_carbon(lulc, pools, out_dir, zones=zones, zone_field=zone_field, allow_missing=allow_missing,
+                         area=area)
     click.echo(f"wrote {', '.join(p.name for p in written)} to {out_dir}", err=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import rasterio
 
+from sinkmap.readers.raster import has_gdal_mask, read_valid
 from sinkmap.writers.atomic import atomic_path
 
 
@@ -16,7 +17,8 @@ def write_mapped_raster(source: str | Path, target: str | Path, func: Callable[[
                         description: str | None = None) -> Path:
     """Write ``func(block)`` for every block of ``source`` band ``band`` as a tiled, compressed GeoTIFF.
 
-    The grid (CRS, transform, size) is the source's. Only one block is in memory at a time.
+    The grid (CRS, transform, size) is the source's. Cells that are nodata or masked by a GDAL
+    mask band in the source are ``nodata`` in the output. Only one block is in memory at a time.
     """
     with rasterio.open(source) as src:
         profile = {"driver": "GTiff", "width": src.width, "height": src.height, "count": 1, "dtype": dtype,
@@ -25,8 +27,12 @@ def write_mapped_raster(source: str | Path, target: str | Path, func: Callable[[
         if src.width >= 256 and src.height >= 256:
             profile.update(tiled=True, blockxsize=256, blockysize=256)
         with atomic_path(target) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+            masked = has_gdal_mask(src, band)
             for _, window in dst.block_windows(1):
-                dst.write(func(src.read(band, window=window)).astype(dtype), 1, window=window)
+                block, valid = read_valid(src, band, window, masked=masked)
+                out = func(block).astype(dtype)
+                out[~valid] = nodata
+                dst.write(out, 1, window=window)
             if tags:
                 dst.update_tags(**tags)
             if description:
