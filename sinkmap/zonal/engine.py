@@ -168,9 +168,14 @@ def _coverage(plan: _Plan, zones: tuple[int, ...], parts: list[Window]) -> np.nd
     return fraction if plan.coverage == "fraction" else fraction > 0
 
 
-def _cells(grid: np.ndarray, blocks: list[tuple[slice, slice]]) -> np.ndarray:
-    """The cells of ``grid`` in each block, concatenated (row-major per block)."""
-    return np.concatenate([grid[b].ravel() for b in blocks]) if len(blocks) > 1 else grid[blocks[0]].ravel()
+def _cells(grid: np.ndarray, blocks: list[tuple[slice, slice]], selected: np.ndarray | None = None) -> np.ndarray:
+    """The cells of ``grid`` in each block, concatenated (row-major per block); only the ``selected``
+    ones (a flat mask over those cells) when given. One block (a strip's zone) is read in one gather."""
+    if len(blocks) == 1:
+        block = grid[blocks[0]]
+        return block.ravel() if selected is None else block[selected.reshape(block.shape)]
+    cells = np.concatenate([grid[b].ravel() for b in blocks])
+    return cells if selected is None else cells[selected]
 
 
 def _process(plan: _Plan, data: np.ndarray, valid: np.ndarray, cell_m2: np.ndarray | float, window: Window,
@@ -184,14 +189,14 @@ def _process(plan: _Plan, data: np.ndarray, valid: np.ndarray, cell_m2: np.ndarr
               for p, r, c in ((p, int(p.row_off - window.row_off), int(p.col_off - window.col_off)) for p in parts)]
     weight = _coverage(plan, zones, parts)
     selected = _cells(valid, blocks) & (weight > 0)
-    values = _cells(data, blocks)[selected]
+    values = _cells(data, blocks, selected)
     sizes = np.array([int(p.height * p.width) for p in parts])
     owner = np.repeat(np.arange(len(zones)), sizes)[selected] if len(zones) > 1 else None
     weights = weight[selected] if weight.dtype != bool else None
     totals = [ZoneTotals() for _ in zones]
     if plan.categorical:
         if not np.isscalar(cell_m2):  # ground areas that vary over the grid
-            cell_m2 = _cells(np.broadcast_to(cell_m2, data.shape), blocks)[selected]
+            cell_m2 = _cells(np.broadcast_to(cell_m2, data.shape), blocks, selected)
         codes = class_codes(values, path=plan.source.name)
         ZoneTotals.add_classes_by_zone(totals, owner, codes, weights, cell_m2)
     else:
