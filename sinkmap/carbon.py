@@ -86,9 +86,10 @@ def run_carbon(lulc: str | Path, pools: str | Path, out_dir: str | Path, *, zone
                allow_missing: bool = False, area: str = "ground") -> list[Path]:
     """``sinkmap carbon``: carbon_total.tif, carbon_summary.csv (and carbon_zones.csv), all or none."""
     from sinkmap.writers.raster import write_mapped_raster
-    from sinkmap.writers.staging import staged_dir
+    from sinkmap.writers.staging import check_output_folder, staged_dir
     from sinkmap.writers.tables import write_table
 
+    check_output_folder(out_dir)  # before the work, not after it
     table = read_table(pools, "carbon_pools")  # read once, so its warnings show once
     stock = _stock(lulc, table, Path(pools).name, zones=zones, zone_field=zone_field, allow_missing=allow_missing,
                    area=area)

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -14,6 +15,7 @@ from sinkmap import __version__
 from sinkmap.cli import cli
 from sinkmap.config import load_config, same_year_stands
 from sinkmap.errors import OutputError
+from sinkmap.readers.crs import AREA_CRS
 
 
 def run(*args, cwd=None) -> subprocess.CompletedProcess:
@@ -202,3 +204,44 @@ def test_ledger_command_cuts_a_redline_without_county_code_at_the_county_line(tm
     assert set(expected) == {"441521", "441523"} and min(expected.values()) > 100  # both sides hold > 100 ha
     assert table.set_index("county")["area_ha"].to_dict() == pytest.approx(expected, rel=1e-9)
     assert table["redlines"].tolist() == [1, 1] and sum(expected.values()) == pytest.approx(1_600, rel=1e-6)
+
+
+def test_first_year_survey_without_earlier_inputs(demo_survey, tmp_path):
+    """A bureau's first survey: land cover, stands and redlines, nothing earlier. It crashed in the
+    redline popups (a NaN forest-check flag joined as text) and left an empty output folder."""
+    config = demo_config(demo_survey, tmp_path, stands_previous=None, redlines_previous=None,
+                         landcover_previous=None)
+    result = run("survey", "--config", str(config), "-o", str(tmp_path / "out"), "-q")
+    assert result.returncode == 0, result.stderr
+    forest = pd.read_csv(tmp_path / "out" / "redline_forest.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert len(forest) > 0 and (forest["flag"] == "").all() and (forest["previous_stock_m3"] == "").all()
+
+
+def test_unwritable_output_folder_fails_before_the_work(demo_survey, tmp_path):
+    # /sys is read-only even for root: the staging folder cannot be made there
+    result = run("survey", "--config", str(demo_config(demo_survey, tmp_path)), "-o", "/sys/kernel", "-q")
+    assert_one_line_error(result, "/sys/kernel: cannot write in /sys/kernel")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    result = run("carbon", str(demo_survey / "inputs" / "landcover.tif"), "--pools", "p.csv", "-o",
+                 str(blocker / "out"))
+    assert_one_line_error(result, f"{blocker} is a file, not a folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "survey.yaml"]  # nothing left behind
+
+
+def test_truncated_geotiff_is_one_line(tmp_path, two_squares):
+    import rasterio
+
+    path = tmp_path / "cut.tif"
+    data = np.random.default_rng(1).integers(1, 200, size=(512, 512), dtype="uint8")
+    with rasterio.open(path, "w", driver="GTiff", width=512, height=512, count=1, dtype="uint8", crs=AREA_CRS,
+                       transform=rasterio.transform.from_origin(0, 512 * 30, 30, 30), tiled=True, blockxsize=256,
+                       blockysize=256, compress="deflate") as dst:
+        dst.write(data, 1)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # a download cut half-way
+    zones = tmp_path / "zones.gpkg"
+    two_squares.to_file(zones)
+    result = run("zonal", str(path), str(zones), "--categorical", "-o", str(tmp_path / "t.csv"), "-q")
+    assert_one_line_error(result, "cut.tif: cannot be read at rows")
+    assert "damaged or truncated" in result.stderr
+    assert not (tmp_path / "t.csv").exists()

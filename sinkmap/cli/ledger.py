@@ -43,9 +43,10 @@ def ledger(redlines: Path, previous: Path | None, layer: str | None, previous_la
     from sinkmap.readers.raster import check_landcover
     from sinkmap.survey.compute import read_county_layer
     from sinkmap.survey.ledger import redline_tables, redline_year
-    from sinkmap.writers.staging import staged_dir
+    from sinkmap.writers.staging import check_output_folder, staged_dir
     from sinkmap.writers.tables import write_table
 
+    check_output_folder(out_dir)  # before the work, not after it
     counties = aoi.load_counties()
     layers = {"redlines": read_county_layer(redlines, "redlines", counties, layer=layer, gcj02=gcj02)}
     if previous is not None:

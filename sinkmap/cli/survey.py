@@ -27,6 +27,9 @@ def survey(config_path: Path | None, demo: bool, out_dir: Path, quiet: bool) -> 
         raise InputError("give exactly one of --config FILE or --demo", fix="see `sinkmap survey --help`")
     progress = Progress(enabled=not quiet, total=10 if demo else 9)
     if demo:
+        from sinkmap.writers.staging import check_output_folder
+
+        check_output_folder(out_dir)
         from sinkmap.demo import generate_demo
 
         with progress.step("generating the SYNTHETIC demo dataset"):

@@ -62,9 +62,10 @@ def forest_check(now: pd.DataFrame, before: pd.DataFrame | None = None, *,
                  stock_tolerance: float = STOCK_TOLERANCE, area_tolerance_ha: float = COVER_TOLERANCE_HA
                  ) -> pd.DataFrame:
     """Per redline piece: forest area and stock now and, with ``before`` (``stands_inside`` of the
-    earlier survey on the same pieces), then, the change and the flag; change and flag empty without."""
+    earlier survey on the same pieces), then, the change and the flag; without, the change is empty
+    (NaN) and the flag "" (nothing found), as for a redline that passed the check."""
     if before is None:
-        return now.reindex(columns=FOREST_COLUMNS)
+        return now.reindex(columns=FOREST_COLUMNS).assign(flag="")
     out = _with_changes(now.assign(previous_forest_ha=before["forest_ha"].to_numpy(),
                                    previous_stock_m3=before["stock_m3"].to_numpy()))
     fall = -out["stock_change_m3"]

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+from pyproj import CRS
 from rasterio.enums import MaskFlags
 from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
 from sinkmap.catalogue import load_preset
 from sinkmap.errors import InputError, MissingInputError, SchemaError
-from sinkmap.readers.crs import require_crs
+from sinkmap.readers.crs import check_coordinates, require_crs
 
 DEFAULT_MAX_CELLS = 1_000_000  # cells read at once: ≈ 1 MB of uint8 values, ≈ 40 MB working set with fractions
 
@@ -43,7 +44,7 @@ def open_raster(source: str | Path | DatasetReader) -> Iterator[DatasetReader]:
         raise InputError(f"cannot be read as a raster ({detail})", path=path,
                          fix="check that it is a GeoTIFF or another GDAL raster") from None
     with dataset:
-        require_crs(dataset.crs, path=path)
+        check_coordinates(tuple(dataset.bounds), require_crs(dataset.crs, path=path), path=path)
         yield dataset
 
 
@@ -77,10 +78,16 @@ def read_valid(dataset: DatasetReader, band: int, window: Window | None = None, 
 
     ``masked``: whether to read the GDAL mask band (default: ask the dataset).
     """
-    data = dataset.read(band, window=window)
-    valid = valid_mask(data, dataset.nodatavals[band - 1])
-    if has_gdal_mask(dataset, band) if masked is None else masked:
-        valid &= dataset.read_masks(band, window=window) != 0  # GDAL: 0 masked, > 0 valid
+    try:
+        data = dataset.read(band, window=window)
+        valid = valid_mask(data, dataset.nodatavals[band - 1])
+        if has_gdal_mask(dataset, band) if masked is None else masked:
+            valid &= dataset.read_masks(band, window=window) != 0  # GDAL: 0 masked, > 0 valid
+    except rasterio.errors.RasterioIOError as exc:
+        detail = " ".join(str(exc).split())[:160]
+        where = "" if window is None else f" at rows {int(window.row_off)}–{int(window.row_off + window.height) - 1}"
+        raise InputError(f"cannot be read{where} ({detail})", path=dataset.name,
+                         fix="the file is damaged or truncated: copy or export it again") from None
     return data, valid
 
 
@@ -117,6 +124,8 @@ def check_landcover(source: str | Path | DatasetReader, preset: str, band: int =
     """Check every code in the raster is in ``preset``; return the codes present."""
     table = load_preset(preset)
     with open_raster(source) as dataset:
+        check_coordinates(tuple(dataset.bounds), CRS.from_user_input(dataset.crs), path=dataset.name,
+                          area_of_use=True)
         codes = class_codes_present(dataset, band)
         unknown = sorted(set(codes.tolist()) - set(table["code"]))
         if unknown:

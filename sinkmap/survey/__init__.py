@@ -18,6 +18,9 @@ __all__ = ["run_survey", "compute_survey", "read_inputs", "write_outputs", "Surv
 def run_survey(config_path: str | Path, out_dir: str | Path, progress: Progress | None = None) -> list[Path]:
     """Read, compute and write one survey: the Python form of ``sinkmap survey``."""
     from sinkmap.config import load_config
+    from sinkmap.writers.staging import check_output_folder
 
-    result = compute_survey(load_config(config_path), progress)
+    config = load_config(config_path)
+    check_output_folder(out_dir)  # before the work, not after it
+    result = compute_survey(config, progress)
     return write_outputs(result, out_dir, progress)
