@@ -7,6 +7,7 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import pytest
+import rasterio.transform
 from shapely.geometry import LineString, Polygon, box
 
 from sinkmap.errors import CRSError, InputError, MissingInputError, SchemaError, SinkmapWarning
@@ -176,3 +177,38 @@ def test_raster_errors(tmp_path):
         nocrs = write_raster(tmp_path / "nocrs.tif", LC4X4, crs=None)
     with pytest.raises(CRSError, match=r"nocrs\.tif: has no coordinate reference system"):
         check_landcover(nocrs, "worldcover")
+
+
+def test_a_crs_that_lies_is_refused(tmp_path):
+    """Stands digitised in lon/lat but labelled EPSG:4547 (a .prj copied from another delivery) land near
+    the equator 500 km west of the central meridian; read as they are, they gave a stock of 0 and a sink
+    of −1.8 M t CO₂e/yr. The reverse (GK metres labelled CGCS2000 degrees) cannot be degrees at all."""
+    lonlat = stands()
+    lying = tmp_path / "lying.gpkg"
+    pyogrio.write_dataframe(lonlat.set_crs(4547, allow_override=True), lying)
+    with pytest.raises(CRSError, match=r"lying\.gpkg: its coordinates \(115\.3, 22\.9 … 115\.315, 22\.905\) lie "
+                                       r"far outside the area of use of its CRS EPSG:4547 .*look like longitude/lat"):
+        read_layer(lying, "stands")
+    metres = tmp_path / "metres.gpkg"
+    pyogrio.write_dataframe(lonlat.to_crs(4547).set_crs(4490, allow_override=True), metres)
+    with pytest.raises(CRSError, match=r"metres\.gpkg: its CRS is EPSG:4490 \(degrees\) but its coordinates .* are "
+                                       r"not longitude/latitude"):
+        read_layer(metres, "stands")
+    # a land-cover raster with the same mistake
+    raster = write_raster(tmp_path / "lc.tif", LC4X4, crs="EPSG:4547",
+                          transform=rasterio.transform.from_origin(115.3, 22.9, 0.0003, 0.0003))
+    with pytest.raises(CRSError, match=r"lc\.tif: its coordinates .* lie far outside the area of use"):
+        check_landcover(raster, "worldcover")
+
+
+def test_features_far_from_every_county_are_refused_even_with_a_county_code():
+    from sinkmap import aoi
+    from sinkmap.readers.vector import assign_units
+
+    counties = aoi.load_counties()
+    frame = stands(3, county=["441521", "441521", "441521"])  # 海丰县 codes
+    frame.loc[2, "geometry"] = box(113.30, 22.90, 113.305, 22.905)  # ≈ 200 km west: another city
+    with pytest.raises(SchemaError, match=r"field 'county': 1 features lie more than 2 km from every county of the "
+                                          r"AOI, though they carry a county code \(S3\)"):
+        assign_units(frame, counties, id_field="stand_id", path="stands.gpkg")
+    assert assign_units(frame.iloc[:2], counties, id_field="stand_id")["county"].tolist() == ["441521", "441521"]

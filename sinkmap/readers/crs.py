@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from sinkmap.catalogue import load_catalogue
 from sinkmap.errors import CRSError
@@ -30,6 +30,41 @@ def require_crs(crs: CRS | None, *, path=None, layer: str | None = None) -> CRS:
             "sinkmap never guesses a CRS",
         )
     return CRS.from_user_input(crs)
+
+
+AREA_OF_USE_MARGIN_DEG = 3.0  # data may lie a little outside its CRS's area of use (e.g. out of a 3° GK zone)
+
+
+def check_coordinates(bounds, crs: CRS, *, path=None, layer: str | None = None, area_of_use: bool = False) -> None:
+    """Refuse coordinates that cannot be in ``crs``: metres labelled with a geographic CRS and, with
+    ``area_of_use``, data labelled with a projected CRS that fall far outside that CRS's area of use,
+    as degrees labelled EPSG:4547 do (a .prj copied from another file, a CRS set by hand). The second
+    check is for real-world inputs (the survey's layers); test grids near a CRS's origin pass without it.
+
+    ``bounds``: (xmin, ymin, xmax, ymax) of the data in its own coordinates.
+    """
+    xmin, ymin, xmax, ymax = (float(b) for b in bounds)
+    in_degrees = -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90
+    shown = f"({xmin:.6g}, {ymin:.6g} … {xmax:.6g}, {ymax:.6g})"
+    if crs.is_geographic and not in_degrees:
+        raise CRSError(f"its CRS is {crs.to_string()} (degrees) but its coordinates {shown} are not "
+                       "longitude/latitude", path=path, layer=layer,
+                       fix="declare the projected CRS the data were made in (e.g. `ogr2ogr -a_srs EPSG:4547`)")
+    if not area_of_use or not crs.is_projected:
+        return
+    epsg = crs.to_epsg() if crs.area_of_use is None else None  # a GeoTIFF's WKT often drops the area of use
+    use = crs.area_of_use or (CRS.from_epsg(epsg).area_of_use if epsg else None)
+    if use is None:
+        return
+    west, south, east, north = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform_bounds(
+        xmin, ymin, xmax, ymax)
+    m = AREA_OF_USE_MARGIN_DEG
+    if west > use.east + m or east < use.west - m or south > use.north + m or north < use.south - m:
+        looks = "; they look like longitude/latitude degrees" if in_degrees else ""
+        raise CRSError(f"its coordinates {shown} lie far outside the area of use of its CRS {crs.to_string()} "
+                       f"({use.name.rstrip('.')}){looks}", path=path, layer=layer,
+                       fix="declare the CRS the data were made in (e.g. `ogr2ogr -a_srs EPSG:4490` for degrees); "
+                           "sinkmap never reprojects on a guess")
 
 
 def is_wgs84_like(crs: CRS) -> bool:

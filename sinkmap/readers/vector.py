@@ -17,7 +17,7 @@ import shapely
 
 from sinkmap.catalogue import LayerSpec, load_catalogue, validate_frame
 from sinkmap.errors import CRSError, InputError, MissingInputError, SchemaError, SinkmapWarning
-from sinkmap.readers.crs import AREA_CRS, is_wgs84_like, require_crs, to_storage_crs
+from sinkmap.readers.crs import AREA_CRS, check_coordinates, is_wgs84_like, require_crs, to_storage_crs
 from sinkmap.readers.gcj02_check import warn_if_gcj02
 
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
@@ -121,6 +121,7 @@ def read_layer(path: str | Path, kind: str, *, layer: str | None = None, gcj02: 
     frame = validate_frame(frame, spec, path=path, layer=chosen)
     id_field = next((f.name for f in spec.fields.values() if f.unique), None)
     frame = check_polygons(frame, path=path, layer=chosen, id_field=id_field)
+    check_coordinates(frame.total_bounds, crs, path=path, layer=chosen, area_of_use=True)
     if gcj02:
         frame = gcj02_to_storage(frame, path=path, layer=chosen, crs=crs)
     else:
@@ -144,33 +145,43 @@ def gcj02_to_storage(frame: gpd.GeoDataFrame, *, path=None, layer=None, crs=None
     return converted.set_crs(4490, allow_override=True)
 
 
+OUTSIDE_SLACK_M = 2_000.0  # a feature with a county code may lie this far outside the county lines (map-provider lines)
+
+
 def assign_units(frame: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, field: str = "county",
                  key: str = "adcode", reach_m: float = 0.0, located: str | None = None, path=None,
-                 layer: str | None = None) -> gpd.GeoDataFrame:
+                 layer: str | None = None, id_field: str | None = None) -> gpd.GeoDataFrame:
     """Fill ``field`` with the unit (county) containing each feature's representative point.
 
     With ``reach_m`` > 0, a point in no unit takes the nearest unit within that distance (m, in the
     equal-area CRS): intertidal and sea patches belong to the county whose coast they lie off.
     Features already carrying a value keep it; with ``located``, a boolean column of that name tells
-    which features had none (their unit was located here). Features farther than ``reach_m`` are
-    refused with their count.
+    which features had none (their unit was located here). Features farther than ``reach_m`` from
+    every unit (OUTSIDE_SLACK_M when they carry a value) are refused, named by ``id_field``: data
+    outside the survey area, or in a wrong CRS, never count.
     """
     frame = frame.copy()
     if located is not None:
         frame[located] = frame[field].isna().to_numpy() if field in frame.columns else True
-    points = gpd.GeoDataFrame(geometry=frame.geometry.representative_point(), crs=frame.crs)
-    zones = units[[key, units.geometry.name]]
-    if reach_m > 0:  # distances in metres: both sides in the equal-area CRS
-        joined = gpd.sjoin_nearest(points.to_crs(AREA_CRS), zones.to_crs(AREA_CRS), how="left", max_distance=reach_m)
-    else:
-        joined = gpd.sjoin(points, zones.to_crs(frame.crs), predicate="within", how="left")
-    located = joined[~joined.index.duplicated()][key]
+    points = gpd.GeoDataFrame(geometry=frame.geometry.representative_point(), crs=frame.crs).to_crs(AREA_CRS)
+    zones = units[[key, units.geometry.name]].to_crs(AREA_CRS)  # distances in metres
+    joined = gpd.sjoin_nearest(points, zones, how="left", max_distance=max(reach_m, OUTSIDE_SLACK_M),
+                               distance_col="distance_m")
+    joined = joined[~joined.index.duplicated()]
     if field not in frame.columns:
         frame[field] = pd.NA
-    frame[field] = frame[field].fillna(located).astype("string")
-    outside = frame[field].isna()
-    if outside.any():
-        where = f"more than {reach_m / 1000:g} km from every county" if reach_m > 0 else "outside every county"
-        raise SchemaError(f"{int(outside.sum())} features lie {where} of the AOI", path=path,
-                          layer=layer, field=field, fix="clip the layer to Shanwei or give their county code")
+    given = frame[field].notna()
+    frame[field] = frame[field].fillna(joined[key].where(joined["distance_m"] <= reach_m)).astype("string")
+    far = frame[field].isna()  # no county code, and none within reach
+    reason = f"more than {reach_m / 1000:g} km from every county" if reach_m > 0 else "outside every county"
+    though = ""
+    if not far.any():  # with a county code, but far from every county: another place, or a wrong CRS
+        far = given & joined[key].isna()
+        reason, though = f"more than {OUTSIDE_SLACK_M / 1000:g} km from every county", ", though they carry a county code"
+    if far.any():
+        labels = frame[id_field] if id_field in frame.columns else frame.index.to_series()
+        shown = ", ".join(map(str, labels[far][:5])) + (" …" if far.sum() > 5 else "")
+        raise SchemaError(f"{int(far.sum())} features lie {reason} of the AOI{though} ({shown})", path=path,
+                          layer=layer, field=field,
+                          fix="clip the layer to the survey area, give their county code, or check the layer's CRS")
     return frame

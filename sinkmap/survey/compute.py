@@ -8,6 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 from sinkmap import aoi
+from sinkmap.catalogue import load_catalogue
 from sinkmap.config import (
     EARLIER,
     EARLIER_VECTORS,
@@ -68,7 +69,9 @@ def read_county_layer(path, kind: str, counties: gpd.GeoDataFrame, *, layer: str
     if kind not in REACH_M:
         return frame
     located = LOCATED if kind == "redlines" else None  # the ledger cuts those at the county lines
-    return assign_units(frame, counties, reach_m=REACH_M[kind], located=located, path=path)
+    id_field = next((f.name for f in load_catalogue().layer(kind).fields.values() if f.unique), None)
+    return assign_units(frame, counties, reach_m=REACH_M[kind], located=located, path=path, layer=layer,
+                        id_field=id_field)
 
 
 def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame | None]:

@@ -10,7 +10,7 @@ import shapely
 from pyproj import CRS
 
 from sinkmap.errors import InputError, SinkmapWarning
-from sinkmap.readers.crs import require_crs
+from sinkmap.readers.crs import check_coordinates, require_crs
 from sinkmap.readers.vector import check_polygons, read_frame
 
 
@@ -28,6 +28,7 @@ def load_zones(zones, raster_crs: CRS, zone_field: str | None, *, layer: str | N
         raise InputError("zone layer has no features", path=path, layer=shown_layer,
                          fix="choose a layer with polygons")
     crs = require_crs(frame.crs, path=path, layer=shown_layer)
+    check_coordinates(frame.total_bounds, crs, path=path, layer=shown_layer)
     if zone_field is not None and zone_field not in frame.columns:
         fields = [c for c in frame.columns if c != frame.geometry.name]
         raise InputError(f"has no field '{zone_field}'", path=path, layer=shown_layer,
