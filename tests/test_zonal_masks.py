@@ -115,10 +115,15 @@ def test_float_class_codes_count_as_integers(tmp_path):
     assert table["class"].dtype.kind == "i"
     # 10 ×4, 20 ×4, 40 ×4, 95 ×2, 0 ×1 (row 2, column 3); the NaN cell does not count
     assert classes(table) == {0: 1, 10: 4, 20: 4, 40: 4, 95: 2}
+    zones = gpd.GeoDataFrame(geometry=[box(10, 5, 115, 100)], crs=AREA_CRS)  # cuts cells: fractions differ
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs = rasterstats.zonal_stats(WHOLE, str(path), categorical=True)[0]
-    assert classes(zonal_stats(path, WHOLE, categorical=True)) == {int(k): v for k, v in theirs.items()}
+        theirs = rasterstats.zonal_stats(zones, str(path), categorical=True)[0]
+        exact = exactextract.exact_extract(str(path), zones, ["unique", "frac", "count"], output="pandas")
+    assert classes(zonal_stats(path, zones, categorical=True)) == {int(k): v for k, v in theirs.items()}
+    fraction = classes(zonal_stats(path, zones, categorical=True, coverage="fraction"))
+    expected = dict(zip(exact["unique"][0].astype(int).tolist(), (exact["frac"][0] * exact["count"][0]).tolist()))
+    assert fraction == pytest.approx(expected, rel=1e-6)  # exactextract's frac is float32
 
 
 def test_float_codes_beyond_a_byte_and_mixed_windows(tmp_path):
