@@ -85,18 +85,27 @@ def _stock(lulc, table: pd.DataFrame, name: str, *, zones, zone_field: str | Non
 def run_carbon(lulc: str | Path, pools: str | Path, out_dir: str | Path, *, zones=None, zone_field: str | None = None,
                allow_missing: bool = False, area: str = "ground") -> list[Path]:
     """``sinkmap carbon``: carbon_total.tif, carbon_summary.csv (and carbon_zones.csv), all or none."""
+    from sinkmap.writers.staging import claimed_output_folder
+
+    with claimed_output_folder(out_dir):  # before the work, not after it; locked until the outputs are in
+        table = read_table(pools, "carbon_pools")  # read once, so its warnings show once
+        stock = _stock(lulc, table, Path(pools).name, zones=zones, zone_field=zone_field,
+                       allow_missing=allow_missing, area=area)
+        _write_carbon(lulc, pools, table, stock, out_dir)
+    written = [*OUTPUTS, *(["carbon_zones.csv"] if stock.by_zone is not None else [])]
+    return [Path(out_dir) / name for name in written]
+
+
+def _write_carbon(lulc: str | Path, pools: str | Path, table: pd.DataFrame, stock: CarbonStock,
+                  out_dir: str | Path) -> None:
+    """Write the carbon map and tables of ``stock`` into ``out_dir``, all or none."""
     from sinkmap.writers.raster import write_mapped_raster
-    from sinkmap.writers.staging import check_output_folder, staged_dir
+    from sinkmap.writers.staging import staged_dir
     from sinkmap.writers.tables import write_table
 
-    check_output_folder(out_dir)  # before the work, not after it
-    table = read_table(pools, "carbon_pools")  # read once, so its warnings show once
-    stock = _stock(lulc, table, Path(pools).name, zones=zones, zone_field=zone_field, allow_missing=allow_missing,
-                   area=area)
     lookup = density_lookup(table)
     with open_raster(lulc) as dataset:
         nodata = dataset.nodata
-    written = [*OUTPUTS, *(["carbon_zones.csv"] if stock.by_zone is not None else [])]
     with staged_dir(out_dir) as stage:
         write_mapped_raster(lulc, stage / "carbon_total.tif", lambda block: carbon_density(block, lookup, nodata),
                             dtype="float32", nodata=CARBON_NODATA,
@@ -105,4 +114,3 @@ def run_carbon(lulc: str | Path, pools: str | Path, out_dir: str | Path, *, zone
         write_table(stock.summary, stage / "carbon_summary.csv")
         if stock.by_zone is not None:
             write_table(stock.by_zone, stage / "carbon_zones.csv")
-    return [Path(out_dir) / name for name in written]

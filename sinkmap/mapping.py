@@ -29,7 +29,7 @@ from sinkmap.writers.classify import classes_legend_html, classify
 from sinkmap.writers.controls import add_controls
 from sinkmap.writers.offline import make_offline
 from sinkmap.writers.tables import wide_column
-from sinkmap.writers.webmap import MapLayer, add_basemap, add_vector_layer, footer, set_title
+from sinkmap.writers.webmap import MapLayer, add_basemap, add_vector_layer, footer, set_title, stable_ids
 
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img", ".jp2"}
 MAX_DEFAULT_FIELDS = 12
@@ -129,7 +129,7 @@ def layers_map(layers: Sequence[MapLayer], *, basemap: str = "osm", synthetic: b
     fmap.get_root().html.add_child(footer([*attributions, *credits], synthetic, None))
     set_title(fmap, title)
     fmap.fit_bounds([[south, west], [north, east]])
-    return make_offline(fmap)
+    return make_offline(stable_ids(fmap))
 
 
 def colour_by(layers: Sequence[MapLayer], column: str, scheme: str = "quantiles", k: int = 5

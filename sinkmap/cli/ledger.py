@@ -43,26 +43,26 @@ def ledger(redlines: Path, previous: Path | None, layer: str | None, previous_la
     from sinkmap.readers.raster import check_landcover
     from sinkmap.survey.compute import read_county_layer
     from sinkmap.survey.ledger import redline_tables, redline_year
-    from sinkmap.writers.staging import check_output_folder, staged_dir
+    from sinkmap.writers.staging import claimed_output_folder, staged_dir
     from sinkmap.writers.tables import write_table
 
-    check_output_folder(out_dir)  # before the work, not after it
-    counties = aoi.load_counties()
-    layers = {"redlines": read_county_layer(redlines, "redlines", counties, layer=layer, gcj02=gcj02)}
-    if previous is not None:
-        layers[REDLINES_PREVIOUS] = read_county_layer(previous, "redlines", counties, layer=previous_layer,
-                                                      gcj02=gcj02)
-    if landcover_previous is not None and landcover is None:
-        raise InputError("--landcover-previous is given without --landcover", path=landcover_previous,
-                         fix="give this year's land-cover raster too")
-    rasters = [LayerInput(path, preset=name) if path else None
-               for path, name in ((landcover, preset), (landcover_previous, previous_preset or preset))]
-    for item in filter(None, rasters):
-        check_landcover(item.path, item.preset)
-    result = redline_year(layers, None, *rasters, name=redlines.name, counties=counties)
-    with staged_dir(out_dir) as stage:
-        for name, table in redline_tables(result).items():
-            write_table(table, stage / name)
+    with claimed_output_folder(out_dir):  # before the work, not after it; locked until the tables are in
+        counties = aoi.load_counties()
+        layers = {"redlines": read_county_layer(redlines, "redlines", counties, layer=layer, gcj02=gcj02)}
+        if previous is not None:
+            layers[REDLINES_PREVIOUS] = read_county_layer(previous, "redlines", counties, layer=previous_layer,
+                                                          gcj02=gcj02)
+        if landcover_previous is not None and landcover is None:
+            raise InputError("--landcover-previous is given without --landcover", path=landcover_previous,
+                             fix="give this year's land-cover raster too")
+        rasters = [LayerInput(path, preset=name) if path else None
+                   for path, name in ((landcover, preset), (landcover_previous, previous_preset or preset))]
+        for item in filter(None, rasters):
+            check_landcover(item.path, item.preset)
+        result = redline_year(layers, None, *rasters, name=redlines.name, counties=counties)
+        with staged_dir(out_dir) as stage:
+            for name, table in redline_tables(result).items():
+                write_table(table, stage / name)
     names = counties.set_index("adcode")["name_zh"].to_dict()
     for row in result.per_realm.to_dict("records"):
         if previous is None or row["flag"]:

@@ -32,6 +32,7 @@ from sinkmap.demo.vectors import make_coastal_habitats, make_mangroves, make_red
 from sinkmap.progress import Progress
 from sinkmap.readers.crs import STORAGE_CRS
 from sinkmap.writers.atomic import atomic_path, write_text_atomic
+from sinkmap.writers.staging import staged_folder
 from sinkmap.writers.tables import write_table
 from sinkmap.writers.vector import write_vector
 
@@ -63,10 +64,19 @@ def _write_landcover(classes: np.ndarray, grid: Grid, path: Path, note: str, yea
 
 
 def generate_demo(out_dir: str | Path, seed: int = SEED, progress: Progress | None = None) -> Path:
-    """Write the synthetic dataset into ``out_dir``; return the path of its ``survey.yaml``."""
-    progress = progress or Progress(enabled=False)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """Write the synthetic dataset as the folder ``out_dir``; return the path of its ``survey.yaml``.
+
+    The files are made in a staging folder beside ``out_dir``, which takes its place only when all of
+    them are written (``staged_folder``): an earlier dataset there is replaced as a whole, and a run
+    that dies leaves the earlier one, or none, never a partial one.
+    """
+    with staged_folder(out_dir) as stage:
+        _generate(stage, seed, progress or Progress(enabled=False))
+    return Path(out_dir) / "survey.yaml"
+
+
+def _generate(out: Path, seed: int, progress: Progress) -> None:
+    """Generate the dataset into the existing, empty folder ``out``."""
     note = SYNTHETIC_NOTE.format(seed=seed)
     counties, land, sites = aoi.load_counties(), aoi.load_land(), aoi.load_sites()
 
@@ -127,4 +137,3 @@ def generate_demo(out_dir: str | Path, seed: int = SEED, progress: Progress | No
             "landcover_previous": {"path": f"landcover_{earlier}.tif", "preset": "worldcover", "year": earlier},
         }
         write_text_atomic(out / "survey.yaml", yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
-    return out / "survey.yaml"

@@ -16,11 +16,15 @@ __all__ = ["run_survey", "compute_survey", "read_inputs", "write_outputs", "Surv
 
 
 def run_survey(config_path: str | Path, out_dir: str | Path, progress: Progress | None = None) -> list[Path]:
-    """Read, compute and write one survey: the Python form of ``sinkmap survey``."""
+    """Read, compute and write one survey: the Python form of ``sinkmap survey``.
+
+    ``out_dir`` is claimed before the work (``claimed_output_folder``): checked, locked against a
+    second run into it, and cleared of what runs that died left there.
+    """
     from sinkmap.config import load_config
-    from sinkmap.writers.staging import check_output_folder
+    from sinkmap.writers.staging import claimed_output_folder
 
     config = load_config(config_path)
-    check_output_folder(out_dir)  # before the work, not after it
-    result = compute_survey(config, progress)
-    return write_outputs(result, out_dir, progress)
+    with claimed_output_folder(out_dir):
+        result = compute_survey(config, progress)
+        return write_outputs(result, out_dir, progress)

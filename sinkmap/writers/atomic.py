@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sinkmap.errors import OutputError
+from sinkmap.writers.debris import owner_tag, remove_stale
 
 
 def check_output_dir(path: str | os.PathLike) -> Path:
@@ -32,10 +33,14 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success rename it to ``target``.
 
     The temporary name keeps the target's suffix so drivers chosen by extension
-    (GDAL, pandas) still work. On any exception the temporary file is removed.
+    (GDAL, pandas) still work, and names this process (``debris.owner_tag``): temporary files of
+    the same target left by a run that died are removed first. On any exception the temporary
+    file is removed.
     """
     target = check_output_dir(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    remove_stale(target.parent, stem=target.stem)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.{owner_tag()}-", suffix=f".tmp{target.suffix}",
+                               dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     tmp_path.unlink()  # writers such as GDAL refuse to overwrite an existing empty file

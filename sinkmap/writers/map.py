@@ -29,6 +29,7 @@ from sinkmap.writers.webmap import (
     footer,
     legend_box,
     set_title,
+    stable_ids,
     stacked_legends,
 )
 
@@ -154,4 +155,4 @@ def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], 
     fmap.get_root().html.add_child(footer([*attributions, *basemap_credits], synthetic, survey_year))
     set_title(fmap, f"{MAP_TITLE} {survey_year}")
     fmap.fit_bounds([[south, west], [north, east]])
-    return make_offline(fmap)
+    return make_offline(stable_ids(fmap))

@@ -20,6 +20,7 @@ import pyogrio
 from sinkmap.catalogue import SHAPEFILE_FIELD_LENGTH
 from sinkmap.errors import OutputError
 from sinkmap.writers.atomic import atomic_path, check_output_dir
+from sinkmap.writers.debris import owner_tag, remove_stale
 
 FIXED_TIMESTAMP = "2026-01-01T00:00:00Z"  # stored as every GeoPackage's last_change
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -67,7 +68,8 @@ def write_shapefile(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
     """Write a Shapefile (UTF-8 attributes, names cut to 10 characters), all parts replaced together."""
     path = check_output_dir(path)
     frame = frame.rename(columns=shapefile_names(c for c in frame.columns if c != frame.geometry.name))
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.stem}.") as tmp:
+    remove_stale(path.parent, stem=path.stem)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.stem}.{owner_tag()}-", suffix=".tmp") as tmp:
         staged = Path(tmp) / path.name
         pyogrio.write_dataframe(frame, staged, driver="ESRI Shapefile", encoding="UTF-8")
         for suffix in SHAPEFILE_PARTS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import folium
@@ -139,6 +139,25 @@ def footer(attributions: Sequence[str], synthetic: bool, survey_year: int | None
         "fit(); if (window.ResizeObserver) { new ResizeObserver(fit).observe(f); } else { addEventListener('resize', fit); }"
         "})();</script>"
     )
+
+
+def _elements(element: Element) -> Iterator[Element]:
+    """``element`` and all its descendants, depth first in page order."""
+    yield element
+    for child in element._children.values():
+        yield from _elements(child)
+
+
+def stable_ids(fmap: folium.Map) -> folium.Map:
+    """Number the elements of ``fmap``'s page in tree order (``map_2``, ``geo_json_5`` …) in place of
+    branca's random ids, so the same map renders to the same bytes; returns ``fmap``.
+
+    Call it once the map is built, before it is rendered: folium takes the names it links
+    (layer control, add-to calls, styles) when it renders.
+    """
+    for number, element in enumerate(_elements(fmap.get_root()), start=1):
+        element._id = str(number)
+    return fmap
 
 
 def set_title(fmap: folium.Map, title: str) -> None:
