@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from sinkmap.errors import InputError, SchemaError, SinkmapWarning, located
+from sinkmap.mappings import ValueMap, map_values, shipped_mappings
 from sinkmap.resources import layers_dir
 
 MAX_LISTED = 5  # offending values/ids named in one message
@@ -207,18 +208,31 @@ def _where(values: pd.Series, ids: pd.Series | None) -> str:
     return shown + more
 
 
+def accepted_names(fspec: FieldSpec) -> tuple[str, ...]:
+    """Column names taken for a field: its name, its aliases and its Chinese name (``zh``)."""
+    return tuple(dict.fromkeys((fspec.name, *fspec.aliases, *((fspec.zh,) if fspec.zh else ()))))
+
+
+def _truncated(names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names`` cut as a dBase field name is: to 10 bytes in UTF-8 or in GBK, or to 10 characters."""
+    cuts = (cut for n in names for cut in (n[:SHAPEFILE_FIELD_LENGTH], *(
+        n.encode(e)[:SHAPEFILE_FIELD_LENGTH].decode(e, errors="ignore") for e in ("utf-8", "gb18030"))))
+    return tuple(dict.fromkeys(c for c in cuts if c))
+
+
 def _rename_aliases(frame: pd.DataFrame, spec: LayerSpec) -> pd.DataFrame:
+    """Rename columns named by a field's alias or Chinese name (whole names first, then dBase-cut ones)."""
     lower = {str(c).lower(): c for c in frame.columns}
-    renames = {}
-    for fspec in spec.fields.values():
-        if fspec.name in frame.columns:
-            continue
-        candidates = (fspec.name, *fspec.aliases)
-        candidates += tuple(c[:SHAPEFILE_FIELD_LENGTH] for c in candidates)  # dBase-truncated names
-        for alias in candidates:
-            if alias.lower() in lower:
-                renames[lower[alias.lower()]] = fspec.name
-                break
+    renames: dict[str, str] = {}
+    for cut in (False, True):
+        for fspec in spec.fields.values():
+            if fspec.name in frame.columns or fspec.name in renames.values():
+                continue
+            names = _truncated(accepted_names(fspec)) if cut else accepted_names(fspec)
+            named = [lower[n.lower()] for n in names if n.lower() in lower]
+            column = next((c for c in named if c not in renames and c not in spec.fields), None)  # not taken
+            if column is not None:
+                renames[column] = fspec.name
     return frame.rename(columns=renames)
 
 
@@ -240,14 +254,38 @@ def _coerce(column: pd.Series, fspec: FieldSpec, ctx: dict, ids: pd.Series | Non
     return numeric.astype("float64")
 
 
-def _check_allowed(values: pd.Series, fspec: FieldSpec, ctx: dict, ids: pd.Series | None) -> pd.Series:
+MAX_VALUES = 20  # distinct values not allowed named in one message, the most frequent first
+# what a message counts the rows of a layer as, one and more ("'teak' (12 stands)"); tables count rows
+ROW_NOUNS = {"stands": ("stand", "stands"), "mangroves": ("patch", "patches"), "coastal_habitats": ("patch", "patches"),
+             "shelterbelts": ("belt", "belts"), "redlines": ("redline", "redlines")}
+
+
+def _counted(bad: pd.Series, noun: tuple[str, str], ids: pd.Series | None) -> str:
+    """The distinct values of ``bad``, the most frequent first, with how many rows hold each and the first
+    three of them: by id, 'teak' (12 stands: S3, S8, S9 …); else by row number, 'x' (rows 2, 5)."""
+    counts = bad.value_counts()
+    labels = (ids[bad.index] if ids is not None else pd.Series(bad.index, index=bad.index)).astype(str)
+    first = labels.groupby(bad.to_numpy(), sort=False).agg(lambda x: ", ".join(x.iloc[:3]) + (" …" * (len(x) > 3)))
+
+    def where(value, n: int) -> str:
+        return f"{n} {noun[n != 1]}: {first[value]}" if ids is not None else f"{noun[n != 1]} {first[value]}"
+
+    shown = ", ".join(f"{v!r} ({where(v, n)})" for v, n in counts.iloc[:MAX_VALUES].items())
+    more = f" and {len(counts) - MAX_VALUES} more values" if len(counts) > MAX_VALUES else ""
+    return shown + more
+
+
+def _check_allowed(values: pd.Series, fspec: FieldSpec, ctx: dict, noun: tuple[str, str],
+                   ids: pd.Series | None) -> pd.Series:
     lookup = {code: code for code in fspec.allowed}
     lookup.update({label: code for code, label in fspec.allowed.items()})
     mapped = values.map(lambda v: lookup.get(v, np.nan) if isinstance(v, str) else v)
     bad = values[mapped.isna() & values.notna()]
     if len(bad):
         choices = ", ".join(f"{c} ({z})" for c, z in fspec.allowed.items())
-        raise SchemaError(f"values not allowed: {_where(bad, ids)}", **ctx, fix=f"use one of: {choices}")
+        raise SchemaError(f"values not allowed: {_counted(bad, noun, ids)}", **ctx,
+                          fix=f"use one of: {choices}; or map each value to one of them in a CSV with the columns "
+                              "field,value,code, given as `mappings:` for the layer in the survey configuration")
     return mapped.astype("string")
 
 
@@ -292,14 +330,18 @@ def _warn_implausible(values: pd.Series, fspec: FieldSpec, ctx: dict, ids: pd.Se
 
 
 def validate_frame(frame: pd.DataFrame, spec: LayerSpec, *, path: str | Path | None = None,
-                   layer: str | None = None) -> pd.DataFrame:
+                   layer: str | None = None, mappings: ValueMap | None = None) -> pd.DataFrame:
     """Check ``frame`` against ``spec``; return a copy with canonical names, types and codes.
 
-    Aliased columns (e.g. 地类, DILEI) are renamed, allowed values given as Chinese labels
-    become codes, numbers are range-checked. Raises SchemaError naming the file, layer, field,
-    the offending rows (by the layer's id field) and the fix. Numbers above a field's
+    Columns named by an alias or the field's Chinese name (e.g. 地类, DILEI) are renamed; coded
+    values are mapped through ``mappings`` (default: the shipped ``layers/mappings`` tables, e.g.
+    地类 0111 → arbor), allowed values given as Chinese labels become codes, numbers are
+    range-checked. Raises SchemaError naming the file, layer, field, the offending rows (by the
+    layer's id field; values not allowed with their counts) and the fix. Numbers above a field's
     ``plausible_max`` are kept, with a SinkmapWarning naming the rows and the likely unit mix-up.
     """
+    mappings = shipped_mappings() if mappings is None else mappings
+    noun = ROW_NOUNS.get(spec.name, ("row", "rows"))
     frame = _rename_aliases(frame, spec)
     id_field = next((f.name for f in spec.fields.values() if f.unique), None)
     ids = frame[id_field] if id_field in frame.columns else None
@@ -307,7 +349,7 @@ def validate_frame(frame: pd.DataFrame, spec: LayerSpec, *, path: str | Path | N
         ctx = {"path": path, "layer": layer, "field": fspec.name}
         if fspec.name not in frame.columns:
             if fspec.required:
-                names = " or ".join(repr(a) for a in (fspec.name, *fspec.aliases))
+                names = " or ".join(repr(a) for a in accepted_names(fspec))
                 raise SchemaError(
                     f"required field is missing (columns present: {', '.join(map(str, frame.columns))})",
                     **ctx, fix=f"add a column named {names}",
@@ -317,7 +359,7 @@ def validate_frame(frame: pd.DataFrame, spec: LayerSpec, *, path: str | Path | N
         if fspec.required and values.isna().any():
             raise SchemaError(f"empty values in required field: {_where(values[values.isna()], ids)}", **ctx)
         if fspec.allowed is not None:
-            values = _check_allowed(values, fspec, ctx, ids)
+            values = _check_allowed(map_values(values, mappings.get(fspec.name, {})), fspec, ctx, noun, ids)
         if fspec.min is not None or fspec.max is not None:
             _check_range(values, fspec, ctx, ids)
         if fspec.plausible_max is not None:
@@ -334,7 +376,10 @@ def validate_frame(frame: pd.DataFrame, spec: LayerSpec, *, path: str | Path | N
 
 @cache
 def load_indicator_specs() -> pd.DataFrame:
-    """Indicator ids with Chinese/English names, unit, target id and description (layers/indicators.csv)."""
-    table = _read_table(layers_dir() / "indicators.csv", ["indicator", "name_zh", "name_en", "unit", "target"])
+    """Indicator ids with Chinese/English names, unit, target id, the survey inputs the value rests on
+    (``inputs``: a tuple of configuration keys) and description (layers/indicators.csv)."""
+    table = _read_table(layers_dir() / "indicators.csv",
+                        ["indicator", "name_zh", "name_en", "unit", "target", "inputs"])
     table["target"] = table["target"].replace("", np.nan)
+    table["inputs"] = [tuple(filter(None, str(text).split(";"))) for text in table["inputs"].fillna("")]
     return table.set_index("indicator")

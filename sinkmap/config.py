@@ -3,6 +3,9 @@
     survey_year: 2025
     landcover: {path: landcover.tif, preset: worldcover}
     stands: {path: stands.gpkg, layer: stands, gcj02: false}
+    # any vector layer also takes: layer: [xb_a, xb_b] (layers read as one) or layers: all (every layer with
+    # geometries); encoding: gbk (a Shapefile's attribute text, else its .cpg's, UTF-8 or GB18030 with a
+    # warning); mappings: my_codes.csv (field,value,code rows mapping the bureau's codes to the catalogue's)
     mangroves: {path: mangroves.gpkg}        # optional: mangroves, shelterbelts, redlines, coastal_habitats
     stands_previous: {path: stands_2020.gpkg, year: 2020}   # optional: annual sink by stock difference
     redlines_previous: {path: redlines_2022.gpkg, year: 2022}  # optional: ledger change (area not reduced)
@@ -11,6 +14,8 @@
                                              # of stands_previous's year, also the forest outside that inventory
     scenario: {path: scenario.csv}           # optional: planned afforestation/harvest for the projection
     projection_end: 2030                     # last projected year (default 2030)
+    coverage_min: 0.99                       # share of a county's land an input must cover (default 0.99):
+                                             # a county it covers less gets no value, only a note
     synthetic: false                         # true labels every output SYNTHETIC
 
 Relative paths are read from the configuration file's folder.
@@ -25,6 +30,9 @@ import yaml
 
 from sinkmap.catalogue import load_catalogue, preset_names
 from sinkmap.errors import InputError, MissingInputError
+from sinkmap.indicators.coverage import COVERAGE_MIN
+from sinkmap.readers import ALL_LAYERS
+from sinkmap.readers.encoding import codec_name
 
 VECTOR_LAYERS = ("stands", "mangroves", "shelterbelts", "redlines", "coastal_habitats")
 REQUIRED = ("landcover", "stands")
@@ -43,10 +51,12 @@ class LayerInput:
     """One input file of the survey."""
 
     path: Path
-    layer: str | None = None
+    layer: str | tuple[str, ...] | None = None  # several layers are read as one; ALL_LAYERS: every spatial layer
     preset: str | None = None
     gcj02: bool = False
     year: int | None = None  # year of an earlier input (stands_, redlines_, landcover_previous)
+    encoding: str | None = None  # text encoding of a vector file's attributes (a Shapefile's .dbf)
+    mappings: Path | None = None  # CSV (field, value, code) mapping the file's values to the catalogue's codes
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,47 @@ class SurveyConfig:
     synthetic: bool = False
     note: str = ""
     projection_end: int = DEFAULT_END_YEAR
+    coverage_min: float = COVERAGE_MIN
     extra: dict = field(default_factory=dict)
+
+
+VECTOR_KEYS = ("layers", "encoding", "mappings")  # keys of a vector layer only
+
+
+def _resolved(kind: str, value, base: Path, source: Path) -> Path:
+    """A path of the configuration, relative to its folder; it must exist."""
+    path = (base / value).resolve() if not Path(value).is_absolute() else Path(value)
+    if not path.exists():
+        raise MissingInputError(f"the {kind} file {path} does not exist", path=source, fix="correct its path")
+    return path
+
+
+def _layer_names(kind: str, raw: dict, source: Path) -> str | tuple[str, ...] | None:
+    """``layer: NAME``, ``layer: [A, B]``, ``layers: [A, B]`` or ``layers: all`` (ALL_LAYERS)."""
+    if "layer" in raw and "layers" in raw:
+        raise InputError(f"'{kind}' has both layer and layers", path=source, fix="keep one of them")
+    if raw.get("layers") == "all":
+        return ALL_LAYERS
+    names = raw.get("layers", raw.get("layer"))
+    if names is None or (isinstance(names, str) and names):
+        return names
+    if isinstance(names, list) and names and all(isinstance(n, str) and n for n in names):
+        return names[0] if len(names) == 1 else tuple(names)
+    raise InputError(f"'{kind}' layer must be a layer name or a list of them, not {names!r}", path=source,
+                     fix=f"write `{kind}: {{path: FILE, layer: [xb_a, xb_b]}}` or `layers: all`")
+
+
+def _encoding(kind: str, raw: dict, source: Path) -> str | None:
+    """The ``encoding:`` of a layer, as written; it must name a known text encoding."""
+    name = raw.get("encoding")
+    if name is None:
+        return None
+    try:
+        codec_name(str(name))
+    except LookupError:
+        raise InputError(f"'{kind}' encoding {name!r} is not a known text encoding", path=source,
+                         fix="use e.g. gbk, gb18030, utf-8 or big5") from None
+    return str(name)
 
 
 def _layer_input(kind: str, raw, base: Path, source: Path) -> LayerInput:
@@ -67,7 +117,8 @@ def _layer_input(kind: str, raw, base: Path, source: Path) -> LayerInput:
         raw = {"path": raw}
     if not isinstance(raw, dict) or "path" not in raw:
         raise InputError(f"'{kind}' needs a path", path=source, fix=f"write `{kind}: {{path: FILE}}`")
-    keys = {"path", "layer", "preset", "gcj02", *(("year",) if kind in EARLIER else ())}
+    keys = {"path", "layer", "preset", "gcj02", *(("year",) if kind in EARLIER else ()),
+            *(VECTOR_KEYS if EARLIER.get(kind, kind) in VECTOR_LAYERS else ())}
     unknown = sorted(set(raw) - keys)
     if unknown:
         raise InputError(f"'{kind}' has unknown keys {unknown}", path=source, fix=f"use {', '.join(sorted(keys))}")
@@ -75,15 +126,15 @@ def _layer_input(kind: str, raw, base: Path, source: Path) -> LayerInput:
     if kind in EARLIER and (not isinstance(year, int) or isinstance(year, bool)):
         raise InputError(f"'{kind}' needs the year of that survey, not {year!r}", path=source,
                          fix=f"write `{kind}: {{path: FILE, year: 2020}}`")
-    path = (base / raw["path"]).resolve() if not Path(raw["path"]).is_absolute() else Path(raw["path"])
-    if not path.exists():
-        raise MissingInputError(f"the {kind} file {path} does not exist", path=source, fix="correct its path")
+    path = _resolved(kind, raw["path"], base, source)
     preset = raw.get("preset")
     if EARLIER.get(kind, kind) == "landcover" and preset not in preset_names():
         raise InputError(f"{kind} preset {preset!r} is not known", path=source,
                          fix=f"set {kind}.preset to one of: {', '.join(preset_names())}")
-    return LayerInput(path=path, layer=raw.get("layer"), preset=preset, gcj02=bool(raw.get("gcj02", False)),
-                      year=year)
+    mappings = _resolved(f"{kind} mappings", raw["mappings"], base, source) if "mappings" in raw else None
+    return LayerInput(path=path, layer=_layer_names(kind, raw, source), preset=preset,
+                      gcj02=bool(raw.get("gcj02", False)), year=year, encoding=_encoding(kind, raw, source),
+                      mappings=mappings)
 
 
 def same_year_stands(inputs: dict[str, LayerInput]) -> bool:
@@ -105,7 +156,7 @@ def load_config(path: str | Path) -> SurveyConfig:
     if not isinstance(raw, dict):
         raise InputError("must be a YAML mapping of keys to values", path=path)
     kinds = (*load_catalogue().layers, *EARLIER)
-    known = {"survey_year", "synthetic", "note", "projection_end", *kinds}
+    known = {"survey_year", "synthetic", "note", "projection_end", "coverage_min", *kinds}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InputError(f"unknown keys {unknown}", path=path, fix=f"use: {', '.join(sorted(known))}")
@@ -118,6 +169,10 @@ def load_config(path: str | Path) -> SurveyConfig:
     end = raw.get("projection_end", DEFAULT_END_YEAR)
     if not isinstance(end, int) or not year <= end <= 2100:
         raise InputError(f"projection_end must be a year from survey_year ({year}) on, not {end!r}", path=path)
+    coverage = raw.get("coverage_min", COVERAGE_MIN)
+    if isinstance(coverage, bool) or not isinstance(coverage, (int, float)) or not 0 < coverage <= 1:
+        raise InputError(f"coverage_min must be a share of the land above 0 and at most 1, not {coverage!r}",
+                         path=path, fix="write e.g. `coverage_min: 0.99`")
     inputs = {kind: _layer_input(kind, raw[kind], path.parent, path) for kind in kinds if kind in raw}
     for kind, needed in COMPARED_IN.items():
         if kind in inputs and needed not in inputs and not (kind == LANDCOVER_PREVIOUS and same_year_stands(inputs)):
@@ -128,4 +183,4 @@ def load_config(path: str | Path) -> SurveyConfig:
             raise InputError(f"{kind}.year ({inputs[kind].year}) must be before survey_year ({year})", path=path,
                              fix=f"give the earlier {EARLIER[kind]} layer and its year")
     return SurveyConfig(source=path, survey_year=year, inputs=inputs, synthetic=bool(raw.get("synthetic", False)),
-                        note=str(raw.get("note", "")), projection_end=end)
+                        note=str(raw.get("note", "")), projection_end=end, coverage_min=float(coverage))

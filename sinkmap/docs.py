@@ -33,6 +33,21 @@ def _field_row(f: FieldSpec) -> str:
     return "| " + " | ".join(_cell(c) for c in cells) + " |"
 
 
+def _mapping_tables() -> list[str]:
+    """The value mapping tables of ``layers/mappings`` (bureau codes and names → catalogue codes)."""
+    out = ["## Value mapping tables", "",
+           "Values of bureau data read as catalogue codes before the allowed values are checked; each row carries "
+           "its source; `layers/mappings/<field>.csv`. Numeric codes match without their leading zeros. A survey "
+           "adds its own with `mappings:` for a layer (a CSV with the columns `field,value,code`).", ""]
+    for path in sorted((layers_dir() / "mappings").glob("*.csv")):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        out += [f"### `{path.stem}`", "", "| value | code | name | note | source |", "|---|---|---|---|---|"]
+        out += [f"| {r.value} | `{r.code}` | {_cell(r.name)} | {_cell(r.note)} | {_cell(r.source)} |"
+                for r in table.itertuples()]
+        out.append("")
+    return out
+
+
 def catalogue_markdown() -> str:
     """The whole catalogue (layers, classes, presets, indicators, targets) as Markdown."""
     cat = load_catalogue()
@@ -41,6 +56,7 @@ def catalogue_markdown() -> str:
         "",
         "Generated from `layers/catalogue.yaml` and the tables beside it by `sinkmap catalogue`;",
         "do not edit by hand. The same declarations validate every input before any computation.",
+        "A column may be named by its field, its 中文 name or a name under \"also accepted as\".",
         "",
         "## Coordinate reference systems",
         "",
@@ -83,6 +99,7 @@ def catalogue_markdown() -> str:
                 "|" + "---|" * len(table.columns)]
         out += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
         out.append("")
+    out += _mapping_tables()
     out += ["## Targets", "", "| indicator | scope | year | target | source |", "|---|---|---|---|---|"]
     out += [f"| `{r.indicator}` | {r.scope} | {r.year} | {r.comparison} {r.value:g} {r.unit} | {_cell(r.source)} |"
             for r in load_targets().itertuples()]

@@ -122,7 +122,7 @@ def test_missing_required_field_names_file_layer_field_and_fix():
 
 
 def test_value_not_allowed_lists_offending_ids_and_choices():
-    with pytest.raises(SchemaError, match=r"values not allowed: S2='pine'.*Use one of: masson_pine \(马尾松\)"):
+    with pytest.raises(SchemaError, match=r"values not allowed: 'pine' \(1 stand: S2\)\. Use one of: masson_pine \(马尾松\)"):
         validate_frame(stands_frame(species_group=["eucalyptus", "pine"]), load_catalogue().layer("stands"))
 
 

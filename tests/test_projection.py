@@ -112,7 +112,7 @@ def test_scenario_table_accepts_chinese_labels_and_names_bad_values(tmp_path):
     assert table["county"].tolist() == ["441521", "441581"]
     assert table["activity"].tolist() == ["afforestation", "harvest"]
     path.write_text("county,activity,year_from,year_to,area_ha\n深圳市,造林,2026,2030,900\n", encoding="utf-8")
-    with pytest.raises(SchemaError, match=r"情景.csv field 'county': values not allowed: 2='深圳市'.*441502 \(城区\)"):
+    with pytest.raises(SchemaError, match=r"情景.csv field 'county': values not allowed: '深圳市' \(row 2\).*441502 \(城区\)"):
         read_table(path, "scenario")
     # rows are named by their spreadsheet row (header = row 1)
     path.write_text("county,activity,year_from,year_to,area_ha\n城区,造林,2026,2030,9\n城区,造林,2030,2026,9\n",

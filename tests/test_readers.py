@@ -212,3 +212,20 @@ def test_features_far_from_every_county_are_refused_even_with_a_county_code():
                                           r"AOI, though they carry a county code \(S3\)"):
         assign_units(frame, counties, id_field="stand_id", path="stands.gpkg")
     assert assign_units(frame.iloc[:2], counties, id_field="stand_id")["county"].tolist() == ["441521", "441521"]
+
+
+def test_a_stand_larger_than_its_county_is_refused():
+    """A stand the size of the province (gave a forest cover of 9,558 %) is an error naming it."""
+    from sinkmap import aoi
+    from sinkmap.readers.vector import assign_units, refuse_larger_than_units
+
+    counties = aoi.load_counties()
+    frame = stands(2)
+    frame.loc[1, "geometry"] = box(114.5, 22.5, 116.5, 23.5)  # 2° × 1°: ≈ 2.3 M ha, beyond any county
+    frame = assign_units(frame, counties, id_field="stand_id")
+    county_ha = area_m2(counties.set_index("adcode").geometry)[counties["adcode"].tolist().index(
+        frame.loc[1, "county"])] / 1e4
+    with pytest.raises(SchemaError, match=rf"stands\.gpkg: 1 features are larger than their whole county: S2 "
+                                          rf"\([\d,]+ ha > {county_ha:,.0f} ha\)"):
+        refuse_larger_than_units(frame, counties, id_field="stand_id", path="stands.gpkg")
+    refuse_larger_than_units(frame.iloc[:1], counties, id_field="stand_id")  # a 0.5 × 0.5 km stand passes

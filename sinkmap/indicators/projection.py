@@ -179,8 +179,11 @@ def value_in(trajectory_table: pd.DataFrame, adcode: str, column: str, year: int
 
 
 def reach_year(trajectory_table: pd.DataFrame, adcode: str, column: str, target: float) -> float:
-    """First year the unit's ``column`` is ≥ ``target`` and stays so to the end (NaN if never)."""
+    """First year the unit's ``column`` is ≥ ``target`` and stays so to the end (NaN if never, or if the
+    unit has no value in some year: a unit its inputs do not cover reaches nothing)."""
     rows = trajectory_table[trajectory_table["adcode"] == adcode].sort_values("year")
+    if rows.empty or rows[column].isna().any():
+        return np.nan
     below = rows["year"][rows[column] < target]
     after = rows["year"] if below.empty else rows["year"][rows["year"] > below.max()]
     return float(after.iloc[0]) if len(after) else np.nan

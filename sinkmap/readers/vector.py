@@ -15,12 +15,16 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from sinkmap.catalogue import LayerSpec, load_catalogue, validate_frame
+from sinkmap.catalogue import MAX_LISTED, LayerSpec, load_catalogue, validate_frame
 from sinkmap.errors import CRSError, InputError, MissingInputError, SchemaError, SinkmapWarning
-from sinkmap.readers.crs import AREA_CRS, check_coordinates, is_wgs84_like, require_crs, to_storage_crs
+from sinkmap.mappings import ValueMap, read_mappings, shipped_mappings
+from sinkmap.readers import ALL_LAYERS
+from sinkmap.readers.crs import AREA_CRS, area_m2, check_coordinates, is_wgs84_like, require_crs, to_storage_crs
+from sinkmap.readers.encoding import BYTES, recoded, shapefile_encoding
 from sinkmap.readers.gcj02_check import warn_if_gcj02
 
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
+SOURCE_LAYER = "source_layer"  # column of a multi-layer read_layer: the layer each feature came from
 _POLYGONAL = {"Polygon", "MultiPolygon"}
 
 
@@ -45,10 +49,12 @@ def choose_layer(path: Path, layer: str | None, preferred: str | None) -> tuple[
     )
 
 
-def read_frame(path: str | Path, *, layer: str | None = None, preferred_layer: str | None = None
-               ) -> tuple[gpd.GeoDataFrame, str | None]:
+def read_frame(path: str | Path, *, layer: str | None = None, preferred_layer: str | None = None,
+               encoding: str | None = None) -> tuple[gpd.GeoDataFrame, str | None]:
     """Open any vector file (GeoPackage, Shapefile, GeoJSON, GeoParquet …) as a GeoDataFrame.
 
+    ``encoding``: the text encoding of the attributes; for a Shapefile it is checked against the .dbf,
+    and without it the .cpg's, UTF-8 or GB18030 is used (``readers.encoding.shapefile_encoding``).
     Returns the frame and the layer name to show in messages (None for a single-layer file).
     """
     path = Path(path)
@@ -56,9 +62,16 @@ def read_frame(path: str | Path, *, layer: str | None = None, preferred_layer: s
         raise MissingInputError("file not found", path=path, fix="check the path")
     try:
         if path.suffix.lower() in PARQUET_SUFFIXES:
+            if encoding:
+                raise InputError(f"is GeoParquet, always UTF-8; an encoding ({encoding}) cannot apply", path=path,
+                                 fix="drop `encoding:` for this layer")
             return gpd.read_parquet(path), None
         chosen, named = choose_layer(path, layer, preferred_layer)
-        return gpd.read_file(path, layer=chosen, engine="pyogrio"), (chosen if named else None)
+        shown = chosen if named else None
+        if path.suffix.lower() == ".shp":
+            text = shapefile_encoding(path, encoding)
+            return recoded(gpd.read_file(path, layer=chosen, engine="pyogrio", encoding=BYTES), text), shown
+        return gpd.read_file(path, layer=chosen, engine="pyogrio", encoding=encoding), shown
     except InputError:
         raise
     except Exception as exc:  # GDAL/Arrow errors: corrupt or unsupported file
@@ -102,23 +115,52 @@ def check_polygons(frame: gpd.GeoDataFrame, *, path, layer: str | None, id_field
     return frame
 
 
-def read_layer(path: str | Path, kind: str, *, layer: str | None = None, gcj02: bool = False
-               ) -> gpd.GeoDataFrame:
+def layer_names(path: str | Path, layer: str | tuple[str, ...] | None) -> list[str | None]:
+    """The layers ``layer`` asks for: itself, the names of a tuple, or for ALL_LAYERS every layer with
+    geometries (none named when the file has only one: the reader picks it)."""
+    if isinstance(layer, tuple):
+        return list(layer)
+    if layer != ALL_LAYERS:
+        return [layer]
+    if Path(path).suffix.lower() in PARQUET_SUFFIXES:
+        return [None]
+    spatial = [str(name) for name, geometry_type in pyogrio.list_layers(path) if geometry_type is not None]
+    return spatial if len(spatial) > 1 else [None]
+
+
+def read_layer(path: str | Path, kind: str, *, layer: str | tuple[str, ...] | None = None, gcj02: bool = False,
+               encoding: str | None = None, mappings: str | Path | None = None) -> gpd.GeoDataFrame:
     """Read a vector layer of catalogue kind ``kind`` (stands, mangroves, …), checked and in EPSG:4490.
 
     Parameters
     ----------
     path : GeoPackage, Shapefile, GeoJSON or GeoParquet file.
     kind : catalogue layer name.
-    layer : layer inside a multi-layer file; by default the only one, or the one named ``kind``.
+    layer : layer inside a multi-layer file; by default the only one, or the one named ``kind``. A tuple
+        of names, or ALL_LAYERS (every layer with geometries), reads them as one layer: each is checked
+        on its own, and the id field must be unique across them.
     gcj02 : the coordinates are GCJ-02 web-map coordinates (labelled WGS 84); convert them.
+    encoding : text encoding of the attributes (a Shapefile's .dbf); see ``read_frame``.
+    mappings : CSV of ``field, value, code`` rows mapping the file's values to catalogue codes, used before
+        the shipped tables of ``layers/mappings``.
     """
     spec: LayerSpec = load_catalogue().layer(kind)
-    frame, chosen = read_frame(path, layer=layer, preferred_layer=kind)
+    values = shipped_mappings() if mappings is None else read_mappings(mappings, spec)
+    names = layer_names(path, layer)
+    frames = [_read_one(path, spec, name, gcj02=gcj02, encoding=encoding, mappings=values) for name in names]
+    if len(frames) == 1:
+        return frames[0]
+    return _joined([f.assign(**{SOURCE_LAYER: name}) for f, name in zip(frames, names)], spec, path)
+
+
+def _read_one(path: str | Path, spec: LayerSpec, layer: str | None, *, gcj02: bool, encoding: str | None,
+              mappings: ValueMap) -> gpd.GeoDataFrame:
+    """One layer of ``read_layer``."""
+    frame, chosen = read_frame(path, layer=layer, preferred_layer=spec.name, encoding=encoding)
     if frame.empty:
         raise InputError("layer has no features", path=path, layer=chosen, fix=f"supply a non-empty {spec.title} layer")
     crs = require_crs(frame.crs, path=path, layer=chosen)
-    frame = validate_frame(frame, spec, path=path, layer=chosen)
+    frame = validate_frame(frame, spec, path=path, layer=chosen, mappings=mappings)
     id_field = next((f.name for f in spec.fields.values() if f.unique), None)
     frame = check_polygons(frame, path=path, layer=chosen, id_field=id_field)
     check_coordinates(frame.total_bounds, crs, path=path, layer=chosen, area_of_use=True)
@@ -128,6 +170,21 @@ def read_layer(path: str | Path, kind: str, *, layer: str | None = None, gcj02: 
         warn_if_gcj02(frame, name=f"{Path(path).name}" + (f" (layer {chosen})" if chosen else ""),
                       declare="`gcj02: true` for the layer in the survey configuration, or --gcj02")
     return to_storage_crs(frame)
+
+
+def _joined(frames: list[gpd.GeoDataFrame], spec: LayerSpec, path: str | Path) -> gpd.GeoDataFrame:
+    """Checked layers (with SOURCE_LAYER) as one, the id field unique across them, each field's type kept."""
+    dtypes = {c: f[c].dtype for f in reversed(frames) for c in f.columns if c in spec.fields}
+    joined = pd.concat(frames, ignore_index=True).astype(dtypes)
+    id_field = next((f.name for f in spec.fields.values() if f.unique), None)
+    repeated = joined[joined[id_field].duplicated(keep=False)] if id_field else joined.iloc[:0]
+    if len(repeated):
+        where = repeated.groupby(id_field, sort=False)[SOURCE_LAYER].agg(lambda n: ", ".join(dict.fromkeys(n)))
+        shown = "; ".join(f"{i!r} in {layers}" for i, layers in where.iloc[:MAX_LISTED].items())
+        more = f" and {len(where) - MAX_LISTED} more" if len(where) > MAX_LISTED else ""
+        raise SchemaError(f"{id_field} values repeat across the layers read as one: {shown}{more}", path=path,
+                          field=id_field, fix=f"give every feature a {id_field} unique across the layers")
+    return gpd.GeoDataFrame(joined, geometry=frames[0].geometry.name, crs=frames[0].crs)
 
 
 def gcj02_to_storage(frame: gpd.GeoDataFrame, *, path=None, layer=None, crs=None) -> gpd.GeoDataFrame:
@@ -185,3 +242,20 @@ def assign_units(frame: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, field: str
                           layer=layer, field=field,
                           fix="clip the layer to the survey area, give their county code, or check the layer's CRS")
     return frame
+
+
+def refuse_larger_than_units(frame: gpd.GeoDataFrame, units: gpd.GeoDataFrame, *, field: str = "county",
+                             key: str = "adcode", id_field: str | None = None, path=None,
+                             layer: str | None = None) -> None:
+    """Refuse features larger than the whole unit (county) they belong to: a stand the size of the
+    province (coordinates in the wrong unit or CRS) would otherwise give a forest cover of 9,558 %."""
+    unit_ha = pd.Series(area_m2(units.geometry) / 1e4, index=units[key].to_numpy())
+    feature_ha = pd.Series(area_m2(frame.geometry) / 1e4, index=frame.index)
+    limit = frame[field].map(unit_ha)
+    too_big = feature_ha > limit
+    if too_big.any():
+        labels = frame[id_field] if id_field in frame.columns else frame.index.to_series()
+        shown = ", ".join(f"{label} ({feature_ha[i]:,.0f} ha > {limit[i]:,.0f} ha)"
+                          for i, label in labels[too_big].head(5).items())
+        raise SchemaError(f"{int(too_big.sum())} features are larger than their whole county: {shown}", path=path,
+                          layer=layer, fix="check the layer's coordinates and CRS, and split or correct these features")

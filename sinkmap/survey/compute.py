@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 from sinkmap import aoi
-from sinkmap.catalogue import load_catalogue
+from sinkmap.catalogue import load_catalogue, load_indicator_specs
 from sinkmap.config import (
     EARLIER,
     EARLIER_VECTORS,
@@ -22,16 +22,18 @@ from sinkmap.config import (
 from sinkmap.indicators.area import land_area_ha
 from sinkmap.indicators.biomass import BiomassFactors
 from sinkmap.indicators.bluecarbon import BlueCarbonFactors, habitat_table
+from sinkmap.indicators.coverage import Coverage, layer_share, mask_trajectory, mask_uncovered, raster_share
 from sinkmap.indicators.forest import ForestDefinition
 from sinkmap.indicators.projection import GrowthRates, check_scenario, project, trajectory
 from sinkmap.indicators.redline import LOCATED
 from sinkmap.indicators.shelterbelt import SITE_COLUMNS, plan_sites
 from sinkmap.indicators.stock import stock_by_group
 from sinkmap.progress import Progress
+from sinkmap.readers import ALL_LAYERS
 from sinkmap.readers.crs import STORAGE_CRS
 from sinkmap.readers.raster import check_landcover
 from sinkmap.readers.tables import read_table
-from sinkmap.readers.vector import assign_units, read_layer
+from sinkmap.readers.vector import assign_units, read_layer, refuse_larger_than_units
 from sinkmap.survey.belts import shelterbelt_year
 from sinkmap.survey.blue import blue_year
 from sinkmap.survey.forest import ForestYear, forest_year
@@ -41,6 +43,8 @@ from sinkmap.zonal import zonal_stats
 
 __all__ = ["CITY", "INDICATOR_COLUMNS", "SurveyResult", "compute_survey", "read_inputs"]
 COASTAL_REACH_M = 20_000.0  # intertidal and sea patches (and marine redlines) belong to the nearest county within 20 km
+TRAJECTORY_OF = {"forest_cover": ("forest_area_ha", "forest_cover_pct"),
+                 "stock_volume": ("stock_m3", "stock_wan_m3")}  # indicator → its trajectory columns
 REACH_M = {"stands": 0.0, "shelterbelts": 0.0, "mangroves": COASTAL_REACH_M, "coastal_habitats": COASTAL_REACH_M,
            "redlines": COASTAL_REACH_M}  # kind → how far outside the counties a feature may lie (m)
 
@@ -62,16 +66,23 @@ class SurveyResult:
     layers: dict[str, gpd.GeoDataFrame]  # validated input layers, EPSG:4490
 
 
-def read_county_layer(path, kind: str, counties: gpd.GeoDataFrame, *, layer: str | None = None,
-                      gcj02: bool = False) -> gpd.GeoDataFrame:
-    """Read and check a catalogue layer and give each feature its county (REACH_M for sea features)."""
-    frame = read_layer(path, kind, layer=layer, gcj02=gcj02)
+def read_county_layer(path, kind: str, counties: gpd.GeoDataFrame, *, layer=None, gcj02: bool = False,
+                      encoding: str | None = None, mappings=None) -> gpd.GeoDataFrame:
+    """Read and check a catalogue layer and give each feature its county (REACH_M for sea features).
+
+    ``layer``: one layer name, a list of them, or ``readers.ALL_LAYERS``; ``encoding``, ``mappings``:
+    as ``read_layer``."""
+    frame = read_layer(path, kind, layer=layer, gcj02=gcj02, encoding=encoding, mappings=mappings)
+    layer = layer if isinstance(layer, str) and layer != ALL_LAYERS else None  # messages name one layer only
     if kind not in REACH_M:
         return frame
     located = LOCATED if kind == "redlines" else None  # the ledger cuts those at the county lines
     id_field = next((f.name for f in load_catalogue().layer(kind).fields.values() if f.unique), None)
-    return assign_units(frame, counties, reach_m=REACH_M[kind], located=located, path=path, layer=layer,
-                        id_field=id_field)
+    frame = assign_units(frame, counties, reach_m=REACH_M[kind], located=located, path=path, layer=layer,
+                         id_field=id_field)
+    if REACH_M[kind] == 0:  # land features (stands, belts) lie inside a county and are smaller than it
+        refuse_larger_than_units(frame, counties, id_field=id_field, path=path, layer=layer)
+    return frame
 
 
 def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame | None]:
@@ -86,7 +97,7 @@ def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd
             if kind in config.inputs:
                 item = config.inputs[kind]
                 layers[kind] = read_county_layer(item.path, EARLIER.get(kind, kind), counties, layer=item.layer,
-                                                 gcj02=item.gcj02)
+                                                 gcj02=item.gcj02, encoding=item.encoding, mappings=item.mappings)
         scenario = None
         if "scenario" in config.inputs:
             path = config.inputs["scenario"].path
@@ -145,13 +156,31 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
     if "shelterbelts" in layers:
         belts, sites = shelterbelt_year(layers["shelterbelts"], plan_sites(aoi.load_sites()), config.survey_year,
                                         name=_file_name(config, "shelterbelts"))
+    coverage = input_coverage(config, layers, class_areas, land_ha)
+    names = aoi.load_counties().set_index("adcode")["name_zh"].to_dict()
+    inputs_of = load_indicator_specs()["inputs"].to_dict()
+    notes = coverage.notes(inputs_of, CITY, names)
+    earlier = {ind: tuple(PREVIOUS if k == "stands" else k for k in inputs_of[ind]) for ind in TRAJECTORY_OF}
+    path = mask_trajectory(path, notes, TRAJECTORY_OF, coverage.notes(earlier, CITY, names), config.survey_year)
     values, ranges = indicator_values(current, previous, land_ha, blue, ledger, belts)
+    values = mask_uncovered(values, notes)
     units = _units_frame(values)
     sources = indicator_sources(config, definition, factors, growth, blue_factors)
-    indicators = indicator_table(values, ranges, units.set_index("adcode")["name_zh"], path, sources, blue)
+    indicators = indicator_table(values, ranges, units.set_index("adcode")["name_zh"], path, sources, blue, notes)
     habitats = habitat_table(blue.patches if blue else None, blue_factors)
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
                         path, habitats, ledger, sites, layers)
+
+
+def input_coverage(config: SurveyConfig, layers: dict[str, gpd.GeoDataFrame], class_areas: pd.DataFrame,
+                   land_ha: pd.Series) -> Coverage:
+    """How much of each county's land the land-cover map and the stand layers cover."""
+    shares = {"landcover": raster_share(class_areas, land_ha)}
+    for kind in ("stands", PREVIOUS):
+        if kind in layers:
+            shares[kind] = layer_share(layers[kind], land_ha.index)
+    files = {kind: config.inputs[kind].path.name for kind in shares}
+    return Coverage(pd.DataFrame(shares), files, config.coverage_min)
 
 
 def _file_name(config: SurveyConfig, kind: str) -> str:

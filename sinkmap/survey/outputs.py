@@ -70,6 +70,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
     from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, HIDDEN, LANDCOVER_LABEL, OVERLAYS, survey_map
     from sinkmap.writers.overlay import landcover_overlay
     from sinkmap.writers.report import ReportContext, find_cjk_font, write_report
+    from sinkmap.writers.report.tables import coverage_lines
     from sinkmap.writers.staging import staged_dir
     from sinkmap.writers.tables import write_survey_gpkg, write_table
 
@@ -118,7 +119,8 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             context = ReportContext(title=REPORT_TITLE, survey_year=config.survey_year, synthetic=config.synthetic,
                                     indicators=result.indicators, labels=labels, attributions=attributions(),
                                     notes=method_notes(result), map_png=png, landcover_png=second,
-                                    projection_end=config.projection_end, checks=_checks(result))
+                                    projection_end=config.projection_end, checks=_checks(result),
+                                    coverage=coverage_lines(result.indicators))
             write_report(context, stage, font=font)
             for figure in (png, second):
                 if figure is not None:

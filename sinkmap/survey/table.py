@@ -23,7 +23,7 @@ from sinkmap.units import CO2_PER_C, HA_PER_KM2, MU_PER_HA, m3_to_wan_m3, mu_to_
 CITY = "441500"
 INDICATOR_COLUMNS = ["county", "adcode", "indicator", "value", "low", "high", "unit",
                      *[f"target_{y}" for y in TARGET_YEARS], *[f"gap_{y}" for y in TARGET_YEARS],
-                     *[f"reach_{y}" for y in TARGET_YEARS], "reach_by", "source"]
+                     *[f"reach_{y}" for y in TARGET_YEARS], "reach_by", "source", "note"]
 TRACKED = {"forest_cover": "forest_cover_pct", "stock_volume": "stock_wan_m3"}  # indicator → trajectory column
 HABITAT_AREAS = {"mangroves": {"mangrove_area": "mangrove"},
                  "coastal_habitats": {"saltmarsh_area": "saltmarsh", "seagrass_area": "seagrass",
@@ -53,8 +53,8 @@ def indicator_values(current: ForestYear, previous: ForestYear | None, land_ha: 
 
     ``belts``: shelterbelt area (ha) and work since 2021 (亩) per county (``shelterbelt.county_work``).
     """
-    per_unit = with_city(current.per_unit.drop(columns="disagreement_pct").assign(land_area_ha=land_ha),
-                         land_ha.index)
+    forest = current.per_unit.drop(columns="disagreement_pct").reindex(land_ha.index, fill_value=0.0)
+    per_unit = with_city(forest.assign(land_area_ha=land_ha), land_ha.index)  # every county has its land
     units = per_unit.index
     land = per_unit["land_area_ha"]
     values = pd.DataFrame({
@@ -132,12 +132,15 @@ def _blue_values(blue: BlueYear, land_index: pd.Index) -> tuple[pd.DataFrame, di
 
 
 def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names: pd.Series,
-                    trajectory: pd.DataFrame, sources: dict[str, str], blue: BlueYear | None = None) -> pd.DataFrame:
+                    trajectory: pd.DataFrame, sources: dict[str, str], blue: BlueYear | None = None,
+                    notes: pd.DataFrame | None = None) -> pd.DataFrame:
     """The long indicator table (INDICATOR_COLUMNS), city first, indicators in catalogue order.
 
     Targets of projected indicators (TRACKED) get their gap and reach year from the trajectory;
     the mangrove targets get gap = value − target and the year the patch records reach it
-    (``reach_by`` = the last year looked at: the projection end, or the survey year).
+    (``reach_by`` = the last year looked at: the projection end, or the survey year). ``notes``
+    (unit × indicator, ``coverage.Coverage.notes``): a row with a note (its inputs do not cover the
+    unit) has no value, range, gap or reach year, only the note.
     """
     specs = load_indicator_specs()
     table = values.reset_index(names="adcode").melt(id_vars="adcode", var_name="indicator", value_name="value")
@@ -161,6 +164,12 @@ def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names
     has_target = table[[f"target_{y}" for y in TARGET_YEARS]].notna().any(axis=1)
     table["reach_by"] = pd.array(table["indicator"].map(last_looked).where(has_target), dtype="Int64")
     table["source"] = table["indicator"].map(sources)
+    table["note"] = ("" if notes is None else
+                     [notes.at[a, i] if a in notes.index and i in notes.columns else ""
+                      for a, i in zip(table["adcode"], table["indicator"])])
+    uncovered = table["note"].ne("")
+    measured = ["value", "low", "high", *[f"{kind}_{y}" for kind in ("gap", "reach") for y in TARGET_YEARS]]
+    table.loc[uncovered, measured] = np.nan
     order = {ind: i for i, ind in enumerate(specs.index)}
     table = table.sort_values(["indicator", "adcode"], key=lambda c: c.map(order) if c.name == "indicator"
                               else c.map(lambda a: "" if a == CITY else a), kind="stable")

@@ -34,12 +34,15 @@ def choropleth_png(counties: gpd.GeoDataFrame, column: str, breaks: Sequence[flo
     frame = counties.to_crs(AREA_CRS)
     fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=150)
     cmap, norm = ListedColormap(list(colours)), BoundaryNorm(list(breaks), len(colours))
-    frame.plot(column=column, cmap=cmap, norm=norm, edgecolor="#333333", linewidth=0.6, ax=ax)
+    frame.plot(column=column, cmap=cmap, norm=norm, edgecolor="#333333", linewidth=0.6, ax=ax,
+               missing_kwds={"color": "#cccccc", "edgecolor": "#333333", "hatch": "///"})  # not covered: grey
     for point, name, value in zip(frame.representative_point(), frame[label_field], frame[column]):
         ax.annotate(f"{name}\n{format_number(value, unit)}", (point.x, point.y), ha="center", va="center",
                     fontsize=8, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.7, "lw": 0})
     handles = [Patch(facecolor=c, edgecolor="#333333", label=f"{lo:g}–{hi:g} {unit}")
                for c, lo, hi in zip(colours, breaks[:-1], breaks[1:])]
+    if frame[column].isna().any():
+        handles.append(Patch(facecolor="#cccccc", edgecolor="#333333", hatch="///", label="未覆盖 not covered"))
     for label, layer, style in overlays:
         face = style.get("fillColor", "none") if style.get("fillOpacity", 0) >= 0.3 else "none"
         edge = style.get("color", "#000000")

@@ -59,6 +59,7 @@ class ReportContext:
     generated_on: str | None = None
     projection_end: int | None = None  # last projected year, for "target not reached by …"
     checks: Sequence[CheckTable] = ()  # rule checks after the indicators (the redline ledger)
+    coverage: Sequence[str] = ()  # units the inputs do not cover, and why (no value is shown for them)
 
 
 def _environment() -> jinja2.Environment:
@@ -97,6 +98,7 @@ def render_html(ctx: ReportContext) -> str:
         synthetic_banner=SYNTHETIC_BANNER,
         sections=sections,
         checks=list(ctx.checks),
+        coverage=list(ctx.coverage),
         sources=sources,
         notes=list(ctx.notes),
         attributions=list(ctx.attributions),

@@ -23,6 +23,7 @@ TARGET_YEARS = (2025, 2030)
 STATUS_MET = ("达标 met", "met")  # (text, CSS class)
 STATUS_NOT_MET = ("未达标 not met", "not-met")
 STATUS_NONE = (DASH, "no-target")
+NOT_COVERED = "未覆盖 not covered"  # the value cell of a unit the inputs do not cover
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Row:
     range: str  # 95 % range "low–high", or "" when the indicator has none
     targets: tuple[TargetCell, ...]
     source_no: int
+    note: str = ""  # why there is no value (the inputs do not cover the unit), else ""
 
 
 @dataclass(frozen=True)
@@ -152,12 +154,13 @@ def _row(rec: Mapping[str, object], sources: list[str], last_year: int | None = 
     if source not in sources:
         sources.append(source)
     unit = "" if pd.isna(rec["unit"]) else str(rec["unit"])
+    note = "" if pd.isna(rec.get("note", "")) else str(rec.get("note", ""))
     value = _as_float(rec["value"])
     by = _as_float(rec.get("reach_by"))  # the last year the reach year was looked for, per row
     last_year = last_year if pd.isna(by) else int(by)
     cells = tuple(target_cell(value, _as_float(rec[f"target_{y}"]), unit, y,
                               gap=_as_float(rec[f"gap_{y}"]) if f"gap_{y}" in rec else None,
-                              reach=_as_float(rec[f"reach_{y}"]) if f"reach_{y}" in rec else None,
+                              reach=_as_float(rec[f"reach_{y}"]) if f"reach_{y}" in rec and not note else None,
                               last_year=last_year) for y in TARGET_YEARS)
     low, high = _as_float(rec.get("low")), _as_float(rec.get("high"))
     spread = "" if pd.isna(low) or pd.isna(high) else f"{format_number(low, unit)} – {format_number(high, unit)}"
@@ -166,11 +169,24 @@ def _row(rec: Mapping[str, object], sources: list[str], last_year: int | None = 
         county=str(rec["county"]),
         adcode=adcode,
         is_city=is_city(adcode),
-        value=format_number(value, unit),
+        value=NOT_COVERED if note else format_number(value, unit),
         range=spread,
         targets=cells,
         source_no=sources.index(source) + 1,
+        note=note,
     )
+
+
+def coverage_lines(table: pd.DataFrame) -> list[str]:
+    """One line per unit the inputs do not cover for some indicator: "海丰县 441521: <its notes>"."""
+    if "note" not in table.columns:
+        return []
+    noted = table[table["note"].fillna("").ne("")]
+    lines = []
+    for (county, adcode), rows in sorted_rows(noted).groupby(["county", "adcode"], sort=False):
+        reasons = dict.fromkeys(note.removeprefix("not covered: ") for note in rows["note"])
+        lines.append(f"{county} {adcode}: " + "; ".join(reasons))
+    return lines
 
 
 def _as_float(x: object) -> float:

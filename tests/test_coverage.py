@@ -1,0 +1,111 @@
+"""Inputs that do not cover a county give it no value, only a note; the city only when all are covered."""
+
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import shapely
+import yaml
+from rasterio.windows import from_bounds
+
+from sinkmap import aoi
+from sinkmap.config import load_config
+from sinkmap.indicators.coverage import Coverage, layer_share, mask_uncovered, raster_share
+from sinkmap.indicators.projection import reach_year
+from sinkmap.readers.crs import AREA_CRS
+from sinkmap.survey.compute import compute_survey
+
+LUHE = "441523"  # 陆河县
+CITY = "441500"
+
+
+def test_raster_and_layer_shares_by_hand():
+    land = pd.Series({"A": 100.0, "B": 200.0})
+    classes = pd.DataFrame({"adcode": ["A", "A", "B"], "class": [10, 20, 10], "area_ha": [60.0, 39.5, 50.0]})
+    # A: (60 + 39.5) / 100 = 0.995; B: 50 / 200 = 0.25
+    assert raster_share(classes, land).to_dict() == {"A": pytest.approx(0.995), "B": pytest.approx(0.25)}
+    stands = pd.DataFrame({"county": ["A", "A", None]})
+    assert layer_share(stands, land.index).to_dict() == {"A": 1.0, "B": 0.0}
+
+
+def test_notes_name_the_file_the_share_and_the_counties():
+    coverage = Coverage(pd.DataFrame({"landcover": {"A": 0.995, "B": 0.25}, "stands": {"A": 1.0, "B": 0.0}}),
+                        {"landcover": "lc.tif", "stands": "小班.shp"})
+    notes = coverage.notes({"cover": ("landcover", "stands"), "from_map": ("landcover",), "area": ()}, "C",
+                           {"B": "陆河县"})
+    assert notes.loc["A"].tolist() == ["", "", ""]  # 99.5 % ≥ 99 %
+    assert notes.loc["B", "cover"] == ("not covered: lc.tif covers 25.0 % of its land (< 99 %); "
+                                       "no data of 小班.shp in it")
+    assert notes.loc["C", "cover"] == ("not covered: lc.tif does not cover 陆河县; 小班.shp does not cover 陆河县")
+    assert notes.loc["C", "area"] == ""  # land area rests on the AOI only
+    values = pd.DataFrame({"cover": [50.0, 40.0, 10.0], "area": [3.0, 1.0, 2.0]}, index=["C", "A", "B"])
+    masked = mask_uncovered(values, notes)
+    assert masked["cover"].isna().tolist() == [True, False, True]
+    assert masked["area"].tolist() == [3.0, 1.0, 2.0]
+    # a stricter threshold leaves A uncovered too
+    assert Coverage(coverage.shares, coverage.files, 0.999).uncovered("landcover") == ["A", "B"]
+
+
+def test_a_unit_without_values_reaches_no_target():
+    path = pd.DataFrame({"adcode": ["A"] * 3, "year": [2025, 2026, 2027], "cover": [np.nan, np.nan, np.nan]})
+    assert np.isnan(reach_year(path, "A", "cover", 50.0))  # before: every NaN year counted as reached
+
+
+def county_package(demo_survey, tmp_path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """陆河县's own package cut from the demo: its stands, and the land cover clipped to its bounding box
+    (which takes in slivers of the neighbours); no earlier survey. Returns (indicators, trajectory)."""
+    inputs = demo_survey / "inputs"
+    luhe = aoi.load_counties().set_index("adcode").loc[[LUHE]]
+    stands = gpd.read_file(inputs / "stands.gpkg", layer="stands")
+    luhe_stands = stands[stands.representative_point().within(luhe.to_crs(stands.crs).geometry.iloc[0])]
+    luhe_stands.to_file(tmp_path / "stands_luhe.gpkg", layer="stands")
+    with rasterio.open(inputs / "landcover.tif") as src:
+        window = from_bounds(*luhe.to_crs(src.crs).total_bounds, transform=src.transform).round_offsets().round_lengths()
+        profile = src.profile | {"width": window.width, "height": window.height,
+                                 "transform": src.window_transform(window)}
+        with rasterio.open(tmp_path / "lc_luhe.tif", "w", **profile) as dst:
+            dst.write(src.read(window=window))
+    config = {"survey_year": 2025, "synthetic": True, "landcover": {"path": "lc_luhe.tif", "preset": "worldcover"},
+              "stands": {"path": "stands_luhe.gpkg", "layer": "stands"}}
+    (tmp_path / "survey.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = compute_survey(load_config(tmp_path / "survey.yaml"))
+    return result.indicators, result.trajectory
+
+
+def test_one_countys_package_reports_that_county_and_no_city(demo_survey, tmp_path):
+    ours, path = county_package(demo_survey, tmp_path)
+    full = pd.read_csv(demo_survey / "indicators.csv", dtype={"adcode": str}, encoding="utf-8-sig")
+
+    def get(table, indicator, adcode, column="value"):
+        return table.loc[(table["indicator"] == indicator) & (table["adcode"] == adcode), column].iloc[0]
+
+    # 陆河县 is covered: its figures are the full demo's, to the rounding of the CSV
+    for indicator in ("forest_cover", "forest_area", "stock_volume", "biomass_carbon", "forest_cover_landcover"):
+        assert get(ours, indicator, LUHE) == pytest.approx(get(full, indicator, LUHE), rel=1e-9)
+        assert get(ours, indicator, LUHE, "note") == ""
+    # the neighbours hold only slivers of the clipped map (城区 none) and none of the stands: no value, a note
+    # 海丰县: the share of its land inside the clipped map's bounding box, computed independently with shapely
+    land = aoi.load_land().set_index("adcode").to_crs(AREA_CRS).geometry
+    with rasterio.open(tmp_path / "lc_luhe.tif") as src:
+        frame = gpd.GeoSeries([shapely.box(*src.bounds)], crs=src.crs).to_crs(AREA_CRS).iloc[0]
+    share = land["441521"].intersection(frame).area / land["441521"].area
+    note = get(ours, "forest_cover_landcover", "441521", "note")
+    shown = float(note.removeprefix("not covered: lc_luhe.tif covers ").split(" %")[0])
+    assert shown == pytest.approx(100 * share, abs=0.15)  # 0.1 % shown, plus the centre rule along the frame
+    for adcode in ("441502", "441521", "441581"):
+        assert np.isnan(get(ours, "forest_cover", adcode))
+        assert get(ours, "forest_cover", adcode, "note").startswith(("not covered: lc_luhe.tif covers ",
+                                                                     "not covered: no data of lc_luhe.tif"))
+        assert "no data of stands_luhe.gpkg in it" in get(ours, "stock_volume", adcode, "note")
+        assert path.loc[path["adcode"] == adcode, "forest_cover_pct"].isna().all()
+    # the city: no value, no gap, no reach year, and the note names the uncovered counties
+    assert np.isnan(get(ours, "forest_cover", CITY)) and pd.isna(get(ours, "forest_cover", CITY, "reach_2025"))
+    assert "lc_luhe.tif does not cover 城区, 海丰县, 陆丰市" in get(ours, "forest_cover", CITY, "note")
+    assert path.loc[path["adcode"] == CITY, "stock_wan_m3"].isna().all()
+    # what rests on the AOI alone is still there (城区, with no data at all, had a land area of 0 before)
+    assert get(ours, "land_area", CITY) == pytest.approx(get(full, "land_area", CITY), rel=1e-9)
