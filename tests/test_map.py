@@ -290,3 +290,26 @@ def test_geometry_collections_are_refused_with_the_fix(tmp_path):
     result = run(path, "-o", out)
     assert result.exit_code == 2 and "1 features are GeometryCollections" in result.output
     assert "-explodecollections" in result.output and not out.exists()
+
+
+def test_land_cover_image_leaves_masked_and_nan_cells_transparent(tmp_path):
+    """The map's land-cover layer of a raster delivered with a GDAL mask band, and of a float32 class
+    raster with NaN nodata (which crashed: int(NaN)); 30 m cells, drawn at their own size."""
+    import rasterio as rio
+
+    from sinkmap.readers.crs import AREA_CRS
+    from sinkmap.writers.overlay import classes_image
+    from tests.conftest import LC4X4
+    from tests.test_zonal_masks import PROFILE, internal_mask
+
+    masked = internal_mask(tmp_path / "masked.tif")  # top-right 2 × 2 (class 20) masked
+    alpha = classes_image(masked, "worldcover", AREA_CRS.to_wkt())[0][..., 3]
+    # masked block and the two undeclared 0-cells (no WorldCover class) transparent, the rest opaque
+    assert (alpha == 0).tolist() == [[False, False, True, True], [False, False, True, True],
+                                     [False, False, False, True], [False, False, False, True]]
+    codes = LC4X4.astype("float32")
+    codes[3, 3] = np.nan
+    with rio.open(tmp_path / "float.tif", "w", **{**PROFILE, "dtype": "float32", "nodata": np.nan}) as dst:
+        dst.write(codes, 1)
+    alpha = classes_image(tmp_path / "float.tif", "worldcover", AREA_CRS.to_wkt())[0][..., 3]
+    assert int((alpha == 0).sum()) == 2  # the NaN cell and the 0-cell above it

@@ -67,7 +67,7 @@ def classes_image(source: str | Path, preset: str, dst_crs: str, *, max_side: in
     rgba = np.zeros((height, width, 4), dtype=np.uint8)
     shown = []
     for code in np.unique(codes):
-        if code == nodata or int(code) not in colours:
+        if not np.isfinite(code) or code == nodata or int(code) not in colours:  # NaN: a float map's nodata
             continue
         colour, zh, en = colours[int(code)]
         rgba[codes == code] = [*(int(colour[i:i + 2], 16) for i in (1, 3, 5)), 255]
