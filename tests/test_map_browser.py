@@ -127,6 +127,8 @@ def test_payloads_in_popups_and_tooltips_show_as_text_and_never_run(hostile_map,
         popup = tab.locator(".leaflet-popup-content", has_text=f"M{i}")
         popup.wait_for(timeout=5000)
         shown_popups.append(popup.inner_text())
+        tab.locator(".leaflet-popup-close-button").click()  # an open popup may cover the next shape's centre
+        popup.wait_for(state="detached", timeout=5000)
     pwned = tab.evaluate("() => window.__pwned")
     title = tab.title()
     layers = tab.locator(".leaflet-control-layers-overlays label").all_inner_texts()
