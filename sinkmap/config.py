@@ -14,6 +14,8 @@
                                              # of stands_previous's year, also the forest outside that inventory
     scenario: {path: scenario.csv}           # optional: planned afforestation/harvest for the projection
     projection_end: 2030                     # last projected year (default 2030)
+    aoi: 441523                              # the survey area: city (default), or county codes or names
+                                             # (one, or a list): a county bureau surveys its own county
     coverage_min: 0.99                       # share of a county's land an input must cover (default 0.99):
                                              # a county it covers less gets no value, only a note
     synthetic: false                         # true labels every output SYNTHETIC
@@ -28,11 +30,13 @@ from pathlib import Path
 
 import yaml
 
+from sinkmap.aoi import COUNTIES
 from sinkmap.catalogue import load_catalogue, preset_names
 from sinkmap.errors import InputError, MissingInputError
 from sinkmap.indicators.coverage import COVERAGE_MIN
 from sinkmap.readers import ALL_LAYERS
 from sinkmap.readers.encoding import codec_name
+from sinkmap.surveyarea import SurveyArea, survey_area
 
 VECTOR_LAYERS = ("stands", "mangroves", "shelterbelts", "redlines", "coastal_habitats")
 REQUIRED = ("landcover", "stands")
@@ -70,6 +74,7 @@ class SurveyConfig:
     note: str = ""
     projection_end: int = DEFAULT_END_YEAR
     coverage_min: float = COVERAGE_MIN
+    area: SurveyArea = field(default_factory=survey_area)  # the counties surveyed (default: the whole city)
     extra: dict = field(default_factory=dict)
 
 
@@ -156,7 +161,7 @@ def load_config(path: str | Path) -> SurveyConfig:
     if not isinstance(raw, dict):
         raise InputError("must be a YAML mapping of keys to values", path=path)
     kinds = (*load_catalogue().layers, *EARLIER)
-    known = {"survey_year", "synthetic", "note", "projection_end", "coverage_min", *kinds}
+    known = {"survey_year", "synthetic", "note", "projection_end", "coverage_min", "aoi", *kinds}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InputError(f"unknown keys {unknown}", path=path, fix=f"use: {', '.join(sorted(known))}")
@@ -183,4 +188,19 @@ def load_config(path: str | Path) -> SurveyConfig:
             raise InputError(f"{kind}.year ({inputs[kind].year}) must be before survey_year ({year})", path=path,
                              fix=f"give the earlier {EARLIER[kind]} layer and its year")
     return SurveyConfig(source=path, survey_year=year, inputs=inputs, synthetic=bool(raw.get("synthetic", False)),
-                        note=str(raw.get("note", "")), projection_end=end, coverage_min=float(coverage))
+                        note=str(raw.get("note", "")), projection_end=end, coverage_min=float(coverage),
+                        area=_area(raw.get("aoi"), path))
+
+
+def _area(given, source: Path) -> SurveyArea:
+    """The survey area of ``aoi:`` (city, or county codes or names)."""
+    choices = "city, or county codes or names: " + ", ".join(f"{c} {n}" for c, n, *_ in COUNTIES)
+    if isinstance(given, dict):
+        raise InputError("'aoi' as a polygon file is not supported yet", path=source,
+                         fix=f"give {choices}")
+    if not (given is None or isinstance(given, (str, int, list)) and not isinstance(given, bool)):
+        raise InputError(f"'aoi' must be {choices}, not {given!r}", path=source)
+    try:
+        return survey_area(given)
+    except ValueError as exc:
+        raise InputError(f"'aoi' names no county of 汕尾市: {exc}", path=source, fix=f"use {choices}") from None

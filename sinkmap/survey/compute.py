@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -19,6 +20,7 @@ from sinkmap.config import (
     SurveyConfig,
     same_year_stands,
 )
+from sinkmap.errors import SinkmapWarning
 from sinkmap.indicators.area import land_area_ha
 from sinkmap.indicators.biomass import BiomassFactors
 from sinkmap.indicators.bluecarbon import BlueCarbonFactors, habitat_table
@@ -39,6 +41,7 @@ from sinkmap.survey.blue import blue_year
 from sinkmap.survey.forest import ForestYear, forest_year
 from sinkmap.survey.ledger import RedlineYear, redline_year
 from sinkmap.survey.table import CITY, INDICATOR_COLUMNS, indicator_sources, indicator_table, indicator_values
+from sinkmap.surveyarea import SurveyArea
 from sinkmap.zonal import zonal_stats
 
 __all__ = ["CITY", "INDICATOR_COLUMNS", "SurveyResult", "compute_survey", "read_inputs"]
@@ -98,12 +101,23 @@ def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd
                 item = config.inputs[kind]
                 layers[kind] = read_county_layer(item.path, EARLIER.get(kind, kind), counties, layer=item.layer,
                                                  gcj02=item.gcj02, encoding=item.encoding, mappings=item.mappings)
+        layers = {kind: within_area(frame, config.area, config.inputs[kind].path.name)
+                  for kind, frame in layers.items()}
         scenario = None
         if "scenario" in config.inputs:
             path = config.inputs["scenario"].path
             scenario = read_table(path, "scenario")
             check_scenario(scenario, config.survey_year, config.projection_end, path=path)
     return layers, scenario
+
+
+def within_area(frame: gpd.GeoDataFrame, area: SurveyArea, name: str) -> gpd.GeoDataFrame:
+    """The features of a county-assigned layer that lie in the survey area; a warning counts the others."""
+    inside = frame["county"].isin(area.codes)
+    if not inside.all():
+        warnings.warn(f"{name}: {int((~inside).sum())} features lie outside the survey area ({area.name_zh}) "
+                      "and are left out", SinkmapWarning, stacklevel=2)
+    return frame[inside.to_numpy()]
 
 
 def _observed(year: ForestYear, counties: pd.Index) -> pd.DataFrame:
@@ -118,7 +132,8 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
     progress = progress or Progress(enabled=False)
     layers, scenario = read_inputs(config, progress)
     definition, factors, growth = ForestDefinition.from_layers(), BiomassFactors.from_layers(), GrowthRates.from_layers()
-    land = aoi.load_land()
+    area = config.area
+    land = area.land()
     land_ha = land_area_ha(land)
     landcover = config.inputs["landcover"]
     with progress.step("land-cover class areas per county (zonal statistics)"):
@@ -143,30 +158,32 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
         projected = project(base, forest_ha, growth, config.survey_year, config.projection_end, scenario)
         observed = pd.concat([_observed(y, land_ha.index) for y in (previous, current) if y is not None],
                              ignore_index=True)
-        path = trajectory(observed, projected, land_ha, CITY)
+        path = trajectory(observed, projected, land_ha, area.code)
     with progress.step("blue carbon: mangrove, salt marsh and seagrass; mangrove targets"):
         blue_factors = BlueCarbonFactors.from_layers()
         blue = blue_year(layers, config.survey_year, blue_factors)
     with progress.step("redline ledger; land cover and forest stands inside the redlines"):
         ledger = redline_year(layers, config.inputs.get(REDLINES_PREVIOUS), landcover,
                               config.inputs.get(LANDCOVER_PREVIOUS), name=_file_name(config, "redlines"),
-                              counties=aoi.load_counties(), stands=current.stands,
+                              counties=area.counties, stands=current.stands,
                               stands_before=(previous.year, previous.stands) if previous else None)
     belts, sites = None, pd.DataFrame(columns=SITE_COLUMNS)
     if "shelterbelts" in layers:
-        belts, sites = shelterbelt_year(layers["shelterbelts"], plan_sites(aoi.load_sites()), config.survey_year,
+        sites_here = aoi.load_sites().query("county_adcode in @area.codes")
+        belts, sites = shelterbelt_year(layers["shelterbelts"], plan_sites(sites_here), config.survey_year,
                                         name=_file_name(config, "shelterbelts"))
     coverage = input_coverage(config, layers, class_areas, land_ha)
-    names = aoi.load_counties().set_index("adcode")["name_zh"].to_dict()
+    names = area.counties.set_index("adcode")["name_zh"].to_dict()
     inputs_of = load_indicator_specs()["inputs"].to_dict()
-    notes = coverage.notes(inputs_of, CITY, names)
+    notes = coverage.notes(inputs_of, area.code, names)
     earlier = {ind: tuple(PREVIOUS if k == "stands" else k for k in inputs_of[ind]) for ind in TRAJECTORY_OF}
-    path = mask_trajectory(path, notes, TRAJECTORY_OF, coverage.notes(earlier, CITY, names), config.survey_year)
-    values, ranges = indicator_values(current, previous, land_ha, blue, ledger, belts)
+    path = mask_trajectory(path, notes, TRAJECTORY_OF, coverage.notes(earlier, area.code, names), config.survey_year)
+    values, ranges = indicator_values(current, previous, land_ha, blue, ledger, belts, total=area.code)
     values = mask_uncovered(values, notes)
-    units = _units_frame(values)
+    units = _units_frame(values, area)
     sources = indicator_sources(config, definition, factors, growth, blue_factors)
-    indicators = indicator_table(values, ranges, units.set_index("adcode")["name_zh"], path, sources, blue, notes)
+    indicators = indicator_table(values, ranges, units.set_index("adcode")["name_zh"], path, sources, blue, notes,
+                                 total=area.code)
     habitats = habitat_table(blue.patches if blue else None, blue_factors)
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
                         path, habitats, ledger, sites, layers)
@@ -187,7 +204,6 @@ def _file_name(config: SurveyConfig, kind: str) -> str:
     return config.inputs[kind].path.name if kind in config.inputs else kind
 
 
-def _units_frame(values: pd.DataFrame) -> gpd.GeoDataFrame:
-    units = pd.concat([aoi.load_city(), aoi.load_counties()], ignore_index=True)
-    units = units.merge(values, left_on="adcode", right_index=True, how="left")
+def _units_frame(values: pd.DataFrame, area: SurveyArea) -> gpd.GeoDataFrame:
+    units = area.units().merge(values, left_on="adcode", right_index=True, how="left")
     return gpd.GeoDataFrame(units, geometry=units.geometry.name, crs=STORAGE_CRS)

@@ -7,7 +7,7 @@ from pathlib import Path
 from sinkmap import aoi
 from sinkmap.catalogue import load_indicator_specs
 from sinkmap.progress import Progress
-from sinkmap.survey.compute import CITY, SurveyResult
+from sinkmap.survey.compute import SurveyResult
 from sinkmap.survey.ledger import redline_checks, redline_tables
 
 OUTPUTS = ("indicators.csv", "survey.gpkg", "map.html", "report.html", "report.pdf", "stock_by_group.csv",
@@ -15,7 +15,7 @@ OUTPUTS = ("indicators.csv", "survey.gpkg", "map.html", "report.html", "report.p
            "redline_change.csv", "redline_features_changed.csv", "redline_landcover.csv", "redline_landcover_check.csv",
            "redline_forest.csv", "shelterbelt_sites.csv")
 MAP_INDICATOR = "forest_cover"
-REPORT_TITLE = "汕尾市森林与蓝碳碳汇本底调查 Shanwei forest and blue-carbon sink baseline survey"
+REPORT_TITLE = "{zh}森林与蓝碳碳汇本底调查 {en} forest and blue-carbon sink baseline survey"  # the survey area
 
 
 def attributions() -> list[str]:
@@ -79,7 +79,8 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
     specs = load_indicator_specs()
     labels = {i: (specs.loc[i, "name_zh"], specs.loc[i, "name_en"]) for i in specs.index}
     description = config.note or f"sinkmap survey {config.survey_year}"
-    counties = result.units[result.units["adcode"] != CITY]
+    area = config.area
+    counties = result.units[result.units["adcode"].isin(area.codes)]
     with staged_dir(out_dir) as stage:
         with progress.step("writing indicators.csv, tables and survey.gpkg"):
             write_table(result.indicators, stage / "indicators.csv")
@@ -93,7 +94,8 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             write_survey_gpkg(result.units, result.indicators, result.class_areas, stage / "survey.gpkg",
                               description=description)
         with progress.step("writing map.html"):
-            overlays = {**result.layers, "sites": aoi.load_sites()}
+            overlays = {**result.layers, "sites": aoi.load_sites().query("county_adcode in @area.codes")}
+            overlays = {kind: frame for kind, frame in overlays.items() if len(frame)}  # none in this area
             if result.ledger is not None:  # each redline's popup tells what the checks found about it
                 found = redline_checks(result.ledger)
                 overlays["redlines"] = overlays["redlines"].assign(check=overlays["redlines"]["redline_id"].map(found))
@@ -101,7 +103,8 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             image = landcover_overlay(landcover.path, landcover.preset) if landcover else None
             fmap = survey_map(counties, overlays, column=MAP_INDICATOR, label=labels[MAP_INDICATOR],
                               unit=specs.loc[MAP_INDICATOR, "unit"], attributions=attributions(),
-                              synthetic=config.synthetic, survey_year=config.survey_year, landcover=image)
+                              synthetic=config.synthetic, survey_year=config.survey_year, landcover=image,
+                              area_names=(area.name_zh, area.name_en))
             write_text_atomic(stage / "map.html", fmap.get_root().render())
         with progress.step("writing report.html and report.pdf"):
             font = find_cjk_font()
@@ -116,7 +119,8 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
                 second = stage / ".report-landcover.png"
                 second.write_bytes(landcover_png(counties, landcover.path, landcover.preset, title=LANDCOVER_LABEL,
                                                  stands=overlays.get("stands"), font_path=font.regular))
-            context = ReportContext(title=REPORT_TITLE, survey_year=config.survey_year, synthetic=config.synthetic,
+            title = REPORT_TITLE.format(zh=area.name_zh, en=area.name_en)
+            context = ReportContext(title=title, survey_year=config.survey_year, synthetic=config.synthetic,
                                     indicators=result.indicators, labels=labels, attributions=attributions(),
                                     notes=method_notes(result), map_png=png, landcover_png=second,
                                     projection_end=config.projection_end, checks=_checks(result),

@@ -30,31 +30,37 @@ HABITAT_AREAS = {"mangroves": {"mangrove_area": "mangrove"},
                                       "coral_reef_area": "coral_reef"}}  # layer → indicator → habitat
 
 
-def with_city(frame: pd.DataFrame, land_index: pd.Index) -> pd.DataFrame:
-    """Counties in ``land_index`` order (missing ones as 0) and the city row = Σ counties."""
+def with_city(frame: pd.DataFrame, land_index: pd.Index, total: str = CITY) -> pd.DataFrame:
+    """Counties in ``land_index`` order (missing ones as 0) and the survey area's ``total`` row = Σ counties
+    (the city; none when the survey area is one county, which is its own total)."""
     frame = frame.reindex(land_index, fill_value=0.0)
-    frame.loc[CITY] = frame.sum()
+    if total not in frame.index:
+        frame.loc[total] = frame.sum()
     return frame
 
 
-def _ranged(carbon: pd.DataFrame, value: str, units: pd.Index, group: str = "species_group") -> pd.DataFrame:
-    """Σ ``value`` with its 95 % range per county and for the city (index adcode: value, low, high)."""
+def _ranged(carbon: pd.DataFrame, value: str, units: pd.Index, group: str = "species_group",
+            total: str = CITY) -> pd.DataFrame:
+    """Σ ``value`` with its 95 % range per county and for the ``total`` unit (index adcode: value, low, high)."""
     if carbon.empty:
         return pd.DataFrame(0.0, index=units, columns=["value", "low", "high"])
     per_county = combine(carbon, "county", value, group)
-    city = combine(carbon.assign(county=CITY), "county", value, group)
-    return pd.concat([per_county, city]).reindex(units, fill_value=0.0)
+    if total not in per_county.index:
+        per_county = pd.concat([per_county, combine(carbon.assign(county=total), "county", value, group)])
+    return per_county.reindex(units, fill_value=0.0)
 
 
 def indicator_values(current: ForestYear, previous: ForestYear | None, land_ha: pd.Series,
                      blue: BlueYear | None = None, ledger: RedlineYear | None = None,
-                     belts: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+                     belts: pd.DataFrame | None = None, total: str = CITY
+                     ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Wide values (unit × indicator, units of layers/indicators.csv) and the ranged indicators.
 
-    ``belts``: shelterbelt area (ha) and work since 2021 (亩) per county (``shelterbelt.county_work``).
+    ``belts``: shelterbelt area (ha) and work since 2021 (亩) per county (``shelterbelt.county_work``);
+    ``total``: the survey area's total unit (``SurveyArea.code``), first.
     """
     forest = current.per_unit.drop(columns="disagreement_pct").reindex(land_ha.index, fill_value=0.0)
-    per_unit = with_city(forest.assign(land_area_ha=land_ha), land_ha.index)  # every county has its land
+    per_unit = with_city(forest.assign(land_area_ha=land_ha), land_ha.index, total)  # every county has its land
     units = per_unit.index
     land = per_unit["land_area_ha"]
     values = pd.DataFrame({
@@ -73,29 +79,29 @@ def indicator_values(current: ForestYear, previous: ForestYear | None, land_ha: 
         "stock_volume": m3_to_wan_m3(per_unit["stock_m3"]),
         "stock_volume_m3": per_unit["stock_m3"],
     })
-    carbon = _ranged(current.carbon, "carbon_mg_c", units)
+    carbon = _ranged(current.carbon, "carbon_mg_c", units, total=total)
     ranges = {"biomass_carbon": carbon, "biomass_co2e": carbon * CO2_PER_C}
     if previous is not None:
         years = current.year - previous.year
-        before = with_city(previous.per_unit[["stock_m3"]], land_ha.index)["stock_m3"]
+        before = with_city(previous.per_unit[["stock_m3"]], land_ha.index, total)["stock_m3"]
         values["stock_volume_change"] = m3_to_wan_m3(per_unit["stock_m3"] - before) / years
         sink = sink_by_difference(previous.carbon, current.carbon, years, "county")
-        ranges["carbon_sink"] = _ranged(sink, "sink_co2e_t_per_yr", units)
+        ranges["carbon_sink"] = _ranged(sink, "sink_co2e_t_per_yr", units, total=total)
     if blue is not None:
-        blue_values, blue_ranges = _blue_values(blue, land_ha.index)
+        blue_values, blue_ranges = _blue_values(blue, land_ha.index, total)
         values, ranges = values.join(blue_values), {**ranges, **blue_ranges}
     if "carbon_sink" in ranges and "blue_carbon_sink" in ranges:
         ranges["carbon_sink_total"] = sum_independent(ranges["carbon_sink"], ranges["blue_carbon_sink"])
     if ledger is not None:
-        values = values.join(_redline_values(ledger, land_ha.index)).assign(
+        values = values.join(_redline_values(ledger, land_ha.index, total)).assign(
             redline_share_land=lambda v: cover_pct(v["redline_area_land"], land))
         if ledger.previous_year is None:
             values = values.drop(columns="redline_area_change")
     if belts is not None:
-        values = values.join(with_city(belts.fillna(0.0), land_ha.index))
+        values = values.join(with_city(belts.fillna(0.0), land_ha.index, total))
     for name, frame in ranges.items():
         values[name] = frame["value"]
-    return values.loc[[CITY, *sorted(land_ha.index)]], ranges
+    return values.loc[[total, *sorted(c for c in land_ha.index if c != total)]], ranges
 
 
 def sum_independent(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -109,31 +115,31 @@ def sum_independent(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"value": value, "low": low, "high": value + half})
 
 
-def _redline_values(ledger: RedlineYear, land_index: pd.Index) -> pd.DataFrame:
+def _redline_values(ledger: RedlineYear, land_index: pd.Index, total: str) -> pd.DataFrame:
     """Land and marine redline area and its net change (ha) per county and city."""
     realm = ledger.per_realm.pivot_table(index="county", columns="realm", values="area_ha", aggfunc="sum")
     change = ledger.per_realm.groupby("county")["change_ha"].sum(min_count=1)
     frame = pd.DataFrame({"redline_area_land": realm.get("land"), "redline_area_marine": realm.get("marine"),
                           "redline_area_change": change})
-    return with_city(frame.fillna(0.0), land_index)
+    return with_city(frame.fillna(0.0), land_index, total)
 
 
-def _blue_values(blue: BlueYear, land_index: pd.Index) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+def _blue_values(blue: BlueYear, land_index: pd.Index, total: str) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Habitat areas (ha), plan work (亩) and the ranged soil stock and sink, per county and city."""
     columns = {ind: blue.areas.get(habitat, pd.Series(dtype=float))
                for layer in blue.layers for ind, habitat in HABITAT_AREAS[layer].items()}
     if "mangroves" in blue.layers:
         columns |= {ind: work.groupby("county")["area_ha"].sum() * MU_PER_HA for ind, work in blue.work.items()}
-    values = with_city(pd.DataFrame(columns).fillna(0.0), land_index)
+    values = with_city(pd.DataFrame(columns).fillna(0.0), land_index, total)
     units = values.index
-    stock = _ranged(blue.soil, "carbon_mg_c", units, "habitat")
-    sink = _ranged(blue.sink, "sink_co2e_t_per_yr", units, "habitat")
+    stock = _ranged(blue.soil, "carbon_mg_c", units, "habitat", total)
+    sink = _ranged(blue.sink, "sink_co2e_t_per_yr", units, "habitat", total)
     return values, {"blue_carbon_soil": stock, "blue_carbon_sink": sink}
 
 
 def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names: pd.Series,
                     trajectory: pd.DataFrame, sources: dict[str, str], blue: BlueYear | None = None,
-                    notes: pd.DataFrame | None = None) -> pd.DataFrame:
+                    notes: pd.DataFrame | None = None, total: str = CITY) -> pd.DataFrame:
     """The long indicator table (INDICATOR_COLUMNS), city first, indicators in catalogue order.
 
     Targets of projected indicators (TRACKED) get their gap and reach year from the trajectory;
@@ -156,7 +162,7 @@ def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names
         gap, reach = [], []
         for ind, adcode, value, target in zip(table["indicator"], table["adcode"], table["value"],
                                               table[f"target_{year}"]):
-            g, r = _gap_and_reach(ind, adcode, value, target, year, trajectory, blue)
+            g, r = _gap_and_reach(ind, adcode, value, target, year, trajectory, blue, total)
             gap.append(g)
             reach.append(r)
         table[f"gap_{year}"], table[f"reach_{year}"] = gap, pd.array(reach, dtype="Float64").astype("Int64")
@@ -172,12 +178,12 @@ def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names
     table.loc[uncovered, measured] = np.nan
     order = {ind: i for i, ind in enumerate(specs.index)}
     table = table.sort_values(["indicator", "adcode"], key=lambda c: c.map(order) if c.name == "indicator"
-                              else c.map(lambda a: "" if a == CITY else a), kind="stable")
+                              else c.map(lambda a: "" if a == total else a), kind="stable")
     return table[INDICATOR_COLUMNS].reset_index(drop=True)
 
 
 def _gap_and_reach(ind: str, adcode: str, value: float, target: float, year: int, trajectory: pd.DataFrame,
-                   blue: BlueYear | None) -> tuple[float, float]:
+                   blue: BlueYear | None, total: str = CITY) -> tuple[float, float]:
     """Gap to one target and the year it is reached (NaN where there is none)."""
     if pd.isna(target):
         return np.nan, np.nan
@@ -185,7 +191,7 @@ def _gap_and_reach(ind: str, adcode: str, value: float, target: float, year: int
         column = TRACKED[ind]
         return value_in(trajectory, adcode, column, year) - target, reach_year(trajectory, adcode, column, target)
     if blue is not None and ind in PLAN_STATUSES:
-        work = blue.work[ind] if adcode == CITY else blue.work[ind][blue.work[ind]["county"] == adcode]
+        work = blue.work[ind] if adcode == total else blue.work[ind][blue.work[ind]["county"] == adcode]
         reached = year_reached(work, mu_to_ha(target))
         return value - target, np.nan if reached is None else reached
     return np.nan, np.nan

@@ -116,12 +116,13 @@ def _choropleth(units: gpd.GeoDataFrame, column: str, label: tuple[str, str], un
 
 
 LANDCOVER_LABEL = "土地覆盖 Land cover"
-MAP_TITLE = "汕尾市碳汇与生态保护红线 Shanwei carbon sinks and redlines"
+MAP_TITLE = "{zh}碳汇与生态保护红线 {en} carbon sinks and redlines"  # the survey area's names
 
 
 def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], *, column: str,
                label: tuple[str, str], unit: str, attributions: Sequence[str], synthetic: bool,
-               survey_year: int, basemap: str = "osm", landcover: RasterOverlay | None = None) -> folium.Map:
+               survey_year: int, basemap: str = "osm", landcover: RasterOverlay | None = None,
+               area_names: tuple[str, str] = ("汕尾市", "Shanwei")) -> folium.Map:
     """The survey map: choropleth of ``column`` over the counties, the land-cover image (off at first,
     a layer to switch on) and the vector overlays in ``layers``."""
     west, south, east, north = counties.to_crs(4326).total_bounds
@@ -153,6 +154,6 @@ def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], 
     folium.LayerControl(collapsed=False).add_to(fmap)
     add_controls(fmap)
     fmap.get_root().html.add_child(footer([*attributions, *basemap_credits], synthetic, survey_year))
-    set_title(fmap, f"{MAP_TITLE} {survey_year}")
+    set_title(fmap, f"{MAP_TITLE.format(zh=area_names[0], en=area_names[1])} {survey_year}")
     fmap.fit_bounds([[south, west], [north, east]])
     return make_offline(stable_ids(fmap))
