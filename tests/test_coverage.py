@@ -109,3 +109,21 @@ def test_one_countys_package_reports_that_county_and_no_city(demo_survey, tmp_pa
     assert path.loc[path["adcode"] == CITY, "stock_wan_m3"].isna().all()
     # what rests on the AOI alone is still there (城区, with no data at all, had a land area of 0 before)
     assert get(ours, "land_area", CITY) == pytest.approx(get(full, "land_area", CITY), rel=1e-9)
+
+
+def test_the_report_prints_not_covered_without_a_reach_year():
+    from sinkmap.writers.format import DASH
+    from sinkmap.writers.report.tables import NOT_COVERED, build_sections, coverage_lines
+
+    table = pd.DataFrame({
+        "county": ["汕尾市", "陆河县"], "adcode": [CITY, LUHE], "indicator": ["forest_cover"] * 2,
+        "value": [np.nan, 63.7], "unit": ["%", "%"], "target_2025": [50.0, np.nan], "target_2030": [53.0, np.nan],
+        "gap_2025": [np.nan, np.nan], "gap_2030": [np.nan, np.nan], "reach_2025": [np.nan, np.nan],
+        "reach_2030": [np.nan, np.nan], "reach_by": [2030, np.nan], "source": ["s", "s"],
+        "note": ["not covered: lc.tif does not cover 城区", ""]})
+    (section,), _ = build_sections(table, {"forest_cover": ("森林覆盖率", "Forest cover")}, 2030)
+    city, county = section.rows
+    assert (city.value, county.value) == (NOT_COVERED, "63.7 %")
+    # no gap, no status and no "not by 2030" for a unit without a value: its reach is unknown, not missed
+    assert [(c.gap, c.status, c.reach) for c in city.targets] == [(DASH, DASH, DASH)] * 2
+    assert coverage_lines(table) == ["汕尾市 441500: lc.tif does not cover 城区"]
