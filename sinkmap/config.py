@@ -155,7 +155,10 @@ def load_config(path: str | Path) -> SurveyConfig:
     if not path.is_file():
         raise MissingInputError("survey configuration not found", path=path, fix="check the path")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    except UnicodeDecodeError as exc:  # e.g. saved as "ANSI" (GBK) by Notepad on a Chinese Windows
+        raise InputError(f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start})",
+                         path=path, fix="save it as UTF-8 (记事本: 另存为 → 编码 UTF-8)") from None
     except yaml.YAMLError as exc:
         raise InputError(f"is not valid YAML ({' '.join(str(exc).split())[:160]})", path=path) from None
     if not isinstance(raw, dict):

@@ -13,7 +13,7 @@ from sinkmap.cli import cli
 @click.argument("lulc", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--pools", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="InVEST Carbon biophysical table (CSV/XLSX): lucode, c_above, c_below, c_soil, c_dead in Mg C/ha.")
-@click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Output folder: carbon_total.tif (Mg C/ha), carbon_summary.csv (Mg C), carbon_zones.csv.")
 @click.option("--zones", type=click.Path(dir_okay=False, path_type=Path), help="Polygons for per-zone totals.")
 @click.option("--zone-field", help="Field naming the zones.")

@@ -25,7 +25,7 @@ EXIT_AREA_REDUCED = 1
               help="An earlier land-cover raster, to check 性质不改变 / 功能不降低 inside the redlines.")
 @click.option("--preset", default="worldcover", show_default=True, help="Class preset of the land-cover rasters.")
 @click.option("--previous-preset", help="Class preset of --landcover-previous, if not --preset.")
-@click.option("-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("-o", "--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Output folder for the redline_*.csv tables.")
 @click.option("--strict", is_flag=True, help=f"Exit with code {EXIT_AREA_REDUCED} when a county lost redline area.")
 def ledger(redlines: Path, previous: Path | None, layer: str | None, previous_layer: str | None, gcj02: bool,

@@ -16,7 +16,7 @@ from sinkmap.progress import Progress
               help="Survey configuration (YAML): survey_year, landcover, stands, mangroves, shelterbelts, redlines, "
                    "coastal_habitats.")
 @click.option("--demo", is_flag=True, help="Generate the seeded SYNTHETIC Shanwei dataset into OUT/inputs and survey it.")
-@click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Output folder (created if missing): indicators.csv, survey.gpkg, map.html, report.html, report.pdf.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 def survey(config_path: Path | None, demo: bool, out_dir: Path, quiet: bool) -> None:

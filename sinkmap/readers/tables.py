@@ -33,7 +33,8 @@ def read_table(path: str | Path, kind: str) -> pd.DataFrame:
         raise InputError(f"cannot be read as a table ({detail})", path=path,
                          fix="save it as UTF-8 CSV or XLSX") from None
     if frame.empty:
-        raise InputError("table has no rows", path=path, fix="add one row per land-cover code")
+        rows = load_catalogue().layer(kind).title
+        raise InputError("table has no rows", path=path, fix=f"add the rows of the {rows} under its header")
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.index = pd.RangeIndex(2, len(frame) + 2)  # spreadsheet row numbers: the header is row 1
     return validate_frame(frame, load_catalogue().layer(kind), path=path)

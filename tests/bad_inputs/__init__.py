@@ -1,0 +1,1 @@
+"""A corpus of broken or awkward survey inputs, as bureaus deliver them (``build.py``)."""
