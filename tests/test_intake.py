@@ -198,7 +198,7 @@ def test_shipped_mapping_tables_map_to_catalogue_codes_with_a_source():
     fields = load_catalogue().layer("stands").fields
     for field, table in shipped_mappings().items():
         assert set(table.values()) <= set(fields[field].allowed), field
-    assert shipped_mappings()["origin"] == {"1": "natural", "2": "planted"}
+    assert shipped_mappings()["origin"] == {"1": "natural", "2": "planted", "天然林": "natural", "人工林": "planted"}
     assert shipped_mappings()["land_class"]["111"] == "arbor"  # 0111 and 111 are one code
 
 
@@ -239,3 +239,12 @@ def test_survey_configuration_keys_of_a_vector_layer(tmp_path, lc4x4):
         load(mappings="codes.csv")
     with pytest.raises(InputError, match=r"'stands' has both layer and layers"):
         load(layer="a", layers="all")
+
+
+def test_origin_written_out_as_natural_or_planted_forest():
+    from sinkmap.catalogue import load_catalogue, validate_frame
+    from tests.test_readers import stands
+
+    frame = stands(2, origin=["天然林", "人工林"]).rename(columns={"origin": "起源"})
+    checked = validate_frame(frame, load_catalogue().layer("stands"), path="小班.shp")
+    assert checked["origin"].tolist() == ["natural", "planted"]
