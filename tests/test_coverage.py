@@ -45,6 +45,11 @@ def test_notes_name_the_file_the_share_and_the_counties():
     masked = mask_uncovered(values, notes)
     assert masked["cover"].isna().tolist() == [True, False, True]
     assert masked["area"].tolist() == [3.0, 1.0, 2.0]
+    assert coverage.summary("landcover", {"B": "陆河县"}) == (
+        "lc.tif covers less than 99 % of the land of 陆河县 25.0 %: the indicators resting on it have no value "
+        "there, only a note")
+    assert coverage.summary("stands", {}) == "小班.shp covers less than 99 % of the land of B 0.0 %: the " \
+        "indicators resting on it have no value there, only a note"
     # a stricter threshold leaves A uncovered too
     assert Coverage(coverage.shares, coverage.files, 0.999).uncovered("landcover") == ["A", "B"]
 

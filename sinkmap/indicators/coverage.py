@@ -59,6 +59,15 @@ class Coverage:
                    for kind in kinds if (missing := self.uncovered(kind))]
         return "not covered: " + "; ".join(reasons) if reasons else ""
 
+    def summary(self, kind: str, names: Mapping[str, str]) -> str:
+        """One line on the counties ``kind`` does not cover ("" when it covers all), e.g. for a warning."""
+        missing = self.uncovered(kind)
+        if not missing:
+            return ""
+        shares = ", ".join(f"{names.get(a, a)} {100 * self.shares.loc[a, kind]:.1f} %" for a in missing)
+        return (f"{self.files[kind]} covers less than {100 * self.minimum:g} % of the land of {shares}: the "
+                "indicators resting on it have no value there, only a note")
+
     def notes(self, inputs_of: Mapping[str, tuple[str, ...]], city: str, names: Mapping[str, str]) -> pd.DataFrame:
         """Note per unit (index: city, then the counties) × indicator (columns of ``inputs_of``); "" = covered."""
         rows = {city: {ind: self.city_note(kinds, names) for ind, kinds in inputs_of.items()}}

@@ -174,6 +174,9 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
                                         name=_file_name(config, "shelterbelts"))
     coverage = input_coverage(config, layers, class_areas, land_ha)
     names = area.counties.set_index("adcode")["name_zh"].to_dict()
+    for kind in coverage.shares:
+        if line := coverage.summary(kind, names):
+            warnings.warn(line, SinkmapWarning, stacklevel=2)
     inputs_of = load_indicator_specs()["inputs"].to_dict()
     notes = coverage.notes(inputs_of, area.code, names)
     earlier = {ind: tuple(PREVIOUS if k == "stands" else k for k in inputs_of[ind]) for ind in TRAJECTORY_OF}
