@@ -93,3 +93,19 @@ def test_reprojected_redline_footprints_are_repaired_without_losing_area(demo_su
     repaired = reproject_zones(zones, STORAGE_CRS)
     assert repaired.is_valid.all() and set(repaired.geom_type) <= {"Polygon", "MultiPolygon"}
     assert repaired.to_crs(AREA_CRS).area.to_numpy() == pytest.approx(zones.area.to_numpy(), rel=1e-9)
+
+
+def test_a_map_that_leaves_redlines_unmapped_gives_a_note_not_a_flag(maps):
+    # BEFORE has one nodata cell in the marine footprint: 7 of its 8 cells mapped = 87.5 % < 99 %
+    year = redline_year({"redlines": redlines()}, None, *maps)
+    notes = year.cover_check.set_index("realm")["note"]
+    assert notes["marine"] == "not covered: before.tif maps 87.5 % of these redlines (< 99 %)"
+    assert notes["land"] == ""
+    assert redline_year({"redlines": redlines()}, None, *maps, coverage_min=0.85).cover_check["note"].eq("").all()
+    # a note takes the place of a flag: land's +0.27 ha of human use flags at 0.1 ha, unless a map leaves it unmapped
+    cover = year.cover
+    keys = pd.MultiIndex.from_tuples([("A", "land")], names=["county", "realm"])
+    unmapped = pd.Series(["not covered: before.tif maps 50.0 % of these redlines (< 99 %)"], index=keys)
+    check = cover_check(cover, 0.1, notes=unmapped).set_index("realm")
+    assert (check.at["land", "flag"], check.at["land", "note"]) == ("", unmapped.iloc[0])
+    assert cover_check(cover, 0.1).set_index("realm").at["land", "flag"] == f"{NATURE_CHANGED}; {FUNCTION_LOWERED}"

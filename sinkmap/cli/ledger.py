@@ -70,7 +70,10 @@ def ledger(redlines: Path, previous: Path | None, layer: str | None, previous_la
             click.echo(f"{names.get(row['county'], row['county'])} {row['county']} {row['realm']}: "
                        f"{row['area_ha']:,.2f} ha{change}")
     for row in result.cover_check.to_dict("records"):
-        if row["flag"]:
+        if row["note"]:
+            click.echo(f"{names.get(row['county'], row['county'])} {row['county']} {row['realm']}: land cover inside "
+                       f"the redlines not checked, {row['note']}")
+        elif row["flag"]:
             click.echo(f"{names.get(row['county'], row['county'])} {row['county']} {row['realm']}: land cover inside "
                        f"the redlines: forest {row['forest_change_ha']:+,.2f} ha, cropland and built-up "
                        f"{row['human_use_change_ha']:+,.2f} ha {row['flag']}")

@@ -13,7 +13,10 @@ per county × realm:
   fell by more than COVER_TOLERANCE_HA.
 
 Both are flags for review on the ground, not findings: two classified maps differ by their
-errors too. Pure functions of categorical zonal tables (zone, class code, area_ha).
+errors too. A county × realm whose redlines either map leaves partly unmapped (valid cells under
+``minimum`` of the footprint, e.g. an earlier map of one county only) gets no flag, only a note:
+missing cells would read as a change. Pure functions of categorical zonal tables (zone, class code,
+area_ha).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ FUNCTION_LOWERED = "功能降低 function lowered"
 ZONE_KEYS = ["county", "realm"]
 COVER_COLUMNS = [*ZONE_KEYS, "sinkmap_class", "name_zh", "area_ha", "share_pct", "previous_area_ha", "change_ha"]
 CHECK_COLUMNS = [*ZONE_KEYS, "forest_ha", "previous_forest_ha", "forest_change_ha", "human_use_ha",
-                 "previous_human_use_ha", "human_use_change_ha", "flag"]
+                 "previous_human_use_ha", "human_use_change_ha", "flag", "note"]
 
 
 def cover_by_class(class_areas: pd.DataFrame, preset: str, zones: pd.DataFrame) -> pd.DataFrame:
@@ -74,9 +77,27 @@ def _group_sums(table: pd.DataFrame, column: str) -> pd.DataFrame:
     return sums.unstack(fill_value=0.0).reindex(columns=["forest", "human_use"], fill_value=0.0)
 
 
-def cover_check(table: pd.DataFrame, tolerance_ha: float = COVER_TOLERANCE_HA) -> pd.DataFrame:
+def unmapped_notes(table: pd.DataFrame, footprint_ha: pd.Series, files: tuple[str, str | None],
+                   minimum: float) -> pd.Series:
+    """Per county × realm (index of ``footprint_ha``, the redline footprint's area in ha): why it cannot
+    be checked ("" when both maps cover at least ``minimum`` of it). ``files``: the two maps' names."""
+    reasons: list[list[str]] = [[] for _ in range(len(footprint_ha))]
+    for column, name in zip(("area_ha", "previous_area_ha"), files):
+        if name is None or column not in table:
+            continue
+        mapped = table.groupby(ZONE_KEYS)[column].sum().reindex(footprint_ha.index, fill_value=0.0)
+        share = (mapped / footprint_ha).clip(upper=1.0).to_numpy()
+        for reason, part in zip(reasons, share):
+            if part < minimum:
+                reason.append(f"{name} maps {100 * part:.1f} % of these redlines (< {100 * minimum:g} %)")
+    return pd.Series(["not covered: " + "; ".join(r) if r else "" for r in reasons], index=footprint_ha.index)
+
+
+def cover_check(table: pd.DataFrame, tolerance_ha: float = COVER_TOLERANCE_HA, notes: pd.Series | None = None
+                ) -> pd.DataFrame:
     """Per county × realm: forest and human-use area inside the redlines now and before (ha), their
-    change, and the flags (change and flags empty without an earlier map)."""
+    change, and the flags (change and flags empty without an earlier map); ``notes``
+    (``unmapped_notes``): a county × realm with a note gets no flag."""
     if table.empty:
         return pd.DataFrame(columns=CHECK_COLUMNS)
     now, before = _group_sums(table, "area_ha"), _group_sums(table, "previous_area_ha")
@@ -87,6 +108,7 @@ def cover_check(table: pd.DataFrame, tolerance_ha: float = COVER_TOLERANCE_HA) -
         out[f"{name}_change_ha"] = now[name] - before[name]
     nature = out["human_use_change_ha"] > tolerance_ha  # NaN (no earlier map) compares False
     lowered = out["forest_change_ha"] < -tolerance_ha
-    out["flag"] = ["; ".join(([NATURE_CHANGED] if n else []) + ([FUNCTION_LOWERED] if f else []))
-                   for n, f in zip(nature, lowered)]
+    out["note"] = "" if notes is None else notes.reindex(out.index, fill_value="")
+    out["flag"] = ["" if note else "; ".join(([NATURE_CHANGED] if n else []) + ([FUNCTION_LOWERED] if f else []))
+                   for n, f, note in zip(nature, lowered, out["note"])]
     return out.reset_index().reindex(columns=CHECK_COLUMNS)

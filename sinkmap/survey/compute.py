@@ -166,7 +166,8 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
         ledger = redline_year(layers, config.inputs.get(REDLINES_PREVIOUS), landcover,
                               config.inputs.get(LANDCOVER_PREVIOUS), name=_file_name(config, "redlines"),
                               counties=area.counties, stands=current.stands,
-                              stands_before=(previous.year, previous.stands) if previous else None)
+                              stands_before=(previous.year, previous.stands) if previous else None,
+                              coverage_min=config.coverage_min)
     belts, sites = None, pd.DataFrame(columns=SITE_COLUMNS)
     if "shelterbelts" in layers:
         sites_here = aoi.load_sites().query("county_adcode in @area.codes")

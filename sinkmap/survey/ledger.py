@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from sinkmap.config import REDLINES_PREVIOUS, LayerInput
+from sinkmap.indicators.coverage import COVERAGE_MIN
 from sinkmap.indicators.forest import StandForest
 from sinkmap.indicators.redline import (
     CHANGE_COLUMNS,
@@ -21,11 +22,21 @@ from sinkmap.indicators.redline import (
     ledger,
     ledger_change,
 )
-from sinkmap.indicators.redline_cover import CHECK_COLUMNS, COVER_COLUMNS, cover_by_class, cover_check, cover_table
+from sinkmap.indicators.redline_cover import (
+    CHECK_COLUMNS,
+    COVER_COLUMNS,
+    ZONE_KEYS,
+    cover_by_class,
+    cover_check,
+    cover_table,
+    unmapped_notes,
+)
 from sinkmap.indicators.redline_forest import FOREST_COLUMNS, forest_check, forest_summary, stands_inside
 from sinkmap.indicators.stands import overlapping_pairs
+from sinkmap.readers.crs import area_m2
 from sinkmap.readers.raster import raster_crs
 from sinkmap.survey.notices import warn_overlaps
+from sinkmap.units import M2_PER_HA
 from sinkmap.zonal import zonal_stats
 from sinkmap.zonal.zones import reproject_zones
 
@@ -56,14 +67,15 @@ def _cover_inside(zones: gpd.GeoDataFrame, landcover: LayerInput) -> pd.DataFram
 def redline_year(layers: dict[str, gpd.GeoDataFrame], earlier: LayerInput | None = None,
                  landcover: LayerInput | None = None, landcover_before: LayerInput | None = None, *,
                  name: str = "redlines", counties: gpd.GeoDataFrame | None = None,
-                 stands: StandForest | None = None, stands_before: tuple[int, StandForest] | None = None
-                 ) -> RedlineYear | None:
+                 stands: StandForest | None = None, stands_before: tuple[int, StandForest] | None = None,
+                 coverage_min: float = COVERAGE_MIN) -> RedlineYear | None:
     """The ledger of the survey's redline layer (None when there is none); with ``landcover``, the
     land cover inside today's redlines, compared with ``landcover_before`` when given; with
     ``stands`` (this year's stand survey read as forest), the forest stands inside them, compared
     with ``stands_before`` (the earlier survey's year and forest) when given. ``name``: the redline
     file's name, for the warning about overlapping redlines; ``counties``: the county lines at which
-    land redlines without a county code are cut (``county_pieces``)."""
+    land redlines without a county code are cut (``county_pieces``); ``coverage_min``: the share of a
+    county × realm's redlines each land-cover map must map for its land-cover check to be flagged."""
     if "redlines" not in layers:
         return None
     current = layers["redlines"]
@@ -83,7 +95,10 @@ def redline_year(layers: dict[str, gpd.GeoDataFrame], earlier: LayerInput | None
     if landcover is not None:
         previous = _cover_inside(zones, landcover_before) if landcover_before is not None else None
         cover = cover_table(_cover_inside(zones, landcover), previous)
-        check = cover_check(cover)
+        footprint_ha = pd.Series(area_m2(zones.geometry) / M2_PER_HA,
+                                 index=pd.MultiIndex.from_frame(zones[ZONE_KEYS]))
+        files = (landcover.path.name, landcover_before.path.name if landcover_before is not None else None)
+        check = cover_check(cover, notes=unmapped_notes(cover, footprint_ha, files, coverage_min))
     forest, stands_year = pd.DataFrame(columns=FOREST_COLUMNS), None
     if stands is not None:
         then = stands_inside(stands_before[1], pieces) if stands_before is not None else None

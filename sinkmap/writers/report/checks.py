@@ -95,7 +95,9 @@ def cover_table(check: pd.DataFrame, names: Mapping[str, str], *, survey_year: i
             cells.append(_ha(rec[f"{name}_ha"]))
             if compared:
                 cells += [_ha(rec[f"previous_{name}_ha"]), _ha(rec[f"{name}_change_ha"], signed=True)]
-        rows.append(tuple(cells + ([rec["flag"] or DASH] if compared else [])))
+        note = rec.get("note") or ""  # a map leaves these redlines partly unmapped: no flag, the reason instead
+        rows.append(tuple(cells + ([rec["flag"] or (note.replace("not covered: ", "未覆盖 ") or DASH)]
+                                   if compared else [])))
         flags.append(bool(compared and rec["flag"]))
     years = (f"{survey_year}", f"{previous_year}", "变化 Change") if compared else (f"{survey_year}",)
     header = ("单元 Unit", "陆海 Realm", *(f"森林 Forest {y}" for y in years),
