@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-from pyproj import CRS
 from rasterio.enums import MaskFlags
 from rasterio.io import DatasetReader
 from rasterio.windows import Window
@@ -29,8 +28,9 @@ DEFAULT_MAX_CELLS = 1_000_000  # cells read at once: â‰ˆ 1 MB of uint8 values, â
 
 
 @contextlib.contextmanager
-def open_raster(source: str | Path | DatasetReader) -> Iterator[DatasetReader]:
-    """Yield an open dataset for ``source``; close it afterwards only if we opened it."""
+def open_raster(source: str | Path | DatasetReader, *, area_of_use: bool = False) -> Iterator[DatasetReader]:
+    """Yield an open dataset for ``source``; close it afterwards only if we opened it. Its coordinates
+    are checked against its CRS (``readers.crs.check_coordinates``, ``area_of_use`` for survey inputs)."""
     if isinstance(source, DatasetReader):
         yield source
         return
@@ -44,7 +44,8 @@ def open_raster(source: str | Path | DatasetReader) -> Iterator[DatasetReader]:
         raise InputError(f"cannot be read as a raster ({detail})", path=path,
                          fix="check that it is a GeoTIFF or another GDAL raster") from None
     with dataset:
-        check_coordinates(tuple(dataset.bounds), require_crs(dataset.crs, path=path), path=path)
+        check_coordinates(tuple(dataset.bounds), require_crs(dataset.crs, path=path), path=path,
+                          area_of_use=area_of_use)
         yield dataset
 
 
@@ -123,9 +124,7 @@ def class_codes_present(dataset: DatasetReader, band: int = 1) -> np.ndarray:
 def check_landcover(source: str | Path | DatasetReader, preset: str, band: int = 1) -> np.ndarray:
     """Check every code in the raster is in ``preset``; return the codes present."""
     table = load_preset(preset)
-    with open_raster(source) as dataset:
-        check_coordinates(tuple(dataset.bounds), CRS.from_user_input(dataset.crs), path=dataset.name,
-                          area_of_use=True)
+    with open_raster(source, area_of_use=True) as dataset:
         codes = class_codes_present(dataset, band)
         unknown = sorted(set(codes.tolist()) - set(table["code"]))
         if unknown:

@@ -104,10 +104,6 @@ class CellAreas:
     scale_rows: np.ndarray | None = None
     scale_cols: np.ndarray | None = None
 
-    @property
-    def uniform(self) -> bool:
-        return self.rows is None and self.scale is None
-
     def window(self, window: Window) -> float | np.ndarray:
         """Cell areas (m²) of ``window``: a number, or an array broadcastable to (rows, cols)."""
         r0, c0 = int(window.row_off), int(window.col_off)
@@ -133,11 +129,16 @@ class CellAreas:
         return out
 
 
+def check_area(area: str) -> None:
+    """An InputError unless ``area`` is one of AREAS."""
+    if area not in AREAS:
+        raise InputError(f"unknown area convention '{area}'", fix=f"use one of: {', '.join(AREAS)}")
+
+
 def cell_areas(transform: Affine, width: int, height: int, crs, area: str = "ground") -> CellAreas:
     """The cell areas of a north-up grid (``crs`` pyproj or rasterio; ``transform`` checked by the caller)
     under the ``area`` convention."""
-    if area not in AREAS:
-        raise InputError(f"unknown area convention '{area}'", fix=f"use one of: {', '.join(AREAS)}")
+    check_area(area)
     crs = CRS.from_user_input(crs)
     if crs.is_geographic:
         if area == "nominal":
@@ -159,9 +160,3 @@ def cell_areas(transform: Affine, width: int, height: int, crs, area: str = "gro
                        fix="check the raster's CRS, or warp it to a CRS that covers it")
     return CellAreas(nominal, scale=scale, scale_rows=rows.astype(float), scale_cols=cols.astype(float))
 
-
-def row_areas_m2(transform: Affine, width: int, height: int, crs) -> np.ndarray:
-    """Ground area in m² of the middle cell of each row (length ``height``)."""
-    areas = cell_areas(transform, width, height, crs)
-    column = Window(width // 2, 0, 1, height)
-    return np.broadcast_to(areas.window(column), (height, 1))[:, 0].copy()

@@ -46,7 +46,7 @@ from sinkmap.errors import InputError, SinkmapWarning
 from sinkmap.readers.raster import DEFAULT_MAX_CELLS, class_codes
 from sinkmap.units import M2_PER_HA
 from sinkmap.zonal.accumulate import ZoneTotals
-from sinkmap.zonal.cellarea import AREAS, CellAreas, cell_areas
+from sinkmap.zonal.cellarea import CellAreas, cell_areas, check_area
 from sinkmap.zonal.coverage import batch_coverage
 from sinkmap.zonal.sources import RasterSource, open_source
 from sinkmap.zonal.zones import load_zones
@@ -262,8 +262,7 @@ def bounded_gdal_cache() -> Iterator[None]:
 def _check_arguments(coverage: str, stats: tuple[str, ...], area: str) -> None:
     if coverage not in COVERAGES:
         raise InputError(f"unknown coverage '{coverage}'", fix=f"use one of: {', '.join(COVERAGES)}")
-    if area not in AREAS:
-        raise InputError(f"unknown area convention '{area}'", fix=f"use one of: {', '.join(AREAS)}")
+    check_area(area)
     unknown = sorted(set(stats) - set(STATS))
     if unknown:
         raise InputError(f"unknown statistics {unknown}", fix=f"use any of: {', '.join(STATS)}")
