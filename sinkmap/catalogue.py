@@ -57,6 +57,11 @@ class LayerSpec:
     fields: dict[str, FieldSpec] = field(default_factory=dict)
     presets: tuple[str, ...] = ()
 
+    @property
+    def id_field(self) -> str | None:
+        """The field that identifies a feature (the first unique one), or None."""
+        return next((f.name for f in self.fields.values() if f.unique), None)
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -343,7 +348,7 @@ def validate_frame(frame: pd.DataFrame, spec: LayerSpec, *, path: str | Path | N
     mappings = shipped_mappings() if mappings is None else mappings
     noun = ROW_NOUNS.get(spec.name, ("row", "rows"))
     frame = _rename_aliases(frame, spec)
-    id_field = next((f.name for f in spec.fields.values() if f.unique), None)
+    id_field = spec.id_field
     ids = frame[id_field] if id_field in frame.columns else None
     for fspec in spec.fields.values():
         ctx = {"path": path, "layer": layer, "field": fspec.name}

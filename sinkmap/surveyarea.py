@@ -54,6 +54,11 @@ class SurveyArea:
         land = aoi.load_land()
         return land[land["adcode"].isin(self.codes)].reset_index(drop=True)
 
+    def sites(self) -> gpd.GeoDataFrame:
+        """The plan's restoration sites in the surveyed counties."""
+        sites = aoi.load_sites()
+        return sites[sites["county_adcode"].isin(self.codes)].reset_index(drop=True)
+
     def units(self) -> gpd.GeoDataFrame:
         """The total unit first (dissolved from the counties unless it is one of them), then the counties."""
         if len(self.codes) == 1:

@@ -161,7 +161,7 @@ def _read_one(path: str | Path, spec: LayerSpec, layer: str | None, *, gcj02: bo
         raise InputError("layer has no features", path=path, layer=chosen, fix=f"supply a non-empty {spec.title} layer")
     crs = require_crs(frame.crs, path=path, layer=chosen)
     frame = validate_frame(frame, spec, path=path, layer=chosen, mappings=mappings)
-    id_field = next((f.name for f in spec.fields.values() if f.unique), None)
+    id_field = spec.id_field
     frame = check_polygons(frame, path=path, layer=chosen, id_field=id_field)
     check_coordinates(frame.total_bounds, crs, path=path, layer=chosen, area_of_use=True)
     if gcj02:
@@ -176,7 +176,7 @@ def _joined(frames: list[gpd.GeoDataFrame], spec: LayerSpec, path: str | Path) -
     """Checked layers (with SOURCE_LAYER) as one, the id field unique across them, each field's type kept."""
     dtypes = {c: f[c].dtype for f in reversed(frames) for c in f.columns if c in spec.fields}
     joined = pd.concat(frames, ignore_index=True).astype(dtypes)
-    id_field = next((f.name for f in spec.fields.values() if f.unique), None)
+    id_field = spec.id_field
     repeated = joined[joined[id_field].duplicated(keep=False)] if id_field else joined.iloc[:0]
     if len(repeated):
         where = repeated.groupby(id_field, sort=False)[SOURCE_LAYER].agg(lambda n: ", ".join(dict.fromkeys(n)))

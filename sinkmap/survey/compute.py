@@ -80,7 +80,7 @@ def read_county_layer(path, kind: str, counties: gpd.GeoDataFrame, *, layer=None
     if kind not in REACH_M:
         return frame
     located = LOCATED if kind == "redlines" else None  # the ledger cuts those at the county lines
-    id_field = next((f.name for f in load_catalogue().layer(kind).fields.values() if f.unique), None)
+    id_field = load_catalogue().layer(kind).id_field
     frame = assign_units(frame, counties, reach_m=REACH_M[kind], located=located, path=path, layer=layer,
                          id_field=id_field)
     if REACH_M[kind] == 0:  # land features (stands, belts) lie inside a county and are smaller than it
@@ -170,8 +170,7 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
                               coverage_min=config.coverage_min)
     belts, sites = None, pd.DataFrame(columns=SITE_COLUMNS)
     if "shelterbelts" in layers:
-        sites_here = aoi.load_sites().query("county_adcode in @area.codes")
-        belts, sites = shelterbelt_year(layers["shelterbelts"], plan_sites(sites_here), config.survey_year,
+        belts, sites = shelterbelt_year(layers["shelterbelts"], plan_sites(area.sites()), config.survey_year,
                                         name=_file_name(config, "shelterbelts"))
     coverage = input_coverage(config, layers, class_areas, land_ha)
     names = area.counties.set_index("adcode")["name_zh"].to_dict()

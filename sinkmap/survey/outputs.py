@@ -94,7 +94,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             write_survey_gpkg(result.units, result.indicators, result.class_areas, stage / "survey.gpkg",
                               description=description)
         with progress.step("writing map.html"):
-            overlays = {**result.layers, "sites": aoi.load_sites().query("county_adcode in @area.codes")}
+            overlays = {**result.layers, "sites": area.sites()}
             overlays = {kind: frame for kind, frame in overlays.items() if len(frame)}  # none in this area
             if result.ledger is not None:  # each redline's popup tells what the checks found about it
                 found = redline_checks(result.ledger)
