@@ -15,7 +15,9 @@
     scenario: {path: scenario.csv}           # optional: planned afforestation/harvest for the projection
     projection_end: 2030                     # last projected year (default 2030)
     aoi: 441523                              # the survey area: city (default), or county codes or names
-                                             # (one, or a list): a county bureau surveys its own county
+                                             # (one, or a list): a county bureau surveys its own county;
+                                             # or {path: farm.gpkg, name: 东海岸林场} (also layer, name_en,
+                                             # gcj02, encoding): a polygon, every input clipped to it
     coverage_min: 0.99                       # share of a county's land an input must cover (default 0.99):
                                              # a county it covers less gets no value, only a note
     synthetic: false                         # true labels every output SYNTHETIC
@@ -36,7 +38,7 @@ from sinkmap.errors import InputError, MissingInputError
 from sinkmap.indicators.coverage import COVERAGE_MIN
 from sinkmap.readers import ALL_LAYERS
 from sinkmap.readers.encoding import codec_name
-from sinkmap.surveyarea import SurveyArea, survey_area
+from sinkmap.surveyarea import SurveyArea, polygon_area, survey_area
 
 VECTOR_LAYERS = ("stands", "mangroves", "shelterbelts", "redlines", "coastal_habitats")
 REQUIRED = ("landcover", "stands")
@@ -195,12 +197,22 @@ def load_config(path: str | Path) -> SurveyConfig:
                         area=_area(raw.get("aoi"), path))
 
 
+AOI_FILE_KEYS = ("path", "layer", "name", "name_en", "gcj02", "encoding")
+
+
 def _area(given, source: Path) -> SurveyArea:
-    """The survey area of ``aoi:`` (city, or county codes or names)."""
-    choices = "city, or county codes or names: " + ", ".join(f"{c} {n}" for c, n, *_ in COUNTIES)
+    """The survey area of ``aoi:`` (city, county codes or names, or a polygon file)."""
+    choices = ("city, county codes or names (" + ", ".join(f"{c} {n}" for c, n, *_ in COUNTIES)
+               + "), or {path: POLYGON_FILE, name: NAME}")
     if isinstance(given, dict):
-        raise InputError("'aoi' as a polygon file is not supported yet", path=source,
-                         fix=f"give {choices}")
+        unknown = sorted(set(given) - set(AOI_FILE_KEYS))
+        if unknown or "path" not in given:
+            raise InputError(f"'aoi' as a polygon file needs a path and takes only {', '.join(AOI_FILE_KEYS)}"
+                             + (f", not {unknown}" if unknown else ""), path=source,
+                             fix="write `aoi: {path: farm.gpkg, name: 东海岸林场}`")
+        path = _resolved("aoi", given["path"], source.parent, source)
+        return polygon_area(path, layer=given.get("layer"), name=given.get("name"), name_en=given.get("name_en"),
+                            gcj02=bool(given.get("gcj02", False)), encoding=_encoding("aoi", given, source))
     if not (given is None or isinstance(given, (str, int, list)) and not isinstance(given, bool)):
         raise InputError(f"'aoi' must be {choices}, not {given!r}", path=source)
     try:

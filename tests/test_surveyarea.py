@@ -2,11 +2,14 @@
 
 import warnings
 
+import geopandas as gpd
 import pandas as pd
 import pytest
+from shapely.geometry import box
 
+from sinkmap import aoi
 from sinkmap.config import load_config
-from sinkmap.errors import InputError, SinkmapWarning
+from sinkmap.errors import InputError, MissingInputError, SinkmapWarning
 from sinkmap.survey import compute_survey, write_outputs
 from sinkmap.surveyarea import survey_area
 from tests.test_cli import demo_config
@@ -27,11 +30,96 @@ def test_survey_area_from_codes_names_or_the_city():
 
 
 def test_aoi_errors_are_one_line(demo_survey, tmp_path):
-    with pytest.raises(InputError, match=r"'aoi' names no county of 汕尾市: 惠东县\. Use city, or county codes or "
-                                         r"names: 441502 城区"):
+    with pytest.raises(InputError, match=r"'aoi' names no county of 汕尾市: 惠东县\. Use city, county codes or names "
+                                         r"\(441502 城区, .*\), or \{path: POLYGON_FILE, name: NAME\}"):
         load_config(demo_config(demo_survey, tmp_path, aoi="惠东县"))
-    with pytest.raises(InputError, match=r"'aoi' as a polygon file is not supported yet"):
+    with pytest.raises(InputError, match=r"'aoi' as a polygon file needs a path and takes only path, layer, name, "
+                                         r"name_en, gcj02, encoding, not \['file'\]"):
+        load_config(demo_config(demo_survey, tmp_path, aoi={"file": "area.gpkg"}))
+    with pytest.raises(MissingInputError, match=r"the aoi file .*area\.gpkg does not exist"):
         load_config(demo_config(demo_survey, tmp_path, aoi={"path": "area.gpkg"}))
+    far = tmp_path / "far.gpkg"  # a box at 100°E: not in 汕尾市
+    gpd.GeoDataFrame(geometry=[box(100.0, 23.0, 100.1, 23.1)], crs=4490).to_file(far)
+    with pytest.raises(InputError, match=r"far\.gpkg: its polygons lie outside 汕尾市 \(they overlap its counties by "
+                                         r"0\.00 ha\)\. Give a polygon inside 汕尾市, and check its CRS"):
+        load_config(demo_config(demo_survey, tmp_path, aoi={"path": str(far)}))
+    lines = tmp_path / "lines.gpkg"
+    gpd.GeoDataFrame(geometry=[box(115.4, 23.0, 115.5, 23.1).boundary], crs=4490).to_file(lines)
+    with pytest.raises(InputError, match=r"lines\.gpkg: geometries must be polygons, found LineString"):
+        load_config(demo_config(demo_survey, tmp_path, aoi={"path": str(lines)}))
+
+
+def test_a_polygon_survey_area_cannot_take_county_wide_scenario_rows(demo_survey, tmp_path):
+    farm = tmp_path / "farm.gpkg"
+    gpd.GeoDataFrame(geometry=[box(115.40, 23.00, 115.45, 23.05)], crs=4490).to_file(farm)
+    config = load_config(demo_config(demo_survey, tmp_path, aoi={"path": str(farm), "name": "林场"}))
+    with pytest.raises(InputError, match=r"scenario\.csv: scenario rows are county-wide and cannot be apportioned "
+                                         r"to a polygon survey area \(林场\)\. Drop `scenario:`"):
+        compute_survey(config)
+
+
+def test_a_county_survey_leaves_out_other_counties_scenario_rows(demo_survey, tmp_path):
+    config = load_config(demo_config(demo_survey, tmp_path, aoi="陆河县"))
+    scenario = pd.read_csv(config.inputs["scenario"].path, dtype={"county": str})
+    others = int((scenario["county"] != LUHE).sum())
+    assert others > 0 and (scenario["county"] == LUHE).any()
+    with pytest.warns(SinkmapWarning, match=rf"scenario\.csv: {others} rows are for counties outside the survey area "
+                                           r"\(陆河县\) and are left out"):
+        result = compute_survey(config)
+    assert set(result.trajectory["adcode"]) == {LUHE}
+
+
+def _polygon_survey(demo_survey, tmp_path, name: str, frame: gpd.GeoDataFrame, file: str):
+    path = tmp_path / file
+    frame.to_file(path)
+    config = load_config(demo_config(demo_survey, tmp_path / name, aoi={"path": str(path), "name": name},
+                                     scenario=None))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SinkmapWarning)
+        return compute_survey(config)
+
+
+def test_two_polygon_survey_areas_that_tile_the_city_add_up_to_it(demo_survey, tmp_path):
+    """A box across 海丰, 陆河 and 陆丰 (in Gauss-Krüger EPSG:4547) and the rest of a larger box, sea
+    included (a Shapefile in EPSG:4490), tile the demo's city. Every extensive figure of the two adds up
+    to the city-wide run's: stands cut by the edge count with their parts inside, land-cover cells with
+    the part of each cell inside (fraction coverage), blue carbon from the sea in the larger box."""
+    a = box(115.35, 22.95, 115.65, 23.25)
+    (tmp_path / "A").mkdir(), (tmp_path / "B").mkdir()
+    first = _polygon_survey(demo_survey, tmp_path, "A", gpd.GeoDataFrame(geometry=[a], crs=4490).to_crs(4547),
+                            "a.gpkg")
+    second = _polygon_survey(demo_survey, tmp_path, "B", gpd.GeoDataFrame(
+        geometry=[box(114.5, 22.0, 116.5, 24.0).difference(a)], crs=4490), "b.shp")
+    assert first.units[["adcode", "name_zh"]].values.tolist() == [
+        ["AOI", "A"], ["441521", "海丰县（范围内）"], ["441523", "陆河县（范围内）"], ["441581", "陆丰市（范围内）"]]
+    assert second.units["adcode"].tolist() == ["AOI", "441502", "441521", "441523", "441581"]
+    # the land inside A, measured here with shapely alone: A's four GK corners (straight edges in EPSG:4547
+    # are not straight in degrees, so the polygon is taken as the file holds it, vertex by vertex in
+    # EPSG:4490), cut from each county's land, the pieces' area in the equal-area CRS
+    a_file = gpd.read_file(tmp_path / "a.gpkg").to_crs(4490).geometry.iloc[0]
+    land = aoi.load_land().set_index("adcode").geometry
+    own = first.indicators[first.indicators["indicator"] == "land_area"].set_index("adcode")["value"]
+    for code in ("441521", "441523", "441581"):
+        piece = gpd.GeoSeries([land[code].intersection(a_file)], crs=4490).to_crs(aoi.EQUAL_AREA_CRS)
+        assert own[code] == pytest.approx(piece.area.iloc[0] / 1e6, rel=1e-9)
+    source = first.indicators.loc[first.indicators["indicator"] == "land_area", "source"].iloc[0]
+    assert "∩ OSM land, ODbL) ∩ survey area a.gpkg; Albers" in source
+    full = pd.read_csv(demo_survey / "indicators.csv", dtype={"adcode": str}, encoding="utf-8-sig")
+    city = full[full["adcode"] == "441500"].set_index("indicator")["value"]
+
+    def total(result):
+        rows = result.indicators
+        return rows[rows["adcode"] == "AOI"].set_index("indicator")["value"]
+
+    both = total(first) + total(second)
+    for indicator in ("land_area", "forest_area", "forest_area_stands", "forest_area_landcover", "stock_volume",
+                      "biomass_carbon", "carbon_sink", "mangrove_area", "seagrass_area", "blue_carbon_soil",
+                      "redline_area_marine", "redline_area_change", "shelterbelt_area"):
+        assert both[indicator] == pytest.approx(city[indicator], rel=1e-6), indicator
+    assert total(first)["forest_area"] > 60_000 and total(first)["mangrove_area"] == 0  # A is inland
+    # the city-wide run counts the land redlines' overlaps once, with the first id; cut at A's edge the two
+    # halves resolve an overlap that straddles it apart, so the sum differs by well under 0.1 ha of 117,831
+    assert both["redline_area_land"] == pytest.approx(city["redline_area_land"], abs=0.1)
 
 
 def test_a_county_survey_reports_that_county_alone(demo_survey, tmp_path):

@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -106,13 +107,19 @@ def check_polygons(frame: gpd.GeoDataFrame, *, path, layer: str | None, id_field
             "with shapely.make_valid; fix them at the source to silence this",
             SinkmapWarning, stacklevel=2,
         )
-        repaired = shapely.make_valid(geoms[invalid].to_numpy())
         frame = frame.copy()  # keep only the areal parts of the repaired collections
-        frame.loc[invalid, frame.geometry.name] = [
-            shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type in _POLYGONAL])
-            for g in repaired
-        ]
+        frame.loc[invalid, frame.geometry.name] = polygon_parts(shapely.make_valid(geoms[invalid].to_numpy()))
     return frame
+
+
+def polygon_parts(geoms: np.ndarray) -> np.ndarray:
+    """Each geometry's areal parts only: an intersection or a repair can leave lines and points beside
+    its polygons (a GeometryCollection). Polygons and empties pass as they are."""
+    mixed = ~np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)  # 3 Polygon, 6 MultiPolygon
+    out = np.array(geoms, dtype=object)
+    out[mixed] = [shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type in _POLYGONAL])
+                  for g in geoms[mixed]]
+    return out
 
 
 def layer_names(path: str | Path, layer: str | tuple[str, ...] | None) -> list[str | None]:

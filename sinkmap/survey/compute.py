@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -20,7 +21,7 @@ from sinkmap.config import (
     SurveyConfig,
     same_year_stands,
 )
-from sinkmap.errors import SinkmapWarning
+from sinkmap.errors import InputError, SinkmapWarning
 from sinkmap.indicators.area import land_area_ha
 from sinkmap.indicators.biomass import BiomassFactors
 from sinkmap.indicators.bluecarbon import BlueCarbonFactors, habitat_table
@@ -101,23 +102,29 @@ def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd
                 item = config.inputs[kind]
                 layers[kind] = read_county_layer(item.path, EARLIER.get(kind, kind), counties, layer=item.layer,
                                                  gcj02=item.gcj02, encoding=item.encoding, mappings=item.mappings)
-        layers = {kind: within_area(frame, config.area, config.inputs[kind].path.name)
-                  for kind, frame in layers.items()}
+        layers = {kind: config.area.clip(frame, config.inputs[kind].path.name) for kind, frame in layers.items()}
         scenario = None
         if "scenario" in config.inputs:
             path = config.inputs["scenario"].path
             scenario = read_table(path, "scenario")
             check_scenario(scenario, config.survey_year, config.projection_end, path=path)
+            scenario = scenario_in_area(scenario, config.area, path)
     return layers, scenario
 
 
-def within_area(frame: gpd.GeoDataFrame, area: SurveyArea, name: str) -> gpd.GeoDataFrame:
-    """The features of a county-assigned layer that lie in the survey area; a warning counts the others."""
-    inside = frame["county"].isin(area.codes)
+def scenario_in_area(scenario: pd.DataFrame, area: SurveyArea, path: Path) -> pd.DataFrame:
+    """The scenario rows of the surveyed counties (a warning counts the others). A polygon survey
+    area cannot take county-wide rows: what share of a county's planting falls inside it is unknown."""
+    if area.polygon is not None:
+        raise InputError("scenario rows are county-wide and cannot be apportioned to a polygon survey area "
+                         f"({area.name_zh})", path=path,
+                         fix="drop `scenario:` (the projection then holds no planned activity), or survey whole "
+                             "counties (aoi: county codes)")
+    inside = scenario["county"].isin(area.codes)
     if not inside.all():
-        warnings.warn(f"{name}: {int((~inside).sum())} features lie outside the survey area ({area.name_zh}) "
-                      "and are left out", SinkmapWarning, stacklevel=2)
-    return frame[inside.to_numpy()]
+        warnings.warn(f"{path.name}: {int((~inside).sum())} rows are for counties outside the survey area "
+                      f"({area.name_zh}) and are left out", SinkmapWarning, stacklevel=2)
+    return scenario[inside.to_numpy()]
 
 
 def _observed(year: ForestYear, counties: pd.Index) -> pd.DataFrame:

