@@ -194,6 +194,18 @@ def test_a_bad_user_mapping_row_is_named(tmp_path):
         read_layer(path, "stands", mappings=mapping, encoding="gbk")
 
 
+def test_real_yizhangtu_species_names_read_through_the_shipped_tables(tmp_path):
+    """Species as Guangdong 小班 tables write them (issue: 木荷, 荔枝, 黎蒴 were refused); 枫香 is not
+    shipped: the two code tables opened put it in 硬阔 (national list, 480) and in 软阔类 (二类 table, 340)."""
+    path = gbk_shapefile(tmp_path, cpg="GBK", 优势树种=["木荷", "荔枝", "黎蒴", "巨尾桉"], 地类=["0301"] * 3 + ["0303"])
+    stands = read_layer(path, "stands")
+    assert stands["species_group"].tolist() == ["hard_broadleaf", "other", "hard_broadleaf", "eucalyptus"]
+    assert stands["land_class"].tolist() == ["arbor", "arbor", "arbor", "mangrove"]
+    path = gbk_shapefile(tmp_path, cpg="GBK", 优势树种=["无瓣海桑", "枫香", "枫香", "米老排"])
+    with pytest.raises(SchemaError, match=r"field 'species_group': values not allowed: '枫香' \(2 stands: "):
+        read_layer(path, "stands")
+
+
 def test_shipped_mapping_tables_map_to_catalogue_codes_with_a_source():
     fields = load_catalogue().layer("stands").fields
     for field, table in shipped_mappings().items():
