@@ -13,10 +13,12 @@ from rasterio.windows import from_bounds
 
 from sinkmap import aoi
 from sinkmap.config import load_config
+from sinkmap.errors import SinkmapWarning
 from sinkmap.indicators.coverage import Coverage, layer_share, mask_uncovered, raster_share
 from sinkmap.indicators.projection import reach_year
 from sinkmap.readers.crs import AREA_CRS
 from sinkmap.survey.compute import compute_survey
+from tests.test_cli import demo_config
 
 LUHE = "441523"  # 陆河县
 CITY = "441500"
@@ -132,3 +134,29 @@ def test_the_report_prints_not_covered_without_a_reach_year():
     # no gap, no status and no "not by 2030" for a unit without a value: its reach is unknown, not missed
     assert [(c.gap, c.status, c.reach) for c in city.targets] == [(DASH, DASH, DASH)] * 2
     assert coverage_lines(table) == ["汕尾市 441500: lc.tif does not cover 城区"]
+
+
+def test_an_earlier_map_that_misses_a_county_blanks_that_years_forest_cover_only(demo_survey, tmp_path):
+    """landcover_previous serves the 2020 stand survey for its forest outside the inventory. A copy with
+    every cell east of 115.83°E set to nodata leaves 陆丰市 (115.47–116.22°E) uncovered: its 2020 forest
+    cover is blanked in the trajectory (its 2025 figures and its 2020 stock, which rests on the stands
+    alone, stay), and a warning names the map and the county."""
+    source = demo_survey / "inputs" / "landcover_2020.tif"
+    with rasterio.open(source) as src:
+        profile, cells = src.profile, src.read(1)
+        east = int((115.83 - src.transform.c) / src.transform.a)  # first column east of 115.83°E
+    cells[:, east:] = profile["nodata"]
+    with rasterio.open(tmp_path / "lc_2020_west.tif", "w", **profile) as dst:
+        dst.write(cells, 1)
+    config = load_config(demo_config(demo_survey, tmp_path, landcover_previous={
+        "path": str(tmp_path / "lc_2020_west.tif"), "preset": "worldcover", "year": 2020}))
+    with pytest.warns(SinkmapWarning, match=r"lc_2020_west\.tif covers less than 99 % of the land of .*陆丰市"):
+        result = compute_survey(config)
+    path = result.trajectory.set_index(["adcode", "year"])
+    lufeng, luhe = "441581", LUHE
+    assert np.isnan(path.loc[(lufeng, 2020), "forest_cover_pct"]) and np.isnan(path.loc[(CITY, 2020), "forest_area_ha"])
+    assert path.loc[(lufeng, 2025), "forest_cover_pct"] > 0 and path.loc[(lufeng, 2020), "stock_wan_m3"] > 0
+    full = pd.read_csv(demo_survey / "trajectory.csv", dtype={"adcode": str}, encoding="utf-8-sig")
+    full = full.set_index(["adcode", "year"])
+    assert path.loc[(luhe, 2020), "forest_cover_pct"] == pytest.approx(full.loc[(luhe, 2020), "forest_cover_pct"],
+                                                                        rel=1e-9)  # 陆河县 lies west of 115.83°E

@@ -149,14 +149,15 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
         belts = layers.get("shelterbelts")
         current = forest_year(config.survey_year, layers["stands"], belts, landcover, class_areas, definition,
                               factors, config.inputs["stands"].path.name)
-        previous = None
+        previous, areas_then = None, None
         if PREVIOUS in layers:  # its forest outside the inventory from the map of its year, if there is one
             item = config.inputs[PREVIOUS]
-            map_then, areas_then = landcover, class_areas
+            map_then = landcover
             if same_year_stands(config.inputs):
                 map_then = config.inputs[LANDCOVER_PREVIOUS]
                 areas_then = zonal_stats(map_then.path, land, categorical=True, zone_field="adcode")
-            previous = forest_year(item.year, layers[PREVIOUS], belts, map_then, areas_then, definition, factors,
+            previous = forest_year(item.year, layers[PREVIOUS], belts, map_then,
+                                   class_areas if areas_then is None else areas_then, definition, factors,
                                    item.path.name)
     with progress.step(f"projection to {config.projection_end}"):
         in_stock = current.stands.stands[current.stands.stands["in_stock"]]
@@ -179,14 +180,15 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
     if "shelterbelts" in layers:
         belts, sites = shelterbelt_year(layers["shelterbelts"], plan_sites(area.sites()), config.survey_year,
                                         name=_file_name(config, "shelterbelts"))
-    coverage = input_coverage(config, layers, class_areas, land_ha)
+    coverage = input_coverage(config, layers, class_areas, land_ha, areas_then)
     names = area.counties.set_index("adcode")["name_zh"].to_dict()
     for kind in coverage.shares:
         if line := coverage.summary(kind, names):
             warnings.warn(line, SinkmapWarning, stacklevel=2)
     inputs_of = load_indicator_specs()["inputs"].to_dict()
     notes = coverage.notes(inputs_of, area.code, names)
-    earlier = {ind: tuple(PREVIOUS if k == "stands" else k for k in inputs_of[ind]) for ind in TRAJECTORY_OF}
+    then = {"stands": PREVIOUS, **({"landcover": LANDCOVER_PREVIOUS} if areas_then is not None else {})}
+    earlier = {ind: tuple(then.get(k, k) for k in inputs_of[ind]) for ind in TRAJECTORY_OF}  # the earlier year's
     path = mask_trajectory(path, notes, TRAJECTORY_OF, coverage.notes(earlier, area.code, names), config.survey_year)
     values, ranges = indicator_values(current, previous, land_ha, blue, ledger, belts, total=area.code)
     values = mask_uncovered(values, notes)
@@ -200,9 +202,12 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
 
 
 def input_coverage(config: SurveyConfig, layers: dict[str, gpd.GeoDataFrame], class_areas: pd.DataFrame,
-                   land_ha: pd.Series) -> Coverage:
-    """How much of each county's land the land-cover map and the stand layers cover."""
+                   land_ha: pd.Series, areas_then: pd.DataFrame | None = None) -> Coverage:
+    """How much of each county's land the land-cover maps (``areas_then``: the earlier stand survey's,
+    when it has its own) and the stand layers cover."""
     shares = {"landcover": raster_share(class_areas, land_ha)}
+    if areas_then is not None:
+        shares[LANDCOVER_PREVIOUS] = raster_share(areas_then, land_ha)
     for kind in ("stands", PREVIOUS):
         if kind in layers:
             shares[kind] = layer_share(layers[kind], land_ha.index)
