@@ -160,3 +160,14 @@ def test_an_earlier_map_that_misses_a_county_blanks_that_years_forest_cover_only
     full = full.set_index(["adcode", "year"])
     assert path.loc[(luhe, 2020), "forest_cover_pct"] == pytest.approx(full.loc[(luhe, 2020), "forest_cover_pct"],
                                                                         rel=1e-9)  # 陆河县 lies west of 115.83°E
+
+
+def test_shares_of_the_land_outside_0_to_100_percent_are_found():
+    from sinkmap.indicators.coverage import impossible_shares
+
+    values = pd.DataFrame({"forest_cover": [45.0, 9558.0, 100.0000001], "forest_area": [1e9, 2.0, 3.0],
+                           "redline_share_land": [-0.5, 20.0, 30.0]}, index=[CITY, "441581", LUHE])
+    names = {CITY: "汕尾市", "441581": "陆丰市", LUHE: "陆河县"}
+    # 100.0000001 % is within the 1e-6 slack; forest_area (ha) is no share and is not checked
+    assert impossible_shares(values, names) == {"forest_cover": "陆丰市 9,558.0 %", "redline_share_land": "汕尾市 -0.5 %"}
+    assert impossible_shares(values.iloc[2:], names) == {}

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sinkmap.catalogue import load_indicator_specs
+
 COVERAGE_MIN = 0.99  # share of a county's land an input must cover for its indicators to be computed
 
 
@@ -99,3 +101,19 @@ def mask_trajectory(table: pd.DataFrame, notes: pd.DataFrame, columns_of: Mappin
 def _noted(adcodes: pd.Series, notes: pd.Series) -> np.ndarray:
     """Whether each unit in ``adcodes`` has a note (a reason for no value)."""
     return adcodes.map(notes.ne("")).fillna(False).to_numpy(dtype=bool)
+
+
+SHARE_SLACK = 1e-6  # % : floating-point slack on a share of the land
+
+
+def impossible_shares(values: pd.DataFrame, units: Mapping[str, str]) -> dict[str, str]:
+    """Shares of the land (unit "%") outside 0–100 % — a layer in a wrong CRS or drawn over the sea would
+    give them. Returns indicator → "陆丰市 9,558.0 %, …" for each one that has any (empty when none)."""
+    specs = load_indicator_specs()
+    shares = [ind for ind in values.columns if ind in specs.index and specs.loc[ind, "unit"] == "%"]
+    found = {}
+    for ind in shares:
+        bad = values[ind][(values[ind] < -SHARE_SLACK) | (values[ind] > 100 + SHARE_SLACK)]
+        if len(bad):
+            found[ind] = ", ".join(f"{units.get(a, a)} {v:,.1f} %" for a, v in bad.items())
+    return found

@@ -25,7 +25,14 @@ from sinkmap.errors import InputError, SinkmapWarning
 from sinkmap.indicators.area import land_area_ha
 from sinkmap.indicators.biomass import BiomassFactors
 from sinkmap.indicators.bluecarbon import BlueCarbonFactors, habitat_table
-from sinkmap.indicators.coverage import Coverage, layer_share, mask_trajectory, mask_uncovered, raster_share
+from sinkmap.indicators.coverage import (
+    Coverage,
+    impossible_shares,
+    layer_share,
+    mask_trajectory,
+    mask_uncovered,
+    raster_share,
+)
 from sinkmap.indicators.forest import ForestDefinition
 from sinkmap.indicators.projection import GrowthRates, check_scenario, project, trajectory
 from sinkmap.indicators.redline import LOCATED
@@ -192,6 +199,7 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
     path = mask_trajectory(path, notes, TRAJECTORY_OF, coverage.notes(earlier, area.code, names), config.survey_year)
     values, ranges = indicator_values(current, previous, land_ha, blue, ledger, belts, total=area.code)
     values = mask_uncovered(values, notes)
+    _refuse_impossible_shares(values, names | {area.code: area.name_zh}, inputs_of, config)
     units = _units_frame(values, area)
     sources = indicator_sources(config, definition, factors, growth, blue_factors)
     indicators = indicator_table(values, ranges, units.set_index("adcode")["name_zh"], path, sources, blue, notes,
@@ -199,6 +207,16 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
     habitats = habitat_table(blue.patches if blue else None, blue_factors)
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
                         path, habitats, ledger, sites, layers)
+
+
+def _refuse_impossible_shares(values: pd.DataFrame, names: dict[str, str], inputs_of: dict, config: SurveyConfig
+                              ) -> None:
+    """A share of the land outside 0–100 % is never written: one line naming the units and the inputs."""
+    if found := impossible_shares(values, names):
+        indicator, shown = next(iter(found.items()))
+        files = [config.inputs[k].path.name for k in inputs_of[indicator] if k in config.inputs]
+        raise InputError(f"{indicator} comes out {shown}, outside 0–100 % of the land, from {', '.join(files)}",
+                         fix="check those inputs' CRS and coordinates, and that the stands lie on land")
 
 
 def input_coverage(config: SurveyConfig, layers: dict[str, gpd.GeoDataFrame], class_areas: pd.DataFrame,
