@@ -19,6 +19,7 @@ import yaml
 from sinkmap.errors import InputError, SchemaError, SinkmapWarning, located
 from sinkmap.mappings import ValueMap, map_values, shipped_mappings
 from sinkmap.resources import layers_dir
+from sinkmap.units import shown_unit
 
 MAX_LISTED = 5  # offending values/ids named in one message
 SHAPEFILE_FIELD_LENGTH = 10  # Shapefile (dBase) field names are cut to 10 characters
@@ -299,7 +300,7 @@ def _check_range(values: pd.Series, fspec: FieldSpec, ctx: dict, ids: pd.Series 
     high = np.inf if fspec.max is None else fspec.max
     outside = values[(values < low) | (values > high)]
     if len(outside):
-        unit = f" {fspec.unit}" if fspec.unit else ""
+        unit = f" {shown_unit(fspec.unit)}".rstrip()
         bounds = (f"below {low}" if fspec.max is None else f"above {high}" if fspec.min is None
                   else f"outside {low}–{high}")
         raise SchemaError(f"values {bounds}{unit}: {_where(outside, ids)}", **ctx, fix="correct these rows")

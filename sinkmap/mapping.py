@@ -24,6 +24,7 @@ from sinkmap.errors import InputError
 from sinkmap.readers.crs import require_crs
 from sinkmap.readers.gcj02_check import warn_if_gcj02
 from sinkmap.readers.vector import PARQUET_SUFFIXES, choose_layer, gcj02_to_storage, read_frame
+from sinkmap.units import shown_unit
 from sinkmap.writers.atomic import check_output_dir, write_text_atomic
 from sinkmap.writers.classify import classes_legend_html, classify
 from sinkmap.writers.controls import add_controls
@@ -106,7 +107,7 @@ def indicator_columns() -> dict[str, tuple[str, str, str]]:
 
 
 def _label(field: str, spec, lang: str) -> str:
-    unit = f" ({spec.unit})" if spec is not None and spec.unit not in (None, "1", "year") else ""
+    unit = f" ({shown_unit(spec.unit)})" if spec is not None and shown_unit(spec.unit) not in ("", "year") else ""
     if spec is not None and lang == "zh" and spec.zh:
         return f"{spec.zh} {field}{unit}"
     return f"{field}{unit}"

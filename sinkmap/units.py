@@ -12,6 +12,12 @@ HA_PER_KM2 = 100.0
 MU_PER_HA = 15.0  # 1 亩 (mu) = 10,000/15 m² = 666.67 m² (市制, statutory since 1930)
 M3_PER_WAN_M3 = 10_000.0  # 1 万立方米 = 10⁴ m³
 CO2_PER_C = 44.0 / 12.0  # molar mass ratio CO₂ : C (t CO₂ per t C)
+DIMENSIONLESS = "1"  # the catalogue's unit of a ratio (canopy closure 0–1): shown as no unit
+
+
+def shown_unit(unit: str | None) -> str:
+    """A unit as printed after a number: "" for none and for a dimensionless ratio."""
+    return "" if unit in (None, DIMENSIONLESS) else unit
 
 
 def m2_to_ha(m2: float) -> float:

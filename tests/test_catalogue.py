@@ -130,7 +130,7 @@ def test_out_of_range_and_non_numeric_values_are_named():
     spec = load_catalogue().layer("stands")
     with pytest.raises(SchemaError, match=r"outside 0–1000 m³/ha: S1=1200.0"):
         validate_frame(stands_frame(volume_per_ha=[1200.0, 10.0]), spec)
-    with pytest.raises(SchemaError, match=r"outside 0–1 1: S2=1.3"):
+    with pytest.raises(SchemaError, match=r"outside 0–1: S2=1.3"):
         validate_frame(stands_frame(canopy_closure=[0.2, 1.3]), spec)
     with pytest.raises(SchemaError, match=r"not float numbers: S1='high'"):
         validate_frame(stands_frame(canopy_closure=["high", "0.4"]), spec)

@@ -80,7 +80,7 @@ def test_bad_stand_layer_fails_before_any_output(demo_survey, tmp_path):
 @pytest.mark.parametrize("field, bad, message", [
     ("volume_per_ha", 1200.0, "field 'volume_per_ha': values outside 0–1000 m³/ha: {id}=1200.0"),
     ("volume_per_ha", -5.0, "field 'volume_per_ha': values outside 0–1000 m³/ha: {id}=-5.0"),
-    ("canopy_closure", 1.3, "field 'canopy_closure': values outside 0–1 1: {id}=1.3"),
+    ("canopy_closure", 1.3, "field 'canopy_closure': values outside 0–1: {id}=1.3"),
     ("species_group", "teak", "field 'species_group': values not allowed: 'teak' (1 stand: {id})"),
 ])  # fmt: skip
 def test_bad_stand_values_name_the_stand_and_write_nothing(demo_survey, tmp_path, field, bad, message):

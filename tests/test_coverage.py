@@ -78,9 +78,13 @@ def county_package(demo_survey, tmp_path) -> tuple[pd.DataFrame, pd.DataFrame]:
     config = {"survey_year": 2025, "synthetic": True, "landcover": {"path": "lc_luhe.tif", "preset": "worldcover"},
               "stands": {"path": "stands_luhe.gpkg", "layer": "stands"}}
     (tmp_path / "survey.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         result = compute_survey(load_config(tmp_path / "survey.yaml"))
+    said = [str(w.message) for w in caught if issubclass(w.category, SinkmapWarning)]
+    # the map's reach is said once, per county with its share, not again by each zonal pass
+    assert sum("lc_luhe.tif covers less than 99 % of the land of " in line for line in said) == 1
+    assert not any("zones lie outside the raster" in line for line in said)
     return result.indicators, result.trajectory
 
 

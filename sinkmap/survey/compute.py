@@ -51,6 +51,7 @@ from sinkmap.survey.ledger import RedlineYear, redline_year
 from sinkmap.survey.table import CITY, INDICATOR_COLUMNS, indicator_sources, indicator_table, indicator_values
 from sinkmap.surveyarea import SurveyArea
 from sinkmap.zonal import zonal_stats
+from sinkmap.zonal.engine import OUTSIDE_RASTER
 
 __all__ = ["CITY", "INDICATOR_COLUMNS", "SurveyResult", "compute_survey", "read_inputs"]
 COASTAL_REACH_M = 20_000.0  # intertidal and sea patches (and marine redlines) belong to the nearest county within 20 km
@@ -143,7 +144,12 @@ def _observed(year: ForestYear, counties: pd.Index) -> pd.DataFrame:
 
 def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> SurveyResult:
     """Read, check and compute one survey year (no files written)."""
-    progress = progress or Progress(enabled=False)
+    with warnings.catch_warnings():  # said once per map and county, with its share, by the coverage check
+        warnings.filterwarnings("ignore", message=rf"\d+ {OUTSIDE_RASTER}", category=SinkmapWarning)
+        return _compute_survey(config, progress or Progress(enabled=False))
+
+
+def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
     layers, scenario = read_inputs(config, progress)
     definition, factors, growth = ForestDefinition.from_layers(), BiomassFactors.from_layers(), GrowthRates.from_layers()
     area = config.area

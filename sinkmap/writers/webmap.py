@@ -21,6 +21,7 @@ from folium.utilities import JsCode
 
 from sinkmap import __version__
 from sinkmap.errors import InputError
+from sinkmap.units import shown_unit
 from sinkmap.writers.compact import CompactGeoJson, display_frame
 from sinkmap.writers.format import format_number
 from sinkmap.writers.offline import LEAFLET_NOTICE
@@ -58,9 +59,8 @@ def display_text(value, unit: str | None = None) -> str:
     if unit and isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         if unit == "year":
             return str(int(value))
-        shown = "" if unit == "1" else unit  # dimensionless (e.g. canopy closure 0–1)
         small = abs(float(value)) < 100  # a 0.4 ha stand must not show as "0 ha"
-        return html.escape(format_number(float(value), shown, digits=2 if small else None), quote=True)
+        return html.escape(format_number(float(value), shown_unit(unit), digits=2 if small else None), quote=True)
     return html.escape(str(value), quote=True)
 
 

@@ -57,6 +57,7 @@ DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 BATCH_ZONES = 256  # small zones weighed together in one vectorised pass
 BATCH_ROWS = 512  # small zones are visited in bands of rows, then by column: neighbours share reads
 STATS = ("count", "sum", "mean", "min", "max")
+OUTSIDE_RASTER = "zones lie outside the raster"  # the warning for zones the raster does not reach
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,7 @@ def iter_zonal_stats(raster, zones, *, categorical: bool = False, coverage: str 
     outside = [label for label, w in zip(labels, windows) if w is None]
     if outside:
         shown = ", ".join(map(str, outside[:5])) + (" …" if len(outside) > 5 else "")
-        warnings.warn(f"{len(outside)} zones lie outside the raster {source.name}: {shown}", SinkmapWarning,
+        warnings.warn(f"{len(outside)} {OUTSIDE_RASTER} {source.name}: {shown}", SinkmapWarning,
                       stacklevel=2)
     for label, zone in zip(labels, totals):
         if categorical:

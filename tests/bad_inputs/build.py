@@ -527,7 +527,7 @@ CASES = [
     Case("wrong_field_type", wrong_field_type, 2, "stands.gpkg:stands field 'canopy_closure': values are not float numbers: {id}='—'"),
     Case("volume_out_of_range", volume_out_of_range, 2, "stands.gpkg:stands field 'volume_per_ha': values outside 0–1000 m³/ha: {id}=1200.0"),
     Case("canopy_closure_out_of_range", canopy_closure_out_of_range, 2,
-         "stands.gpkg:stands field 'canopy_closure': values outside 0–1 1: {id}=1.3"),
+         "stands.gpkg:stands field 'canopy_closure': values outside 0–1: {id}=1.3"),
     Case("unknown_species", unknown_species, 2, "stands.gpkg:stands field 'species_group': values not allowed: '柚木' (1 stand: {id})"),
     Case("duplicate_stand_ids", duplicate_stand_ids, 2, "stands.gpkg:stands field 'stand_id': values must be unique: {previous_id}="),
     Case("empty_layer", empty_layer, 2, "stands.gpkg:stands: layer has no features"),
