@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sinkmap.errors import SchemaError
+from sinkmap.errors import SchemaError, SinkmapWarning
 from sinkmap.indicators.projection import GrowthRates, check_scenario, project, reach_year, trajectory
 from sinkmap.readers.tables import read_table
 
@@ -101,6 +101,14 @@ def test_reach_year_is_the_first_year_the_target_holds_for_good():
 def test_scenario_rules_name_the_row_and_field(row, message):
     plan = scenario(("a", "harvest", 2026, 2027, None, 5.0, None, None), row)
     with pytest.raises(SchemaError, match=message + r" \(rows 1\)"):
+        check_scenario(plan, 2025, 2030, path="scenario.csv")
+
+
+def test_scenario_rows_past_the_projection_are_said_to_be_cut():
+    plan = scenario(("a", "harvest", 2026, 2030, None, 5.0, None, None),
+                    ("a", "harvest", 2028, 2035, None, 5.0, None, None))  # index 1 (read_table: spreadsheet rows)
+    with pytest.warns(SinkmapWarning, match=r"scenario\.csv: rows 1 run past the projection's last year 2030; their "
+                                           r"later years are not projected"):
         check_scenario(plan, 2025, 2030, path="scenario.csv")
 
 

@@ -16,13 +16,15 @@ Model (per county, one step a year from the survey year; pure functions):
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sinkmap.catalogue import read_parameter_table
-from sinkmap.errors import SchemaError
+from sinkmap.errors import SchemaError, SinkmapWarning
 from sinkmap.units import m3_to_wan_m3
 
 ANY = "*"
@@ -69,6 +71,12 @@ def check_scenario(scenario: pd.DataFrame, start_year: int, end_year: int, *, pa
     fail(scenario["year_from"] > scenario["year_to"], "year_from is after year_to", "year_from", "swap them")
     fail(scenario["year_to"] <= start_year, f"the rows end by the survey year {start_year}", "year_to",
          f"the projection runs {start_year + 1}–{end_year}; give later years")
+    late = scenario["year_to"] > end_year
+    if late.any():
+        listed = ", ".join(str(i) for i in scenario.index[late][:5]) + (" …" if late.sum() > 5 else "")
+        warnings.warn(f"{Path(path).name if path else 'scenario'}: rows {listed} run past the projection's last year "
+                      f"{end_year}; their later years are not projected (raise projection_end to see them)",
+                      SinkmapWarning, stacklevel=2)
     planting = scenario["activity"] == "afforestation"
     fail(planting & ~(_column(scenario, "area_ha") > 0), "afforestation rows need area_ha > 0", "area_ha",
          "give the area planted each year (ha)")
