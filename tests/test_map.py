@@ -313,3 +313,18 @@ def test_land_cover_image_leaves_masked_and_nan_cells_transparent(tmp_path):
         dst.write(codes, 1)
     alpha = classes_image(tmp_path / "float.tif", "worldcover", AREA_CRS.to_wkt())[0][..., 3]
     assert int((alpha == 0).sum()) == 2  # the NaN cell and the 0-cell above it
+
+
+def test_units_without_a_value_are_grey_with_a_legend_entry():
+    from sinkmap.writers.map import legend_html, survey_map
+
+    units = gpd.GeoDataFrame({"adcode": ["441523", "441581"], "name_zh": ["陆河县", "陆丰市"],
+                              "name_en": ["Luhe", "Lufeng"], "forest_cover": [63.7, np.nan],
+                              "land_area": [1000.0, 1700.0], "stock_volume": [120.0, np.nan]},
+                             geometry=[box(115.4, 23.1, 115.8, 23.4), box(115.5, 22.8, 116.2, 23.1)], crs=4490)
+    assert "未覆盖 not covered" not in legend_html("森林覆盖率 Forest cover", "%")
+    fmap = survey_map(units, {}, column="forest_cover", label=("森林覆盖率", "Forest cover"), unit="%",
+                      attributions=[], synthetic=True, survey_year=2025)
+    page = fmap.get_root().render()
+    assert "#cccccc" in page and "未覆盖 not covered" in page  # the grey fill and its legend swatch
+    assert page.count("not covered") == 2  # … and 陆丰市's tooltip value (in the GeoJSON, its 中文 \\u-escaped)

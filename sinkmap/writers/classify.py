@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,10 +43,12 @@ def classify(values, scheme: str = "quantiles", k: int = 5, cmap: str = "YlGn") 
     return Classes([float(data.min()), *map(float, bins)], colours)
 
 
-def classes_legend_html(title: str, classes: Classes, unit: str, element_id: str = "sinkmap-legend") -> str:
-    """A legend with one swatch per class, its range and unit."""
+def classes_legend_html(title: str, classes: Classes, unit: str, element_id: str = "sinkmap-legend",
+                        extra: Sequence[tuple[str, str]] = ()) -> str:
+    """A legend with one swatch per class, its range and unit, then the ``extra`` (colour, label) swatches."""
     items = [(c, f"{_bound(lo)}–{_bound(hi)} {unit}".rstrip())
              for c, lo, hi in zip(classes.colours, classes.breaks[:-1], classes.breaks[1:])]
+    items += list(extra)
     return legend_box(title, items, element_id=element_id, position="top:10px;left:60px")
 
 

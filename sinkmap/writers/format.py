@@ -29,6 +29,10 @@ def code_label(code: object, allowed: Mapping[str, str]) -> object:
     return f"{allowed[code]} {code}" if code in allowed else code
 
 
+NOT_COVERED = "未覆盖 not covered"  # the value of a unit the inputs do not cover (no number is computed)
+NOT_COVERED_COLOUR = "#cccccc"  # its fill on the map
+
+
 def format_number(x: float | None, unit: str, *, signed: bool = False, digits: int | None = None) -> str:
     """Format ``x`` with its unit: ``44.6 %``, ``1,234 ha``, ``−46.7 万m³``; NaN → ``—``.
 

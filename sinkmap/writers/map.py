@@ -12,13 +12,14 @@ from collections.abc import Sequence
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from branca.element import Element
 
 from sinkmap.catalogue import load_catalogue
 from sinkmap.writers.classify import Classes, classes_legend_html
 from sinkmap.writers.compact import CompactGeoJson, display_frame
 from sinkmap.writers.controls import add_controls
-from sinkmap.writers.format import code_label, format_number
+from sinkmap.writers.format import NOT_COVERED, NOT_COVERED_COLOUR, code_label, format_number
 from sinkmap.writers.offline import make_offline
 from sinkmap.writers.overlay import RasterOverlay, categorical_legend_html
 from sinkmap.writers.webmap import (
@@ -84,20 +85,22 @@ def colour_for(value: float, breaks: Sequence[float] = COVER_BREAKS, colours: Se
     the plan's targets ("≥ 50 %"), so a county at exactly 50 % shows in the class that meets it.
     """
     if value is None or np.isnan(value):
-        return "#cccccc"
+        return NOT_COVERED_COLOUR
     index = int(np.searchsorted(breaks, value, side="right")) - 1
     return colours[min(max(index, 0), len(colours) - 1)]
 
 
 def legend_html(title: str, unit: str, breaks: Sequence[float] = COVER_BREAKS,
-                colours: Sequence[str] = COVER_COLOURS) -> str:
-    """A plain HTML legend (no d3), one swatch per class with its range and unit."""
-    return classes_legend_html(title, Classes(list(breaks), list(colours)), unit)
+                colours: Sequence[str] = COVER_COLOURS, not_covered: bool = False) -> str:
+    """A plain HTML legend (no d3), one swatch per class with its range and unit; with ``not_covered``,
+    a grey swatch for the units without a value."""
+    extra = [(NOT_COVERED_COLOUR, NOT_COVERED)] if not_covered else []
+    return classes_legend_html(title, Classes(list(breaks), list(colours)), unit, extra=extra)
 
 
 def _choropleth(units: gpd.GeoDataFrame, column: str, label: tuple[str, str], unit: str) -> folium.GeoJson:
     shown, step = display_frame(units)
-    shown["value_text"] = [format_number(v, unit) for v in shown[column]]
+    shown["value_text"] = [NOT_COVERED if pd.isna(v) else format_number(v, unit) for v in shown[column]]
     shown["land_text"] = [format_number(v, "km²") for v in shown["land_area"]]
     shown["stock_text"] = [format_number(v, "万m³") for v in shown["stock_volume"]]
     colours = {a: colour_for(v) for a, v in zip(shown["adcode"], shown[column])}
@@ -130,7 +133,8 @@ def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], 
                       control_scale=True, prefer_canvas=False)
     basemap_credits = add_basemap(fmap, basemap)
     _choropleth(counties, column, label, unit).add_to(fmap)
-    fmap.get_root().html.add_child(Element(legend_html(f"{label[0]} {label[1]}", unit)))
+    fmap.get_root().html.add_child(Element(legend_html(f"{label[0]} {label[1]}", unit,
+                                                       not_covered=bool(counties[column].isna().any()))))
     if landcover is not None:
         folium.raster_layers.ImageOverlay(landcover.data_uri(), landcover.bounds, name=LANDCOVER_LABEL,
                                           opacity=0.8, show=False).add_to(fmap)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sinkmap.errors import SchemaError
-from sinkmap.writers.format import DASH, format_number
+from sinkmap.writers.format import DASH, NOT_COVERED, format_number
 
 REQUIRED_COLUMNS = ("county", "adcode", "indicator", "value", "unit", "target_2025", "target_2030", "source")
 TARGET_YEARS = (2025, 2030)
@@ -23,7 +23,6 @@ TARGET_YEARS = (2025, 2030)
 STATUS_MET = ("达标 met", "met")  # (text, CSS class)
 STATUS_NOT_MET = ("未达标 not met", "not-met")
 STATUS_NONE = (DASH, "no-target")
-NOT_COVERED = "未覆盖 not covered"  # the value cell of a unit the inputs do not cover
 
 
 @dataclass(frozen=True)
