@@ -192,9 +192,14 @@ def load_config(path: str | Path) -> SurveyConfig:
         if kind in inputs and not inputs[kind].year < year:
             raise InputError(f"{kind}.year ({inputs[kind].year}) must be before survey_year ({year})", path=path,
                              fix=f"give the earlier {EARLIER[kind]} layer and its year")
+    area = _area(raw.get("aoi"), path)
+    if area.polygon is not None and "scenario" in inputs:  # what share of a county's planting falls inside?
+        raise InputError(f"'scenario' rows are county-wide and cannot be apportioned to a polygon survey area "
+                         f"({area.name_zh})", path=path,
+                         fix="drop `scenario:` (the projection then holds no planned activity), or survey whole "
+                             "counties (aoi: county codes)")
     return SurveyConfig(source=path, survey_year=year, inputs=inputs, synthetic=bool(raw.get("synthetic", False)),
-                        note=str(raw.get("note", "")), projection_end=end, coverage_min=float(coverage),
-                        area=_area(raw.get("aoi"), path))
+                        note=str(raw.get("note", "")), projection_end=end, coverage_min=float(coverage), area=area)
 
 
 AOI_FILE_KEYS = ("path", "layer", "name", "name_en", "gcj02", "encoding")

@@ -52,10 +52,9 @@ def test_aoi_errors_are_one_line(demo_survey, tmp_path):
 def test_a_polygon_survey_area_cannot_take_county_wide_scenario_rows(demo_survey, tmp_path):
     farm = tmp_path / "farm.gpkg"
     gpd.GeoDataFrame(geometry=[box(115.40, 23.00, 115.45, 23.05)], crs=4490).to_file(farm)
-    config = load_config(demo_config(demo_survey, tmp_path, aoi={"path": str(farm), "name": "林场"}))
-    with pytest.raises(InputError, match=r"scenario\.csv: scenario rows are county-wide and cannot be apportioned "
+    with pytest.raises(InputError, match=r"survey\.yaml: 'scenario' rows are county-wide and cannot be apportioned "
                                          r"to a polygon survey area \(林场\)\. Drop `scenario:`"):
-        compute_survey(config)
+        load_config(demo_config(demo_survey, tmp_path, aoi={"path": str(farm), "name": "林场"}))
 
 
 def test_a_county_survey_leaves_out_other_counties_scenario_rows(demo_survey, tmp_path):

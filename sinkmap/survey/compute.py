@@ -121,13 +121,7 @@ def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd
 
 
 def scenario_in_area(scenario: pd.DataFrame, area: SurveyArea, path: Path) -> pd.DataFrame:
-    """The scenario rows of the surveyed counties (a warning counts the others). A polygon survey
-    area cannot take county-wide rows: what share of a county's planting falls inside it is unknown."""
-    if area.polygon is not None:
-        raise InputError("scenario rows are county-wide and cannot be apportioned to a polygon survey area "
-                         f"({area.name_zh})", path=path,
-                         fix="drop `scenario:` (the projection then holds no planned activity), or survey whole "
-                             "counties (aoi: county codes)")
+    """The scenario rows of the surveyed counties (a warning counts the others)."""
     inside = scenario["county"].isin(area.codes)
     if not inside.all():
         warnings.warn(f"{path.name}: {int((~inside).sum())} rows are for counties outside the survey area "

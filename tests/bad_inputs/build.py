@@ -456,6 +456,18 @@ def landcover_of_one_county(src, dst):  # 城区's own map, clipped to its bound
             target.write(source.read(window=window))
 
 
+def aoi_polygon_outside_the_city(src, dst):  # a forest farm's boundary in the wrong zone: far from 汕尾市
+    dst.mkdir(parents=True, exist_ok=True)
+    gpd.GeoDataFrame({"名称": ["林场"]}, geometry=[box(100.0, 23.0, 100.1, 23.1)], crs=4490).to_file(dst / "林场.gpkg")
+    base(src, dst, aoi={"path": "林场.gpkg", "name": "东海岸林场"})
+
+
+def aoi_polygon_with_scenario(src, dst):  # a county-wide scenario beside a polygon survey area
+    dst.mkdir(parents=True, exist_ok=True)
+    gpd.GeoDataFrame(geometry=[box(115.40, 23.00, 115.45, 23.05)], crs=4490).to_crs(4547).to_file(dst / "林场.gpkg")
+    base(src, dst, "scenario.csv", keep=(*DEFAULT_KEEP, "scenario"), aoi={"path": "林场.gpkg", "name": "东海岸林场"})
+
+
 # --------------------------------------------------------------------------------------------- cases
 
 @dataclass(frozen=True)
@@ -566,6 +578,11 @@ CASES = [
     Case("all_nodata_landcover", all_nodata_landcover, 0, "not covered: ", where="out/indicators.csv"),
     Case("landcover_of_one_county", landcover_of_one_county, 0, "not covered: lc_城区.tif covers",
          where="out/indicators.csv"),
+    # the survey area
+    Case("aoi_polygon_outside_the_city", aoi_polygon_outside_the_city, 2,
+         "林场.gpkg: its polygons lie outside 汕尾市 (they overlap its counties by 0.00 ha)"),
+    Case("aoi_polygon_with_scenario", aoi_polygon_with_scenario, 2,
+         "survey.yaml: 'scenario' rows are county-wide and cannot be apportioned to a polygon survey area (东海岸林场)"),
 ]
 
 
