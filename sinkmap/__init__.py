@@ -8,6 +8,7 @@ Public API::
     import sinkmap
     table = sinkmap.zonal_stats("landcover.tif", "counties.gpkg", categorical=True, zone_field="adcode")
     sinkmap.run_survey("survey.yaml", "out/2025")
+    tables = sinkmap.run_ledger("redlines_2025.gpkg", previous="redlines_2022.gpkg")  # name → table
 """
 
 from sinkmap.errors import (
@@ -26,6 +27,7 @@ __all__ = [
     "__version__",
     "zonal_stats",
     "run_survey",
+    "run_ledger",
     "carbon_stock",
     "SinkmapError",
     "InputError",
@@ -47,6 +49,10 @@ def __getattr__(name: str):
         from sinkmap.carbon import carbon_stock
 
         return carbon_stock
+    if name == "run_ledger":
+        from sinkmap.survey.ledger_run import run_ledger
+
+        return run_ledger
     if name == "run_survey":
         from sinkmap.survey import run_survey
 

@@ -20,6 +20,8 @@
                                              # gcj02, encoding): a polygon, every input clipped to it
     coverage_min: 0.99                       # share of a county's land an input must cover (default 0.99):
                                              # a county it covers less gets no value, only a note
+    redline_tolerance_ha: 0.01               # area change (ha) below which a county or a redline is not
+                                             # flagged in the redline ledger (default 0.01)
     synthetic: false                         # true labels every output SYNTHETIC
 
 Relative paths are read from the configuration file's folder.
@@ -36,6 +38,7 @@ from sinkmap.aoi import COUNTIES
 from sinkmap.catalogue import load_catalogue, preset_names
 from sinkmap.errors import InputError, MissingInputError
 from sinkmap.indicators.coverage import COVERAGE_MIN
+from sinkmap.indicators.redline import TOLERANCE_HA as REDLINE_TOLERANCE_HA
 from sinkmap.readers import ALL_LAYERS
 from sinkmap.readers.encoding import codec_name
 from sinkmap.surveyarea import SurveyArea, polygon_area, survey_area
@@ -76,6 +79,7 @@ class SurveyConfig:
     note: str = ""
     projection_end: int = DEFAULT_END_YEAR
     coverage_min: float = COVERAGE_MIN
+    redline_tolerance_ha: float = REDLINE_TOLERANCE_HA
     area: SurveyArea = field(default_factory=survey_area)  # the counties surveyed (default: the whole city)
     extra: dict = field(default_factory=dict)
 
@@ -166,7 +170,8 @@ def load_config(path: str | Path) -> SurveyConfig:
     if not isinstance(raw, dict):
         raise InputError("must be a YAML mapping of keys to values", path=path)
     kinds = (*load_catalogue().layers, *EARLIER)
-    known = {"survey_year", "synthetic", "note", "projection_end", "coverage_min", "aoi", *kinds}
+    known = {"survey_year", "synthetic", "note", "projection_end", "coverage_min", "aoi", "redline_tolerance_ha",
+             *kinds}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InputError(f"unknown keys {unknown}", path=path, fix=f"use: {', '.join(sorted(known))}")
@@ -183,6 +188,10 @@ def load_config(path: str | Path) -> SurveyConfig:
     if isinstance(coverage, bool) or not isinstance(coverage, (int, float)) or not 0 < coverage <= 1:
         raise InputError(f"coverage_min must be a share of the land above 0 and at most 1, not {coverage!r}",
                          path=path, fix="write e.g. `coverage_min: 0.99`")
+    tolerance = raw.get("redline_tolerance_ha", REDLINE_TOLERANCE_HA)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
+        raise InputError(f"redline_tolerance_ha must be an area of 0 ha or more, not {tolerance!r}", path=path,
+                         fix="write e.g. `redline_tolerance_ha: 0.01`")
     inputs = {kind: _layer_input(kind, raw[kind], path.parent, path) for kind in kinds if kind in raw}
     for kind, needed in COMPARED_IN.items():
         if kind in inputs and needed not in inputs and not (kind == LANDCOVER_PREVIOUS and same_year_stands(inputs)):
@@ -199,7 +208,8 @@ def load_config(path: str | Path) -> SurveyConfig:
                          fix="drop `scenario:` (the projection then holds no planned activity), or survey whole "
                              "counties (aoi: county codes)")
     return SurveyConfig(source=path, survey_year=year, inputs=inputs, synthetic=bool(raw.get("synthetic", False)),
-                        note=str(raw.get("note", "")), projection_end=end, coverage_min=float(coverage), area=area)
+                        note=str(raw.get("note", "")), projection_end=end, coverage_min=float(coverage), area=area,
+                        redline_tolerance_ha=float(tolerance))
 
 
 AOI_FILE_KEYS = ("path", "layer", "name", "name_en", "gcj02", "encoding")

@@ -10,11 +10,11 @@ from sinkmap.indicators.redline import (
     BOUNDARY_CHANGED,
     LOCATED,
     county_pieces,
-    feature_changes,
     footprints,
     ledger,
     ledger_change,
 )
+from sinkmap.indicators.redline_features import feature_changes
 from sinkmap.readers.crs import AREA_CRS
 from sinkmap.readers.vector import assign_units
 
@@ -71,13 +71,25 @@ def test_unchanged_ledger_has_no_flag():
     assert (change["flag"] == "").all() and change["change_ha"].abs().max() == pytest.approx(0.0)
 
 
-def test_feature_changes_list_function_type_changes_and_ids_removed_or_new():
+def test_feature_changes_list_each_redline_with_its_areas():
+    """Redline by redline: R1 shrank 1.5 → 1 ha, R2 changed function type, R3 is new (4 ha), R5 was
+    removed (0.5 ha), R6 moved 50 m east (0.5 ha given up, 0.5 ha gained, net 0); R4 is unchanged."""
     changes = feature_changes(CURRENT, PREVIOUS)
-    assert changes.values.tolist() == [
-        ["R2", "A", "function_type changed", "soil_conservation", "biodiversity"],
-        ["R3", "A", "new", "", "coastal_stability"],
-        ["R5", "B", "removed", "biodiversity", ""],
+    assert changes[["redline_id", "county", "change", "before", "after"]].values.tolist() == [
+        ["R1", "A", AREA_REDUCED, "", ""],
+        ["R2", "A", "功能类型改变 function type changed", "soil_conservation", "biodiversity"],
+        ["R3", "A", "新增 new", "", "coastal_stability"],
+        ["R5", "B", "移出 removed", "biodiversity", ""],
+        ["R6", "C", "边界调整 boundary moved", "", ""],
     ]
+    areas = changes.set_index("redline_id")[["area_before_ha", "area_after_ha", "area_change_ha", "gained_ha",
+                                             "given_up_ha"]]
+    nan = float("nan")
+    assert areas.loc["R1"].tolist() == pytest.approx([1.5, 1.0, -0.5, 0.0, 0.5])
+    assert areas.loc["R2"].tolist() == pytest.approx([2.0, 2.0, 0.0, 0.0, 0.0])
+    assert areas.loc["R3"].tolist() == pytest.approx([nan, 4.0, nan, nan, nan], nan_ok=True)
+    assert areas.loc["R5"].tolist() == pytest.approx([0.5, nan, nan, nan, nan], nan_ok=True)
+    assert areas.loc["R6"].tolist() == pytest.approx([1.0, 1.0, 0.0, 0.5, 0.5])
 
 
 def test_ledger_counts_overlapping_redlines_once():

@@ -389,7 +389,7 @@ def test_pdf_uses_the_font_face_not_the_page_stack(tmp_path: Path) -> None:
 
 
 def test_redline_ledger_check_tables_flag_the_rules_triggered() -> None:
-    from sinkmap.writers.report.checks import ledger_tables
+    from sinkmap.writers.report.checks import flagged_redlines_table, ledger_tables
 
     per_realm = pd.DataFrame({
         "county": ["441521", "441502", "441581"], "realm": ["land", "marine", "land"],
@@ -397,10 +397,15 @@ def test_redline_ledger_check_tables_flag_the_rules_triggered() -> None:
         "added_ha": [0.0, 2.0, 0.0], "removed_ha": [10.0, 0.0, 0.0],
         "flag": ["面积减少 area reduced", "边界调整 boundary changed", ""],
     })  # fmt: skip
-    features = pd.DataFrame({"redline_id": ["R7"], "county": ["441521"], "change": ["function_type changed"],
-                             "before": ["soil_conservation"], "after": ["biodiversity"]})
     names = {"441502": "城区", "441521": "海丰县", "441581": "陆丰市"}
-    checks = ledger_tables(per_realm, features, names, survey_year=2025, previous_year=2022)
+    sheet = pd.DataFrame({
+        "redline_id": ["R7", "R8", "R9"], "county": ["441521"] * 3, "function_type": ["biodiversity"] * 3,
+        "status": ["kept", "kept", "new"], "area_ha": [10.0, 8.766, 3.0], "previous_area_ha": [10.0, 10.0, None],
+        "area_change_ha": [0.0, -1.234, None],
+        "findings": ["功能类型改变 function type changed: 水土保持 soil_conservation → 生物多样性维护 biodiversity",
+                     "面积减少 area reduced −1.234 ha", "新增 new"]})
+    checks = [*ledger_tables(per_realm, names, survey_year=2025, previous_year=2022),
+              flagged_redlines_table(sheet, names, survey_year=2025, previous_year=2022)]
     html = render_html(context(checks=checks))
     ledger, changed = Tables(html).tables[-2:]
     assert ledger[0] == ["单元 Unit", "陆海 Realm", "2025 面积 Area", "2022 面积 Area", "变化 Change", "新增 Added",
@@ -412,10 +417,14 @@ def test_redline_ledger_check_tables_flag_the_rules_triggered() -> None:
          "面积减少 area reduced"],
         ["陆丰市 441581", "陆域 land", "50.00 ha", "50.00 ha", "0.00 ha", "0.00 ha", "0.00 ha", "—"],
     ]
-    assert changed[1] == ["海丰县 441521", "R7", "function_type changed", "水土保持 soil_conservation",
-                          "生物多样性维护 biodiversity"]
-    assert html.count('<tr class="flagged">') == 3
-    only_areas = ledger_tables(per_realm[["county", "realm", "area_ha"]], features.iloc[:0], names,
+    assert changed[0] == ["单元 Unit", "编号 ID", "功能 Function", "2022 面积 Area", "2025 面积 Area", "变化 Change",
+                          "发现 Findings"]
+    assert changed[2] == ["海丰县 441521", "R8", "生物多样性维护 biodiversity", "10.000 ha", "8.766 ha", "−1.234 ha",
+                          "面积减少 area reduced −1.234 ha"]  # to 0.001 ha
+    assert changed[3][3:6] == ["—", "3.000 ha", "—"]
+    assert html.count('<tr class="flagged">') == 2 + 2  # the loss and the swap; R7 and R8 (the new R9 is listed only)
+    assert flagged_redlines_table(sheet.assign(findings=""), names, survey_year=2025, previous_year=2022) is None
+    only_areas = ledger_tables(per_realm[["county", "realm", "area_ha"]], names,
                                survey_year=2025, previous_year=None)
     assert len(only_areas) == 1 and only_areas[0].header == ("单元 Unit", "陆海 Realm", "2025 面积 Area")
 

@@ -245,15 +245,26 @@ def test_redline_ledger_finds_the_demo_edits_the_city_total_hides(demo_survey, i
     assert flags[("441521", "land")] == "面积减少 area reduced"
     assert flags[("441502", "marine")] == "边界调整 boundary changed"
     assert (flags.drop([("441521", "land"), ("441502", "marine")]) == "").all()
-    assert sorted(features["change"]) == ["function_type changed", "new"]
+    # redline by redline: the new marine redline, the retyped one and — hidden in the county's net
+    # figure before — the 海丰县 redline that reached 150 m further in 2022
+    assert features[["redline_id", "change"]].values.tolist() == [
+        ["HX-441502-M001", "新增 new"], ["HX-441521-L001", "面积减少 area reduced"],
+        ["HX-441581-L001", "功能类型改变 function type changed"]]
+    lost = change.set_index(["county", "realm"]).loc[("441521", "land")]
+    assert lost["removed_ha"] == pytest.approx(-lost["change_ha"]) and lost["added_ha"] == pytest.approx(0.0)
+    shrunk = features.set_index("redline_id").loc["HX-441521-L001"]
+    # its own area is the county's loss: the only 海丰县 land redline that changed, overlapping none then or now
+    assert float(shrunk["area_change_ha"]) == pytest.approx(lost["change_ha"], rel=1e-9)
+    assert float(shrunk["given_up_ha"]) == pytest.approx(-float(shrunk["area_change_ha"]), rel=1e-9)
     report = (demo_survey / "report.html").read_text(encoding="utf-8")
     ledger_section = report[report.index("生态保护红线台账 Ecological redline ledger"):
                             report.index("红线内土地覆盖 Land cover inside the redlines")]
-    assert ledger_section.count('<tr class="flagged">') == 3  # 海丰县 land, 城区 marine, 陆丰市's changed redline
-    assert "面积减少 area reduced" in ledger_section and "生物多样性维护 biodiversity" in ledger_section
-    # the 150 m the 海丰县 redline reached further in 2022 is the area it lost
-    lost = change.set_index(["county", "realm"]).loc[("441521", "land")]
-    assert lost["removed_ha"] == pytest.approx(-lost["change_ha"]) and lost["added_ha"] == pytest.approx(0.0)
+    assert ledger_section.count('<tr class="flagged">') == 2  # 海丰县 land, 城区 marine
+    flagged = report[report.index("逐条红线核查 Flagged redlines"):report.index("沿海防护林修复片区")]
+    assert f"面积减少 area reduced −{-float(shrunk['area_change_ha']):.3f} ha" in flagged
+    assert "功能类型改变 function type changed: 水土保持 soil_conservation → 生物多样性维护 biodiversity" in flagged
+    # 5 redlines listed (the new one too), 4 flagged: shrunk, retyped, converted (HX-441581-L003), thinned (L004)
+    assert flagged.count('<tr class="flagged">') == 4 and "HX-441502-M001" in flagged
 
 
 def test_shelterbelt_sites_add_up_to_the_city_and_flag_sites_without_work(demo_survey, indicators):
@@ -269,8 +280,14 @@ def test_shelterbelt_sites_add_up_to_the_city_and_flag_sites_without_work(demo_s
 
 
 def test_land_cover_check_inside_the_redlines_finds_the_demo_edits(demo_survey):
-    check = pd.read_csv(demo_survey / "redline_landcover_check.csv", dtype={"county": str}, encoding="utf-8-sig",
-                        keep_default_na=False).set_index(["county", "realm"])
+    table = pd.read_csv(demo_survey / "redline_landcover_check.csv", dtype={"county": str}, encoding="utf-8-sig",
+                        keep_default_na=False)
+    check = table[table["redline_id"] == ""].set_index(["county", "realm"])  # the county × realm summary
+    # … followed by the one redline the conversion lies in: the county's whole change, flagged the same way
+    redline = table[table["redline_id"] != ""].set_index("redline_id")
+    assert redline.index.tolist() == ["HX-441581-L003"] and redline["flag"].iloc[0] == check.loc[("441581", "land"),
+                                                                                                   "flag"]
+    assert redline["forest_change_ha"].iloc[0] == pytest.approx(check.loc[("441581", "land"), "forest_change_ha"])
     cover = pd.read_csv(demo_survey / "redline_landcover.csv", dtype={"county": str}, encoding="utf-8-sig")
     # the demo's 2020 map differs inside three redlines (sinkmap/demo/history.py previous_landcover):
     lufeng, haifeng, luhe = check.loc[("441581", "land")], check.loc[("441521", "land")], check.loc[("441523", "land")]
@@ -307,10 +324,11 @@ def test_forest_check_inside_the_redlines_flags_the_thinned_demo_redline(demo_su
         assert 0 < inside <= value(indicators, "stock_volume_m3", county)
     report = (demo_survey / "report.html").read_text(encoding="utf-8")
     section = report[report.index("红线内森林小班 Forest stands inside the redlines"):
-                     report.index("沿海防护林修复片区 Coastal shelterbelt restoration sites")]
+                     report.index("逐条红线核查 Flagged redlines")]
     assert "Source: stands.gpkg (2025), stands_2020.gpkg (2020)" in section
-    assert "森林功能降低的红线 Redlines whose forest fell" in section and "HX-441581-L004" in section
-    assert section.count('<tr class="flagged">') == 2  # 陆丰市 land in the summary, and the redline itself
+    assert section.count('<tr class="flagged">') == 1  # 陆丰市 land in the summary
+    flagged = report[report.index("逐条红线核查 Flagged redlines"):report.index("沿海防护林修复片区")]
+    assert "小班 stands: 功能降低 function lowered (蓄积 stock −" in flagged and "HX-441581-L004" in flagged
 
 
 def test_map_popups_tell_what_the_checks_found_about_each_redline(demo_survey):
@@ -318,9 +336,12 @@ def test_map_popups_tell_what_the_checks_found_about_each_redline(demo_survey):
     doc = next(d for d in compact_documents(page) if "check" in d["fields"])
     ids, check = (column_values(doc, field) for field in ("redline_id", "check"))
     found = {rid: c for rid, c in zip(ids, check) if c}
-    # the forest check's thinned redline, and the ledger's changed and new redlines (the removed one is not drawn)
-    assert found == {"HX-441581-L004": "功能降低 function lowered", "HX-441581-L001": "function_type changed",
-                     "HX-441502-M001": "new"}
+    # every redline of redline_checks.csv with findings, its findings as the sheet has them
+    sheet = pd.read_csv(demo_survey / "redline_checks.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert found == {rid: f for rid, f in zip(sheet["redline_id"], sheet["findings"]) if f}
+    assert found["HX-441581-L004"] == "小班 stands: 功能降低 function lowered (蓄积 stock −23.1 %)"
+    assert found["HX-441502-M001"] == "新增 new" and found["HX-441521-L001"].startswith("面积减少 area reduced −")
+    assert set(found) == {"HX-441502-M001", "HX-441521-L001", "HX-441581-L001", "HX-441581-L003", "HX-441581-L004"}
 
 
 def test_the_earlier_survey_takes_its_forest_outside_the_inventory_from_the_map_of_its_year(demo_survey, tmp_path):

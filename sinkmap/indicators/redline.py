@@ -4,11 +4,10 @@ The plan holds the redline to 功能不降低、面积不减少、性质不改�
 reduced, nature not changed). Between two ledger versions this module flags, per county × realm:
 
 - 面积减少 area reduced: the net redline area fell by more than TOLERANCE_HA;
-- 边界调整 boundary changed: area was added and/or removed (a swap) though the net area held;
+- 边界调整 boundary changed: area was added and/or removed (a swap) though the net area held.
 
-and lists the redlines kept under the same id whose function type or realm changed (性质改变?
-for review), plus ids that disappeared or are new. Areas are computed in the equal-area CRS,
-overlapping polygons counted once.
+Redline by redline: ``redline_features``. Areas are computed in the equal-area CRS, overlapping
+polygons counted once.
 
 The pipeline: ``county_pieces`` (the redlines as the ledger counts them: overlaps cut once, land
 redlines without a county code cut at the county lines) → ``ledger`` and ``footprints`` →
@@ -31,7 +30,6 @@ AREA_REDUCED = "面积减少 area reduced"
 BOUNDARY_CHANGED = "边界调整 boundary changed"
 LEDGER_COLUMNS = ["county", "realm", "function_type", "redlines", "area_ha"]
 CHANGE_COLUMNS = ["county", "realm", "area_ha", "previous_area_ha", "change_ha", "added_ha", "removed_ha", "flag"]
-FEATURE_COLUMNS = ["redline_id", "county", "change", "before", "after"]
 PIECE_COLUMNS = ["redline_id", "county", "realm", "function_type"]
 LOCATED = "county_located"  # the reader's column: True where the data gave no county and sinkmap located it
 
@@ -109,9 +107,10 @@ def footprints(pieces: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(union.index.to_frame(index=False), geometry=union.to_numpy(), crs=pieces.crs)
 
 
-def ledger_change(current: gpd.GeoDataFrame, previous: gpd.GeoDataFrame) -> pd.DataFrame:
+def ledger_change(current: gpd.GeoDataFrame, previous: gpd.GeoDataFrame, tolerance_ha: float = TOLERANCE_HA
+                  ) -> pd.DataFrame:
     """Area now and before, net change, area added and removed, and the flag, per county × realm
-    (ha), from the two versions' ``footprints``."""
+    (ha), from the two versions' ``footprints``; changes within ``tolerance_ha`` are not flagged."""
     now, before = (f.set_index(["county", "realm"]).geometry for f in (current, previous))
     keys = now.index.union(before.index)
     empty = shapely.Polygon()
@@ -122,24 +121,7 @@ def ledger_change(current: gpd.GeoDataFrame, previous: gpd.GeoDataFrame) -> pd.D
         added = shapely.area(shapely.difference(a, b)) / M2_PER_HA
         removed = shapely.area(shapely.difference(b, a)) / M2_PER_HA
         change = area - old
-        flag = (AREA_REDUCED if change < -TOLERANCE_HA
-                else BOUNDARY_CHANGED if max(added, removed) > TOLERANCE_HA else "")
+        flag = (AREA_REDUCED if change < -tolerance_ha
+                else BOUNDARY_CHANGED if max(added, removed) > tolerance_ha else "")
         rows.append((*key, area, old, change, added, removed, flag))
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
-
-
-def feature_changes(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
-    """Redlines whose function type or realm changed under the same id, and ids removed or new, from
-    the two versions as read (one row per redline: a redline cut at a county line is listed under
-    the county the reader gave it)."""
-    now, old = current.set_index("redline_id"), previous.set_index("redline_id")
-    rows = []
-    for rid in now.index.intersection(old.index):
-        for field in ("function_type", "realm"):
-            if now.at[rid, field] != old.at[rid, field]:
-                rows.append((rid, now.at[rid, "county"], f"{field} changed", old.at[rid, field], now.at[rid, field]))
-    rows += [(rid, old.at[rid, "county"], "removed", old.at[rid, "function_type"], "")
-             for rid in old.index.difference(now.index)]
-    rows += [(rid, now.at[rid, "county"], "new", "", now.at[rid, "function_type"])
-             for rid in now.index.difference(old.index)]
-    return pd.DataFrame(rows, columns=FEATURE_COLUMNS).sort_values(["county", "redline_id"], ignore_index=True)

@@ -182,7 +182,7 @@ def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
                               config.inputs.get(LANDCOVER_PREVIOUS), name=_file_name(config, "redlines"),
                               counties=area.counties, stands=current.stands,
                               stands_before=(previous.year, previous.stands) if previous else None,
-                              coverage_min=config.coverage_min)
+                              coverage_min=config.coverage_min, tolerance_ha=config.redline_tolerance_ha)
     belts, sites = None, pd.DataFrame(columns=SITE_COLUMNS)
     if "shelterbelts" in layers:
         belts, sites = shelterbelt_year(layers["shelterbelts"], plan_sites(area.sites()), config.survey_year,

@@ -8,12 +8,12 @@ from sinkmap import aoi
 from sinkmap.catalogue import load_indicator_specs
 from sinkmap.progress import Progress
 from sinkmap.survey.compute import SurveyResult
-from sinkmap.survey.ledger import redline_checks, redline_tables
+from sinkmap.survey.ledger import redline_findings, redline_tables
 
 OUTPUTS = ("indicators.csv", "survey.gpkg", "map.html", "report.html", "report.pdf", "stock_by_group.csv",
            "carbon_by_group.csv", "trajectory.csv", "blue_carbon_by_habitat.csv", "redline_ledger.csv",
            "redline_change.csv", "redline_features_changed.csv", "redline_landcover.csv", "redline_landcover_check.csv",
-           "redline_forest.csv", "shelterbelt_sites.csv")
+           "redline_forest.csv", "redline_checks.csv", "shelterbelt_sites.csv")
 MAP_INDICATOR = "forest_cover"
 REPORT_TITLE = "{zh}森林与蓝碳碳汇本底调查 {en} forest and blue-carbon sink baseline survey"  # the survey area
 
@@ -42,13 +42,19 @@ def _named(result: SurveyResult, *inputs: tuple[str, int | None]) -> str:
 
 def _checks(result: SurveyResult) -> list:
     """The report's check tables: the redline ledger and the shelterbelt restoration sites, when given."""
-    from sinkmap.writers.report.checks import cover_table, forest_tables, ledger_tables, shelterbelt_table
+    from sinkmap.writers.report.checks import (
+        cover_table,
+        flagged_redlines_table,
+        forest_tables,
+        ledger_tables,
+        shelterbelt_table,
+    )
 
     names = result.units.set_index("adcode")["name_zh"].to_dict()
     year = result.config.survey_year
     checks = []
     if result.ledger is not None:
-        checks += ledger_tables(result.ledger.per_realm, result.ledger.features, names, survey_year=year,
+        checks += ledger_tables(result.ledger.per_realm, names, survey_year=year,
                                 previous_year=result.ledger.previous_year)
         if not result.ledger.cover_check.empty:
             sources = _named(result, ("landcover", year), ("landcover_previous", result.ledger.cover_year))
@@ -56,8 +62,11 @@ def _checks(result: SurveyResult) -> list:
                                       previous_year=result.ledger.cover_year, sources=sources))
         if not result.ledger.forest.empty:
             sources = _named(result, ("stands", year), ("stands_previous", result.ledger.stands_year))
-            checks += forest_tables(result.ledger.forest_units, result.ledger.forest, names, survey_year=year,
+            checks += forest_tables(result.ledger.forest_units, names, survey_year=year,
                                     previous_year=result.ledger.stands_year, sources=sources)
+        if flagged := flagged_redlines_table(result.ledger.sheet, names, survey_year=year,
+                                             previous_year=result.ledger.previous_year):
+            checks.append(flagged)
     if "shelterbelts" in result.layers:
         checks.append(shelterbelt_table(result.shelterbelt_sites, names, survey_year=year))
     return checks
@@ -97,7 +106,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             overlays = {**result.layers, "sites": area.sites()}
             overlays = {kind: frame for kind, frame in overlays.items() if len(frame)}  # none in this area
             if result.ledger is not None:  # each redline's popup tells what the checks found about it
-                found = redline_checks(result.ledger)
+                found = redline_findings(result.ledger)
                 overlays["redlines"] = overlays["redlines"].assign(check=overlays["redlines"]["redline_id"].map(found))
             landcover = config.inputs.get("landcover")
             image = landcover_overlay(landcover.path, landcover.preset) if landcover else None

@@ -177,6 +177,10 @@ def coverage_min_above_one(src, dst):
     base(src, dst, coverage_min=1.5)
 
 
+def redline_tolerance_negative(src, dst):
+    base(src, dst, redline_tolerance_ha=-0.01)
+
+
 def path_does_not_exist(src, dst):  # the file was renamed after the config was written
     base(src, dst, stands={"path": "小班_2025.gpkg", "layer": "stands"})
 
@@ -503,6 +507,8 @@ CASES = [
          "survey.yaml: projection_end must be a year from survey_year (2025) on, not 2020"),
     Case("coverage_min_above_one", coverage_min_above_one, 2,
          "survey.yaml: coverage_min must be a share of the land above 0 and at most 1, not 1.5"),
+    Case("redline_tolerance_negative", redline_tolerance_negative, 2,
+         "survey.yaml: redline_tolerance_ha must be an area of 0 ha or more, not -0.01"),
     Case("path_does_not_exist", path_does_not_exist, 2, "小班_2025.gpkg does not exist"),
     Case("directory_given_as_file", directory_given_as_file, 2, "/小班: cannot be read as a vector layer"),
     Case("zero_byte_gpkg", zero_byte_gpkg, 2, "stands.gpkg: cannot be read as a vector layer"),

@@ -1,6 +1,6 @@
 """Check tables for the report (the redline ledger and land cover, the shelterbelt sites): rows already computed, formatted here.
 
-    tables = ledger_tables(per_realm, features, names, survey_year=2025, previous_year=2022)
+    tables = ledger_tables(per_realm, names, survey_year=2025, previous_year=2022)
     ReportContext(..., checks=tables)
 """
 
@@ -14,6 +14,7 @@ import pandas as pd
 from sinkmap.catalogue import load_catalogue
 from sinkmap.indicators.redline_cover import COVER_TOLERANCE_HA
 from sinkmap.indicators.redline_forest import STOCK_TOLERANCE
+from sinkmap.indicators.redline_sheet import ADDED
 from sinkmap.writers.format import DASH, code_label, format_number
 
 
@@ -45,9 +46,9 @@ def _unit(adcode: str, names: Mapping[str, str]) -> str:
     return f"{names.get(adcode, adcode)} {adcode}"
 
 
-def ledger_tables(per_realm: pd.DataFrame, features: pd.DataFrame, names: Mapping[str, str], *,
-                  survey_year: int, previous_year: int | None) -> list[CheckTable]:
-    """The redline ledger per county × realm and, with an earlier version, the redlines that changed."""
+def ledger_tables(per_realm: pd.DataFrame, names: Mapping[str, str], *, survey_year: int,
+                  previous_year: int | None) -> list[CheckTable]:
+    """The redline ledger per county × realm and, with an earlier version, its net change."""
     rows, flags = [], []
     for rec in per_realm.sort_values(["county", "realm"]).to_dict("records"):
         cells = [_unit(str(rec["county"]), names), _label(rec["realm"], "realm"),
@@ -62,25 +63,38 @@ def ledger_tables(per_realm: pd.DataFrame, features: pd.DataFrame, names: Mappin
             "Redline ledger with the county as the basic unit; areas in the equal-area CRS, overlaps counted once.")
     if previous_year is not None:
         header += (f"{previous_year} 面积 Area", "变化 Change", "新增 Added", "移出 Removed", "标记 Flag")
-        lead += (f" 与 {previous_year} 版比较：净面积减少标记“面积减少”，净面积未减但边界有增有减标记“边界调整”，须复核。"
+        lead += (f" 与 {previous_year} 版比较：净面积减少标记“面积减少”，净面积未减但边界有增有减标记“边界调整”，须复核；"
+                 "逐条红线见“逐条红线核查”表。"
                  f" Compared with the {previous_year} version: a net loss is flagged 面积减少 (area reduced), an "
-                 "area swap with no net loss 边界调整 (boundary changed), for review.")
+                 "area swap with no net loss 边界调整 (boundary changed), for review; redline by redline, see the "
+                 "table of flagged redlines.")
     numeric = (False, False, True) + ((True, True, True, True, False) if previous_year is not None else ())
-    tables = [CheckTable("生态保护红线台账 Ecological redline ledger", lead, header, tuple(rows), tuple(flags),
-                         numeric)]
-    if previous_year is not None:
-        field = lambda change: "realm" if change.startswith("realm") else "function_type"  # noqa: E731
-        changed = tuple((_unit(str(r["county"]), names), str(r["redline_id"]), str(r["change"]),
-                         _label(r["before"], field(r["change"])), _label(r["after"], field(r["change"])))
-                        for r in features.to_dict("records"))
-        tables.append(CheckTable(
-            "红线图斑变化 Redlines changed",
-            f"同一编号下功能类型或陆海类型改变的红线，以及 {previous_year} 版以来移出或新增的编号（“性质不改变”复核）。"
-            f" Redlines whose function type or realm changed under the same id, and ids removed or new since "
-            f"{previous_year} (for the 性质不改变 review).",
-            ("单元 Unit", "编号 ID", "变化 Change", f"{previous_year}", f"{survey_year}"), changed,
-            tuple(r[2] != "new" for r in changed), (False,) * 5))
-    return tables
+    return [CheckTable("生态保护红线台账 Ecological redline ledger", lead, header, tuple(rows), tuple(flags), numeric)]
+
+
+def flagged_redlines_table(sheet: pd.DataFrame, names: Mapping[str, str], *, survey_year: int,
+                           previous_year: int | None) -> CheckTable | None:
+    """The redlines the checks found something about (``redline_checks.csv`` rows with findings): their
+    area then and now and what was found; None when there is none. New redlines are listed, not flagged."""
+    found = sheet[sheet["findings"].fillna("") != ""]
+    if found.empty:
+        return None
+    rows = tuple((_unit(str(r["county"]), names), str(r["redline_id"]), _label(r["function_type"], "function_type"),
+                  _ha3(r["previous_area_ha"]), _ha3(r["area_ha"]), _ha3(r["area_change_ha"], signed=True),
+                  str(r["findings"])) for r in found.to_dict("records"))
+    then = f"{previous_year} 面积 Area" if previous_year is not None else "此前面积 Area before"
+    return CheckTable(
+        "逐条红线核查 Flagged redlines",
+        "逐条红线的核查结果（redline_checks.csv）：面积与边界、红线内土地覆盖、红线内森林小班与功能类型；须实地复核。"
+        " Redline by redline (redline_checks.csv): area and boundary, land cover and forest stands inside, and "
+        "function type; to check on the ground. Areas of each redline's own polygon, in the equal-area CRS.",
+        ("单元 Unit", "编号 ID", "功能 Function", then, f"{survey_year} 面积 Area", "变化 Change", "发现 Findings"),
+        rows, tuple(r["status"] != ADDED for r in found.to_dict("records")), (False, False, False, True, True, True, False))
+
+
+def _ha3(x: float, *, signed: bool = False) -> str:
+    """A redline's own area to 0.001 ha (a strip of 12 m² shows)."""
+    return format_number(x, "ha", signed=signed, digits=3)
 
 
 def cover_table(check: pd.DataFrame, names: Mapping[str, str], *, survey_year: int,
@@ -89,7 +103,8 @@ def cover_table(check: pd.DataFrame, names: Mapping[str, str], *, survey_year: i
     ``sources`` names the land-cover rasters (e.g. "landcover.tif (2025), lc_2020.tif (2020)")."""
     compared = previous_year is not None
     rows, flags = [], []
-    for rec in check.sort_values(["county", "realm"]).to_dict("records"):
+    summary = check[check["redline_id"].fillna("") == ""] if "redline_id" in check else check
+    for rec in summary.sort_values(["county", "realm"]).to_dict("records"):
         cells = [_unit(str(rec["county"]), names), _label(rec["realm"], "realm")]
         for name in ("forest", "human_use"):
             cells.append(_ha(rec[f"{name}_ha"]))
@@ -117,11 +132,11 @@ def cover_table(check: pd.DataFrame, names: Mapping[str, str], *, survey_year: i
                       numeric)
 
 
-def forest_tables(units: pd.DataFrame, redlines: pd.DataFrame, names: Mapping[str, str], *, survey_year: int,
+def forest_tables(units: pd.DataFrame, names: Mapping[str, str], *, survey_year: int,
                   previous_year: int | None, sources: str) -> list[CheckTable]:
     """Forest-stand area and growing stock inside the redlines per county × realm (``units``) and,
-    with the earlier stand survey, the change and the redlines flagged (from the per-redline
-    ``redlines``). ``sources`` names the stand layers (e.g. "stands.gpkg (2025), stands_2020.gpkg (2020)")."""
+    with the earlier stand survey, the change and the number of redlines flagged (the redlines are in
+    the flagged-redline table). ``sources`` names the stand layers (e.g. "stands.gpkg (2025), stands_2020.gpkg (2020)")."""
     compared = previous_year is not None
     rows, flags = [], []
     for rec in units.sort_values(["county", "realm"]).to_dict("records"):
@@ -149,17 +164,6 @@ def forest_tables(units: pd.DataFrame, redlines: pd.DataFrame, names: Mapping[st
     numeric = (False, False) + (True,) * len(measures) + ((True, False) if compared else ())
     tables = [CheckTable("红线内森林小班 Forest stands inside the redlines", lead, header, tuple(rows), tuple(flags),
                          numeric)]
-    flagged = redlines[redlines["flag"] != ""] if compared else redlines.iloc[:0]
-    if len(flagged):
-        rows = tuple((_unit(str(r["county"]), names), str(r["redline_id"]), _label(r["function_type"], "function_type"),
-                      *_forest_cells(r, True)) for r in flagged.sort_values(["county", "redline_id"]).to_dict("records"))
-        tables.append(CheckTable(
-            "森林功能降低的红线 Redlines whose forest fell",
-            f"{previous_year}—{survey_year} 年红线内蓄积或森林面积减少超过容差的红线，须实地复核。"
-            f" Redlines whose stock or forest area inside fell beyond the tolerance from {previous_year} to "
-            f"{survey_year}, to check on the ground.",
-            ("单元 Unit", "编号 ID", "功能 Function", *measures), rows, (True,) * len(rows),
-            (False, False, False) + (True,) * len(measures)))
     return tables
 
 
