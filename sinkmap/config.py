@@ -21,6 +21,10 @@
     coverage_min: 0.99                       # share of a county's land an input must cover (default 0.99):
                                              # a county it covers less gets no value, only a note
     synthetic: false                         # true labels every output SYNTHETIC
+    parameters: {biomass_factors: 省清单因子.xlsx}  # optional: the survey's own parameter tables (biomass_factors,
+                                             # blue_carbon, growth_rates, forest_definition; CSV or XLSX in the
+                                             # shipped columns, `sinkmap parameters export`): their rows replace
+                                             # the shipped rows with the same key
 
 Relative paths are read from the configuration file's folder.
 """
@@ -38,6 +42,7 @@ from sinkmap.errors import InputError, MissingInputError
 from sinkmap.indicators.coverage import COVERAGE_MIN
 from sinkmap.readers import ALL_LAYERS
 from sinkmap.readers.encoding import codec_name
+from sinkmap.readers.parameters import checked_parameters, user_paths
 from sinkmap.surveyarea import SurveyArea, polygon_area, survey_area
 
 VECTOR_LAYERS = ("stands", "mangroves", "shelterbelts", "redlines", "coastal_habitats")
@@ -77,6 +82,7 @@ class SurveyConfig:
     projection_end: int = DEFAULT_END_YEAR
     coverage_min: float = COVERAGE_MIN
     area: SurveyArea = field(default_factory=survey_area)  # the counties surveyed (default: the whole city)
+    parameters: dict[str, Path] = field(default_factory=dict)  # table name → the survey's own version of it
     extra: dict = field(default_factory=dict)
 
 
@@ -166,7 +172,7 @@ def load_config(path: str | Path) -> SurveyConfig:
     if not isinstance(raw, dict):
         raise InputError("must be a YAML mapping of keys to values", path=path)
     kinds = (*load_catalogue().layers, *EARLIER)
-    known = {"survey_year", "synthetic", "note", "projection_end", "coverage_min", "aoi", *kinds}
+    known = {"survey_year", "synthetic", "note", "projection_end", "coverage_min", "aoi", "parameters", *kinds}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InputError(f"unknown keys {unknown}", path=path, fix=f"use: {', '.join(sorted(known))}")
@@ -198,8 +204,10 @@ def load_config(path: str | Path) -> SurveyConfig:
                          f"({area.name_zh})", path=path,
                          fix="drop `scenario:` (the projection then holds no planned activity), or survey whole "
                              "counties (aoi: county codes)")
+    parameters = checked_parameters(user_paths(raw.get("parameters"), path.parent, path))
     return SurveyConfig(source=path, survey_year=year, inputs=inputs, synthetic=bool(raw.get("synthetic", False)),
-                        note=str(raw.get("note", "")), projection_end=end, coverage_min=float(coverage), area=area)
+                        note=str(raw.get("note", "")), projection_end=end, coverage_min=float(coverage), area=area,
+                        parameters=parameters)
 
 
 AOI_FILE_KEYS = ("path", "layer", "name", "name_en", "gcj02", "encoding")
