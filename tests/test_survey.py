@@ -202,9 +202,11 @@ def test_report_pdf_has_chinese_text_and_the_synthetic_label(demo_survey):
     assert "汕尾市" in text and "SYNTHETIC" in text and "森林蓄积量" in text
     html = (demo_survey / "report.html").read_text(encoding="utf-8")
     assert "792.0 万m³" in html  # the 2025 stock target with its unit
-    # two static maps: the choropleth with overlays, and land cover with the stands (PDF and HTML)
+    # two static maps: the choropleth with overlays, and land cover with the stands (PDF and HTML); and the
+    # factor-sensitivity chart of the method notes
     assert "Figure 1 Survey area" in text and "Figure 2 Land cover and forest stands" in text
-    assert html.count('<img src="data:image/png;base64,') == 2
+    assert "Figure 3 Share of the variance" in text
+    assert html.count('<img src="data:image/png;base64,') == 3
 
 
 def test_blue_carbon_matches_the_habitat_table_and_the_mangrove_targets(demo_survey, indicators):

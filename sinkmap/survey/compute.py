@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -77,6 +77,8 @@ class SurveyResult:
     ledger: RedlineYear | None  # the redline ledger and its change since an earlier version
     shelterbelt_sites: pd.DataFrame  # the plan's restoration sites: belts, area by status, work since 2021
     layers: dict[str, gpd.GeoDataFrame]  # validated input layers, EPSG:4490
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)  # species group × factor: share of the variance
+    # of the survey area's biomass carbon (IPCC Approach 1), adding to 1
 
 
 def read_county_layer(path, kind: str, counties: gpd.GeoDataFrame, *, layer=None, gcj02: bool = False,
@@ -210,7 +212,7 @@ def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
                                  total=area.code, quality=carbon_quality(current, previous, blue, area.code))
     habitats = habitat_table(blue.patches if blue else None, blue_factors)
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
-                        path, habitats, ledger, sites, layers)
+                        path, habitats, ledger, sites, layers, factors.variance_shares(current.carbon))
 
 
 def _refuse_impossible_shares(values: pd.DataFrame, names: dict[str, str], inputs_of: dict, config: SurveyConfig
