@@ -23,6 +23,10 @@
     redline_tolerance_ha: 0.01               # area change (ha) below which a county or a redline is not
                                              # flagged in the redline ledger (default 0.01)
     synthetic: false                         # true labels every output SYNTHETIC
+    parameters: {biomass_factors: 省清单因子.xlsx}  # optional: the survey's own parameter tables (biomass_factors,
+                                             # blue_carbon, growth_rates, forest_definition; CSV or XLSX in the
+                                             # shipped columns, `sinkmap parameters export`): their rows replace
+                                             # the shipped rows with the same key
 
 Relative paths are read from the configuration file's folder.
 """
@@ -41,6 +45,7 @@ from sinkmap.indicators.coverage import COVERAGE_MIN
 from sinkmap.indicators.redline import TOLERANCE_HA as REDLINE_TOLERANCE_HA
 from sinkmap.readers import ALL_LAYERS
 from sinkmap.readers.encoding import codec_name
+from sinkmap.readers.parameters import checked_parameters, user_paths
 from sinkmap.surveyarea import SurveyArea, polygon_area, survey_area
 
 VECTOR_LAYERS = ("stands", "mangroves", "shelterbelts", "redlines", "coastal_habitats")
@@ -81,6 +86,7 @@ class SurveyConfig:
     coverage_min: float = COVERAGE_MIN
     redline_tolerance_ha: float = REDLINE_TOLERANCE_HA
     area: SurveyArea = field(default_factory=survey_area)  # the counties surveyed (default: the whole city)
+    parameters: dict[str, Path] = field(default_factory=dict)  # table name → the survey's own version of it
     extra: dict = field(default_factory=dict)
 
 
@@ -171,7 +177,7 @@ def load_config(path: str | Path) -> SurveyConfig:
         raise InputError("must be a YAML mapping of keys to values", path=path)
     kinds = (*load_catalogue().layers, *EARLIER)
     known = {"survey_year", "synthetic", "note", "projection_end", "coverage_min", "aoi", "redline_tolerance_ha",
-             *kinds}
+             "parameters", *kinds}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InputError(f"unknown keys {unknown}", path=path, fix=f"use: {', '.join(sorted(known))}")
@@ -207,9 +213,10 @@ def load_config(path: str | Path) -> SurveyConfig:
                          f"({area.name_zh})", path=path,
                          fix="drop `scenario:` (the projection then holds no planned activity), or survey whole "
                              "counties (aoi: county codes)")
+    parameters = checked_parameters(user_paths(raw.get("parameters"), path.parent, path))
     return SurveyConfig(source=path, survey_year=year, inputs=inputs, synthetic=bool(raw.get("synthetic", False)),
                         note=str(raw.get("note", "")), projection_end=end, coverage_min=float(coverage), area=area,
-                        redline_tolerance_ha=float(tolerance))
+                        redline_tolerance_ha=float(tolerance), parameters=parameters)
 
 
 AOI_FILE_KEYS = ("path", "layer", "name", "name_en", "gcj02", "encoding")

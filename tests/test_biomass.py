@@ -144,7 +144,23 @@ def test_shipped_fallbacks_are_ipcc_tier_1_and_placeholders_say_so():
     assert factors.values.loc["masson_pine", ["R", "CF"]].tolist() == [0.20, 0.47]
     assert factors.sources.loc["masson_pine", "CF"].startswith("IPCC 2006 Vol.4 Ch.4 Table 4.3")
     assert factors.values.loc["mangrove", ["R", "CF"]].tolist() == [0.96, 0.45]  # 2013 Wetlands Supplement
-    assert all("PROVISIONAL" in t for t in factors.tiers)  # BEF still lacks an opened source
+    assert "@1e423387 (model version 1.3.2" in factors.sources.loc["masson_pine", "CF"]  # the commit with 0.47
+    sourced = {"eucalyptus", "slash_pine"}  # BEF opened: Zhu et al. 2020; Sanquetta et al. 2011 (a proxy)
+    assert all("BEF PROVISIONAL" in t for g, t in factors.tiers.items() if g not in sourced)
+    assert not any("PROVISIONAL" in factors.tiers[g] for g in sourced)
+
+
+def test_eucalyptus_and_slash_pine_bef_and_r_are_the_opened_values():
+    factors = BiomassFactors.from_layers()
+    # Zhu et al. 2020, 林业科学 56(5): BEF 1.251 (1.05–1.35), R 0.190 (0.04–0.36), Chinese eucalyptus plantations
+    cells = ["values", "low", "high"]
+    assert [getattr(factors, c).loc["eucalyptus", "BEF"] for c in cells] == [1.251, 1.05, 1.35]
+    assert [getattr(factors, c).loc["eucalyptus", "R"] for c in cells] == [0.19, 0.04, 0.36]
+    # Sanquetta et al. 2011, Pinus in southern Brazil: BEF 1.47 ± 30 % (1.03–1.91), R 0.17 ± 0.14 (0.03–0.31)
+    assert [getattr(factors, c).loc["slash_pine", "BEF"] for c in cells] == [1.47, 1.03, 1.91]
+    assert [getattr(factors, c).loc["slash_pine", "R"] for c in cells] == [0.17, 0.03, 0.31]
+    assert factors.cell_tiers.loc["slash_pine", "BEF"] == "literature proxy"
+    assert "±30 %" in factors.sources.loc["slash_pine", "BEF"]
 
 
 def test_wood_densities_are_the_means_of_the_global_wood_density_database_rows():
@@ -159,4 +175,19 @@ def test_wood_densities_are_the_means_of_the_global_wood_density_database_rows()
     assert factors.values.loc["chinese_fir", "D"] == pytest.approx(fir, abs=5e-4)
     assert factors.tiers["masson_pine"] == "D GWDD species mean, BEF PROVISIONAL, R/CF IPCC Tier 1 fallback"
     assert factors.sources.loc["masson_pine", "D"].startswith("Global Wood Density Database (Zanne")
-    assert "D/BEF PROVISIONAL" in factors.tiers["broadleaf_mixed"]  # no representative GWDD rows
+    # broadleaf groups: proxy species' China rows, each species weighted equally, range widened by 10 %
+    schima, camphor = (0.526071 + 0.549318) / 2, (0.460635 + 0.49938 + 0.437) / 3
+    hystrix, fissa = (0.631113 + 0.584) / 2, (0.445998 + 0.445998 + 0.416 + 0.425) / 4
+    glauca = (0.768012 + 0.7749 + 0.683 + 0.705) / 4
+    hard = (schima + camphor + hystrix + fissa + glauca) / 5  # = 0.5554
+    assert factors.values.loc["hard_broadleaf", "D"] == pytest.approx(hard, abs=5e-4)
+    assert factors.low.loc["hard_broadleaf", "D"] == pytest.approx(0.416 * 0.9, abs=5e-4)
+    assert factors.high.loc["hard_broadleaf", "D"] == pytest.approx(0.7749 * 1.1, abs=1e-3)  # rounded outwards
+    michelia, mytilaria = (0.556206 + 0.531) / 2, 0.492492
+    populus = 0.38120484  # the 32 China rows 12509–12552
+    soft = (michelia + mytilaria + populus) / 3  # = 0.4724
+    assert factors.values.loc["soft_broadleaf", "D"] == pytest.approx(soft, abs=5e-4)
+    mixed = (schima + camphor + hystrix + fissa + glauca + michelia + mytilaria + populus) / 8  # = 0.5243
+    assert factors.values.loc["broadleaf_mixed", "D"] == pytest.approx(mixed, abs=5e-4)
+    assert factors.tiers["broadleaf_mixed"] == "D literature proxy, BEF PROVISIONAL, R/CF IPCC Tier 1 fallback"
+    assert "Schima superba 0.538 (rows 13915–13916)" in factors.sources.loc["hard_broadleaf", "D"]

@@ -35,7 +35,7 @@ def test_every_output_and_nothing_half_written(demo_survey):
 def test_indicator_table_columns_units_and_sources(indicators):
     assert list(indicators.columns) == ["county", "adcode", "indicator", "value", "low", "high", "unit",
                                         "target_2025", "target_2030", "gap_2025", "gap_2030", "reach_2025",
-                                        "reach_2030", "reach_by", "source", "note"]
+                                        "reach_2030", "reach_by", "quality", "source", "note"]
     assert (indicators["note"].fillna("") == "").all()  # the demo's inputs cover every county
     assert indicators["adcode"].iloc[0] == "441500" and indicators["county"].iloc[0] == "汕尾市"
     assert indicators["unit"].notna().all() and indicators["source"].str.contains("SYNTHETIC").all()
@@ -202,9 +202,11 @@ def test_report_pdf_has_chinese_text_and_the_synthetic_label(demo_survey):
     assert "汕尾市" in text and "SYNTHETIC" in text and "森林蓄积量" in text
     html = (demo_survey / "report.html").read_text(encoding="utf-8")
     assert "792.0 万m³" in html  # the 2025 stock target with its unit
-    # two static maps: the choropleth with overlays, and land cover with the stands (PDF and HTML)
+    # two static maps: the choropleth with overlays, and land cover with the stands (PDF and HTML); and the
+    # factor-sensitivity chart of the method notes
     assert "Figure 1 Survey area" in text and "Figure 2 Land cover and forest stands" in text
-    assert html.count('<img src="data:image/png;base64,') == 2
+    assert "Figure 3 Share of the variance" in text
+    assert html.count('<img src="data:image/png;base64,') == 3
 
 
 def test_blue_carbon_matches_the_habitat_table_and_the_mangrove_targets(demo_survey, indicators):

@@ -55,4 +55,4 @@ def main() -> None:
 
 
 # Subcommands register themselves on ``cli`` (imported last: they import ``cli`` from here).
-from sinkmap.cli import carbon, catalogue, ledger, map, survey, validate, zonal  # noqa: E402, F401, I001
+from sinkmap.cli import carbon, catalogue, ledger, map, parameters, survey, validate, zonal  # noqa: E402, F401, I001

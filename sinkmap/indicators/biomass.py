@@ -16,13 +16,13 @@ not included). Pure functions; the table is read from ``layers/parameters/biomas
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sinkmap.catalogue import read_parameter_table
 from sinkmap.errors import SchemaError
-from sinkmap.indicators.parameters import ranged_parameters
+from sinkmap.indicators.parameters import provenance, ranged_parameters, tier_columns
 from sinkmap.units import CO2_PER_C
 
 FACTORS = ("D", "BEF", "R", "CF")
@@ -38,22 +38,46 @@ class BiomassFactors:
     high: pd.DataFrame  # same shape: upper 95 % bound
     sources: pd.DataFrame  # same shape: source of each value
     tiers: pd.Series  # per species group: the tier / fallback note shown with results
+    cell_tiers: pd.DataFrame  # same shape: the tier of each value
+    origins: pd.DataFrame  # same shape: the file each value came from (SHIPPED: the shipped table)
     path: str = ""
+    label: str = f"layers/parameters/{TABLE}.csv"  # where the table came from, as sources name it
 
     @classmethod
-    def from_table(cls, table: pd.DataFrame, path: str = "") -> BiomassFactors:
-        """Build from the long table (one row per species group × parameter)."""
+    def from_table(cls, table: pd.DataFrame, path: str = "", label: str = "") -> BiomassFactors:
+        """Build from the long table (one row per species group × parameter; optional ``origin`` column)."""
         ranged = ranged_parameters(table, "species_group", FACTORS, noun="species groups", path=path)
         zero = [f"{g}.{p}" for p in ("D", "BEF", "CF") for g in ranged.values.index[ranged.values[p] <= 0]]
         if zero:
             raise SchemaError(f"D, BEF and CF must be > 0: {', '.join(zero)}", path=path)
-        return cls(ranged.values, ranged.low, ranged.high, ranged.sources, ranged.tiers, path)
+        return cls(ranged.values, ranged.low, ranged.high, ranged.sources, ranged.tiers, ranged.cell_tiers,
+                   ranged.origins, path, label or cls.label)
 
     @classmethod
-    def from_layers(cls) -> BiomassFactors:
-        """The shipped table, ``layers/parameters/biomass_factors.csv``."""
-        table, path = read_parameter_table(TABLE)
-        return cls.from_table(table, path=str(path))
+    def from_layers(cls, user: str | Path | None = None) -> BiomassFactors:
+        """The shipped table ``layers/parameters/biomass_factors.csv``, its rows replaced by those of the
+        ``user`` table (CSV or XLSX) where it has them."""
+        from sinkmap.readers.parameters import merged_table
+
+        table, label = merged_table(TABLE, user)
+        return cls.from_table(table, path=str(user or label), label=label)
+
+    def provenance(self) -> str:
+        """Which file each value came from, in one phrase."""
+        return provenance(self.origins, f"layers/parameters/{TABLE}.csv")
+
+    def variance_shares(self, carbon: pd.DataFrame, value: str = "carbon_mg_c") -> pd.DataFrame:
+        """Each factor's share of the variance of Σ ``value`` (Approach 1), per species group × factor.
+
+        Half-width² = Σ_groups (C_g · u_g)² and u_g² = Σ_factors u_g,f², so (C_g · u_g,f)² / half-width²
+        is that cell's share; the shares add to 1. Index species_group; columns FACTORS.
+        """
+        half = (self.high - self.low) / 2.0
+        u = half / self.values
+        u["R"] = half["R"] / (1.0 + self.values["R"])
+        total = carbon.groupby("species_group")[value].sum()
+        cells = u.reindex(total.index).mul(total, axis=0) ** 2
+        return cells / cells.to_numpy().sum()
 
     def carbon_per_m3(self) -> pd.Series:
         """Mg C per m³ of growing stock: D · BEF · (1 + R) · CF."""
@@ -90,7 +114,20 @@ def carbon_by_group(stock: pd.DataFrame, factors: BiomassFactors) -> pd.DataFram
     out["carbon_mg_c"] = biomass * v["CF"].to_numpy()
     out["co2e_t"] = out["carbon_mg_c"] * CO2_PER_C
     out["u"] = factors.relative_uncertainty().reindex(group).to_numpy()
+    out = out.join(tier_columns(factors.cell_tiers, group))
+    origins = factors.origins.reindex(group.to_numpy())
+    out["factors_from"] = [_from(row) for row in origins.itertuples(index=False)]
     return out
+
+
+def _from(origins: tuple[str, ...]) -> str:
+    """Which file a group's factors came from: "shipped", "my.csv", or "my.csv: BEF, R; shipped: D, CF"."""
+    by_file: dict[str, list[str]] = {}
+    for factor, origin in zip(FACTORS, origins):
+        by_file.setdefault(origin, []).append(factor)
+    if len(by_file) == 1:
+        return next(iter(by_file))
+    return "; ".join(f"{name}: {', '.join(f)}" for name, f in by_file.items())
 
 
 def combine(frame: pd.DataFrame, by: str, value: str, group: str = "species_group") -> pd.DataFrame:
@@ -120,9 +157,11 @@ def sink_by_difference(before: pd.DataFrame, after: pd.DataFrame, years: float, 
     a = before.groupby(cols)["carbon_mg_c"].sum()
     b = after.groupby(cols)["carbon_mg_c"].sum()
     delta = b.sub(a, fill_value=0.0) / years
-    u = pd.concat([before, after]).groupby("species_group")["u"].first()
+    shared = ["u", *(c for c in after.columns if c.startswith("tier_"))]  # the same factors in both years
+    per_group = pd.concat([before, after]).groupby("species_group")[shared].first()
     out = delta.rename("sink_mg_c_per_yr").reset_index()
     out["sink_co2e_t_per_yr"] = out["sink_mg_c_per_yr"] * CO2_PER_C
-    out["u"] = out["species_group"].map(u).to_numpy()
+    for column in shared:
+        out[column] = out["species_group"].map(per_group[column]).to_numpy()
     return out
 

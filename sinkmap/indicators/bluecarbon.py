@@ -16,13 +16,13 @@ computed in the equal-area CRS; overlapping patches are counted once. Pure funct
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from sinkmap.catalogue import read_parameter_table
-from sinkmap.indicators.parameters import ranged_parameters, relative_half_width
+from sinkmap.indicators.parameters import provenance, ranged_parameters, relative_half_width, tier_columns
 from sinkmap.indicators.stands import effective_areas_ha, overlapping_pairs
 from sinkmap.indicators.targets import PLAN_START, WORK_STATUSES, dated_within
 from sinkmap.readers.crs import STORAGE_CRS, area_m2
@@ -44,19 +44,29 @@ class BlueCarbonFactors:
     high: pd.DataFrame
     sources: pd.DataFrame
     tiers: pd.Series
+    cell_tiers: pd.DataFrame  # the tier of each value
+    origins: pd.DataFrame  # the file each value came from (SHIPPED: the shipped table)
     path: str = ""
 
     @classmethod
     def from_table(cls, table: pd.DataFrame, path: str = "") -> BlueCarbonFactors:
-        """Build from the long table (one row per habitat × parameter)."""
+        """Build from the long table (one row per habitat × parameter; optional ``origin`` column)."""
         ranged = ranged_parameters(table, "habitat", FACTORS, noun="habitats", path=path)
-        return cls(ranged.values, ranged.low, ranged.high, ranged.sources, ranged.tiers, path)
+        return cls(ranged.values, ranged.low, ranged.high, ranged.sources, ranged.tiers, ranged.cell_tiers,
+                   ranged.origins, path)
 
     @classmethod
-    def from_layers(cls) -> BlueCarbonFactors:
-        """The shipped table, ``layers/parameters/blue_carbon.csv``."""
-        table, path = read_parameter_table(TABLE)
-        return cls.from_table(table, path=str(path))
+    def from_layers(cls, user: str | Path | None = None) -> BlueCarbonFactors:
+        """The shipped table ``layers/parameters/blue_carbon.csv``, its rows replaced by those of the
+        ``user`` table (CSV or XLSX) where it has them."""
+        from sinkmap.readers.parameters import merged_table
+
+        table, label = merged_table(TABLE, user)
+        return cls.from_table(table, path=str(user or label))
+
+    def provenance(self) -> str:
+        """Which file each value came from, in one phrase."""
+        return provenance(self.origins, f"layers/parameters/{TABLE}.csv")
 
     def u(self) -> pd.DataFrame:
         """Relative 95 % half-width of each factor."""
@@ -117,7 +127,7 @@ def soil_carbon(patches: pd.DataFrame, factors: BlueCarbonFactors) -> pd.DataFra
     out["carbon_mg_c"] = out["area_ha"] * factors.values["soil_stock"].reindex(out["habitat"]).to_numpy()
     out["co2e_t"] = out["carbon_mg_c"] * CO2_PER_C
     out["u"] = factors.u()["soil_stock"].reindex(out["habitat"]).to_numpy()
-    return out
+    return out.join(tier_columns(factors.cell_tiers[["soil_stock"]], out["habitat"]))
 
 
 def soil_sink(patches: pd.DataFrame, factors: BlueCarbonFactors) -> pd.DataFrame:
@@ -129,7 +139,7 @@ def soil_sink(patches: pd.DataFrame, factors: BlueCarbonFactors) -> pd.DataFrame
     out["sink_mg_c_per_yr"] = out["area_ha"] * rate
     out["sink_co2e_t_per_yr"] = out["sink_mg_c_per_yr"] * CO2_PER_C
     out["u"] = factors.u()["soil_accumulation"].reindex(out["habitat"]).to_numpy()
-    return out
+    return out.join(tier_columns(factors.cell_tiers[["soil_accumulation"]], out["habitat"]))
 
 
 def dated_after(patches: pd.DataFrame, survey_year: int) -> np.ndarray:

@@ -10,12 +10,14 @@ Chinese definition (GB/T 26424-2010): forest = 乔木林 with canopy closure (�
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from sinkmap.catalogue import load_parameters, load_preset, sinkmap_classes
+from sinkmap.catalogue import load_preset, sinkmap_classes
+from sinkmap.indicators.parameters import SHIPPED
 from sinkmap.indicators.stands import effective_areas_ha, forest_patches, overlapping_pairs
 from sinkmap.units import M2_PER_HA, mu_to_ha
 
@@ -35,9 +37,14 @@ class ForestDefinition:
     sources: dict[str, str]
 
     @classmethod
-    def from_layers(cls) -> ForestDefinition:
-        """Read ``layers/parameters/forest_definition.csv``."""
-        table = load_parameters("forest_definition")
+    def from_layers(cls, user: str | Path | None = None) -> ForestDefinition:
+        """Read ``layers/parameters/forest_definition.csv``, its rows replaced by those of the ``user``
+        table (CSV or XLSX) where it has them; a user row's source names its file."""
+        from sinkmap.readers.parameters import merged_table
+
+        table = merged_table("forest_definition", user)[0]
+        table["source"] = [s if o == SHIPPED else f"{o}: {s}" for o, s in zip(table["origin"], table["source"])]
+        table = table.set_index("parameter")
         patch = float(table.loc["min_patch_area", "value"])
         if table.loc["min_patch_area", "unit"] == "亩":
             patch = mu_to_ha(patch)

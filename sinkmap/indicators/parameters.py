@@ -14,6 +14,7 @@ import pandas as pd
 from sinkmap.errors import SchemaError
 
 RANGE_COLUMNS = ("parameter", "value", "low", "high", "unit", "tier", "source")
+SHIPPED = "shipped"  # the origin of a value from layers/parameters/
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class RangedParameters:
     high: pd.DataFrame
     sources: pd.DataFrame
     tiers: pd.Series  # per key, e.g. "D/BEF PROVISIONAL, R/CF IPCC Tier 1 fallback"
+    cell_tiers: pd.DataFrame  # the tier of each value
+    origins: pd.DataFrame  # the file each value came from (SHIPPED: layers/parameters/)
 
 
 def ranged_parameters(table: pd.DataFrame, key: str, parameters: tuple[str, ...], *, noun: str, path: str = ""
@@ -46,6 +49,8 @@ def ranged_parameters(table: pd.DataFrame, key: str, parameters: tuple[str, ...]
             raise SchemaError(f"{column} is not a number for {sorted(set(bad))}", path=path, field=column,
                               fix="write plain decimal numbers (no units, no thousands separators)")
     table = table.assign(**numbers)
+    if "origin" not in table.columns:
+        table = table.assign(origin=SHIPPED)
     wide = table.pivot(index=key, columns="parameter")
     incomplete = wide["value"].reindex(columns=list(parameters)).isna().any(axis=1)
     if incomplete.any():
@@ -56,7 +61,8 @@ def ranged_parameters(table: pd.DataFrame, key: str, parameters: tuple[str, ...]
         rows = ", ".join(f"{k}.{p}" for k, p in zip(bad[key], bad["parameter"]))
         raise SchemaError(f"ranges must satisfy 0 ≤ low ≤ value ≤ high: {rows}", path=path)
     pick = lambda col: wide[col][list(parameters)]  # noqa: E731
-    return RangedParameters(pick("value"), pick("low"), pick("high"), pick("source"), _tier_summary(table, key))
+    return RangedParameters(pick("value"), pick("low"), pick("high"), pick("source"), _tier_summary(table, key),
+                            pick("tier"), pick("origin"))
 
 
 def relative_half_width(values: pd.DataFrame, low: pd.DataFrame, high: pd.DataFrame) -> pd.DataFrame:
@@ -71,3 +77,73 @@ def _tier_summary(table: pd.DataFrame, key: str) -> pd.Series:
         by_tier = rows.groupby("tier", sort=False)["parameter"].agg(lambda p: "/".join(p))
         return ", ".join(f"{params} {tier}" for tier, params in by_tier.items())
     return pd.Series({k: summary(rows) for k, rows in table.groupby(key)}, name="tier")
+
+
+TIER_CLASSES = ("sourced", "proxy", "provisional")
+
+
+def tier_class(tier: str) -> str:
+    """The class of a tier: ``provisional`` (a placeholder: tier PROVISIONAL), ``proxy`` (borrowed from
+    another species, region or a generic climate-zone default: 'literature proxy', 'IPCC Tier 1 fallback'),
+    else ``sourced`` (a value for the group itself: a species mean, a study of it, a Tier 1 value for the
+    habitat, the bureau's own table)."""
+    text = str(tier).lower()
+    if "provisional" in text:
+        return "provisional"
+    return "proxy" if "proxy" in text or "fallback" in text else "sourced"
+
+
+def tier_columns(cell_tiers: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
+    """``tier_<factor>`` columns (the tier class of each factor) for rows with keys ``keys``."""
+    classes = cell_tiers.map(tier_class).reindex(keys.to_numpy())
+    return pd.DataFrame({f"tier_{f}": classes[f].to_numpy() for f in cell_tiers.columns}, index=keys.index)
+
+
+def tier_shares(parts: pd.DataFrame, by: str, value: str, factors: tuple[str, ...]) -> pd.DataFrame:
+    """For each ``by`` unit and factor, the share of Σ |``value``| whose factor has each tier class.
+
+    ``parts`` has one row per unit × key (species group, habitat) with ``value`` and ``tier_<factor>``
+    columns. Returns index (by, factor), columns TIER_CLASSES (fractions adding to 1; NaN where Σ = 0).
+    """
+    frames = []
+    for factor in factors:
+        weights = parts[value].abs().groupby([parts[by], parts[f"tier_{factor}"]]).sum().unstack(fill_value=0.0)
+        weights = weights.reindex(columns=list(TIER_CLASSES), fill_value=0.0)
+        shares = weights.div(weights.sum(axis=1).replace(0.0, np.nan), axis=0)
+        frames.append(shares.assign(factor=factor).set_index("factor", append=True))
+    return pd.concat(frames).sort_index(level=0, sort_remaining=False)
+
+
+def whole_percents(shares: pd.Series) -> pd.Series:
+    """Fractions adding to 1 as whole percents adding to 100 (largest remainders round up)."""
+    exact = shares * 100.0
+    floor = np.floor(exact)
+    short = int(round(100 - floor.sum()))
+    order = (exact - floor).sort_values(ascending=False, kind="stable").index[:short]
+    floor[order] += 1
+    return floor.astype(int)
+
+
+def quality_text(shares: pd.DataFrame) -> pd.Series:
+    """Per unit, one line: "D 40 % sourced, 60 % proxy; BEF 100 % provisional; …" (0 % classes left out)."""
+    lines: dict = {}
+    for (unit, factor), row in shares.iterrows():
+        if row.isna().any():
+            continue
+        shown = ", ".join(f"{p} % {c}" for c, p in whole_percents(row).items() if p > 0)
+        lines[unit] = f"{lines[unit]}; " if unit in lines else ""
+        lines[unit] += f"{factor} {shown}"
+    return pd.Series(lines, dtype=object)
+
+
+def provenance(origins: pd.DataFrame, shipped: str) -> str:
+    """Where the values came from: "my.csv (eucalyptus BEF, R) and layers/… (the other values)"."""
+    own = origins.where(origins != SHIPPED).stack().dropna()
+    if own.empty:
+        return shipped
+    parts = []
+    for name, cells in own.groupby(own.to_numpy()):
+        by_key = cells.groupby(level=0, sort=False).apply(lambda c: ", ".join(c.index.get_level_values(1)))
+        parts.append(f"{name} ({'; '.join(f'{k} {p}' for k, p in by_key.items())})")
+    rest = "" if (origins != SHIPPED).all().all() else f" and {shipped} (the other values)"
+    return " and ".join(parts) + rest

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sinkmap.catalogue import read_parameter_table
 from sinkmap.errors import SchemaError, SinkmapWarning
+from sinkmap.indicators.parameters import SHIPPED
 from sinkmap.units import m3_to_wan_m3
 
 ANY = "*"
@@ -40,9 +40,14 @@ class GrowthRates:
     path: str = ""
 
     @classmethod
-    def from_layers(cls) -> GrowthRates:
-        table, path = read_parameter_table("growth_rates")
+    def from_layers(cls, user: str | Path | None = None) -> GrowthRates:
+        """``layers/parameters/growth_rates.csv``, its rows replaced by those of the ``user`` table (CSV or
+        XLSX) where it has them, plus the user's new rows; a user row's source names its file."""
+        from sinkmap.readers.parameters import merged_table
+
+        table, path = merged_table("growth_rates", user)
         table["rate"] = table["rate"].astype(float)
+        table["source"] = [s if o == SHIPPED else f"{o}: {s}" for o, s in zip(table["origin"], table["source"])]
         for process in PROCESSES:
             if not ((table["process"] == process) & (table["species_group"] == ANY)
                     & (table["age_group"] == ANY)).any():

@@ -12,10 +12,11 @@ from sinkmap.errors import InputError, MissingInputError
 TABLE_SUFFIXES = (".csv", ".xlsx")
 
 
-def read_table(path: str | Path, kind: str) -> pd.DataFrame:
-    """Read table ``kind`` (e.g. carbon_pools) from a CSV (UTF-8, with or without BOM) or XLSX file.
+def read_rows(path: str | Path, *, what: str) -> pd.DataFrame:
+    """Every cell of a CSV (UTF-8, with or without BOM) or XLSX table as text, header names stripped.
 
-    Rows are indexed by their spreadsheet row number (the header is row 1), so messages point at them.
+    Rows are indexed by their spreadsheet row number (the header is row 1), so messages point at them;
+    ``what`` names the rows an empty table lacks.
     """
     path = Path(path)
     if not path.is_file():
@@ -33,8 +34,14 @@ def read_table(path: str | Path, kind: str) -> pd.DataFrame:
         raise InputError(f"cannot be read as a table ({detail})", path=path,
                          fix="save it as UTF-8 CSV or XLSX") from None
     if frame.empty:
-        rows = load_catalogue().layer(kind).title
-        raise InputError("table has no rows", path=path, fix=f"add the rows of the {rows} under its header")
+        raise InputError("table has no rows", path=path, fix=f"add the {what} under its header")
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.index = pd.RangeIndex(2, len(frame) + 2)  # spreadsheet row numbers: the header is row 1
-    return validate_frame(frame, load_catalogue().layer(kind), path=path)
+    return frame
+
+
+def read_table(path: str | Path, kind: str) -> pd.DataFrame:
+    """Read table ``kind`` (e.g. carbon_pools) from a CSV or XLSX file (``read_rows``) and check it against
+    its catalogue spec."""
+    rows = read_rows(path, what=f"rows of the {load_catalogue().layer(kind).title}")
+    return validate_frame(rows, load_catalogue().layer(kind), path=path)

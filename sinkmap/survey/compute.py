@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -48,6 +48,7 @@ from sinkmap.survey.belts import shelterbelt_year
 from sinkmap.survey.blue import blue_year
 from sinkmap.survey.forest import ForestYear, forest_year
 from sinkmap.survey.ledger import RedlineYear, redline_year
+from sinkmap.survey.quality import carbon_quality
 from sinkmap.survey.table import CITY, INDICATOR_COLUMNS, indicator_sources, indicator_table, indicator_values
 from sinkmap.surveyarea import SurveyArea
 from sinkmap.zonal import zonal_stats
@@ -76,6 +77,8 @@ class SurveyResult:
     ledger: RedlineYear | None  # the redline ledger and its change since an earlier version
     shelterbelt_sites: pd.DataFrame  # the plan's restoration sites: belts, area by status, work since 2021
     layers: dict[str, gpd.GeoDataFrame]  # validated input layers, EPSG:4490
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)  # species group × factor: share of the variance
+    # of the survey area's biomass carbon (IPCC Approach 1), adding to 1
 
 
 def read_county_layer(path, kind: str, counties: gpd.GeoDataFrame, *, layer=None, gcj02: bool = False,
@@ -145,7 +148,10 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
 
 def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
     layers, scenario = read_inputs(config, progress)
-    definition, factors, growth = ForestDefinition.from_layers(), BiomassFactors.from_layers(), GrowthRates.from_layers()
+    own = config.parameters  # the survey's own parameter tables, row by row over the shipped ones
+    definition, factors = ForestDefinition.from_layers(own.get("forest_definition")), BiomassFactors.from_layers(
+        own.get("biomass_factors"))
+    growth = GrowthRates.from_layers(own.get("growth_rates"))
     area = config.area
     land = area.land()
     land_ha = land_area_ha(land)
@@ -175,7 +181,7 @@ def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
                              ignore_index=True)
         path = trajectory(observed, projected, land_ha, area.code)
     with progress.step("blue carbon: mangrove, salt marsh and seagrass; mangrove targets"):
-        blue_factors = BlueCarbonFactors.from_layers()
+        blue_factors = BlueCarbonFactors.from_layers(own.get("blue_carbon"))
         blue = blue_year(layers, config.survey_year, blue_factors)
     with progress.step("redline ledger; land cover and forest stands inside the redlines"):
         ledger = redline_year(layers, config.inputs.get(REDLINES_PREVIOUS), landcover,
@@ -203,10 +209,10 @@ def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
     units = _units_frame(values, area)
     sources = indicator_sources(config, definition, factors, growth, blue_factors)
     indicators = indicator_table(values, ranges, units.set_index("adcode")["name_zh"], path, sources, blue, notes,
-                                 total=area.code)
+                                 total=area.code, quality=carbon_quality(current, previous, blue, area.code))
     habitats = habitat_table(blue.patches if blue else None, blue_factors)
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
-                        path, habitats, ledger, sites, layers)
+                        path, habitats, ledger, sites, layers, factors.variance_shares(current.carbon))
 
 
 def _refuse_impossible_shares(values: pd.DataFrame, names: dict[str, str], inputs_of: dict, config: SurveyConfig

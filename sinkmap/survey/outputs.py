@@ -18,6 +18,29 @@ MAP_INDICATOR = "forest_cover"
 REPORT_TITLE = "{zh}森林与蓝碳碳汇本底调查 {en} forest and blue-carbon sink baseline survey"  # the survey area
 
 
+SENSITIVITY_TITLE = "林木生物量碳储量 95 % 区间的因子贡献 Each factor's part in the 95 % range of the biomass carbon"
+
+
+def sensitivity_caption(result: SurveyResult) -> str:
+    """Figure 3's caption: the factors by their share of the variance, and the range without the largest."""
+    from sinkmap.writers.format import format_number
+
+    shares = result.sensitivity.sum().sort_values(ascending=False)
+    row = result.indicators[(result.indicators["indicator"] == "biomass_carbon")
+                            & (result.indicators["adcode"] == result.config.area.code)].iloc[0]
+    half = row["high"] - row["value"]
+    top = shares.index[0]
+    without = half * (1.0 - shares.iloc[0]) ** 0.5  # half-width² = Σ cells (Approach 1)
+    parts = ", ".join(f"{f} {s:.0%}" for f, s in shares.items())
+    cells = result.sensitivity.stack()
+    group, factor = cells.idxmax()
+    parts += f" (the largest single value: {group} {factor}, {cells.max():.0%})"
+    return (f"图 3 因子敏感性 · Figure 3 Share of the variance of {result.config.area.name_en}'s biomass carbon "
+            f"(95 % range ± {format_number(half, 't C')}, IPCC Approach 1) by factor and species group: {parts}. "
+            f"With {top} known exactly the range would be ± {format_number(without, 't C')}: replace {top} "
+            "first (layers/parameters/biomass_factors.csv, or your own table with `parameters:`).")
+
+
 def attributions() -> list[str]:
     """Data sources and licences shown on every map and report."""
     return [aoi.ATTRIBUTION_BOUNDARIES, aoi.ATTRIBUTION_LAND,
@@ -75,7 +98,7 @@ def _checks(result: SurveyResult) -> list:
 def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress | None = None) -> list[Path]:
     """Write the survey outputs (OUTPUTS) into ``out_dir``, all or none (staged, then moved in)."""
     from sinkmap.writers.atomic import write_text_atomic
-    from sinkmap.writers.charts import choropleth_png, landcover_png
+    from sinkmap.writers.charts import choropleth_png, landcover_png, sensitivity_png
     from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, HIDDEN, LANDCOVER_LABEL, OVERLAYS, survey_map
     from sinkmap.writers.overlay import landcover_overlay
     from sinkmap.writers.report import ReportContext, find_cjk_font, write_report
@@ -128,14 +151,20 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
                 second = stage / ".report-landcover.png"
                 second.write_bytes(landcover_png(counties, landcover.path, landcover.preset, title=LANDCOVER_LABEL,
                                                  stands=overlays.get("stands"), font_path=font.regular))
+            third, caption = None, ""
+            if not result.sensitivity.empty and result.sensitivity.to_numpy().sum() > 0:
+                third = stage / ".report-sensitivity.png"
+                third.write_bytes(sensitivity_png(result.sensitivity, title=SENSITIVITY_TITLE, font_path=font.regular))
+                caption = sensitivity_caption(result)
             title = REPORT_TITLE.format(zh=area.name_zh, en=area.name_en)
             context = ReportContext(title=title, survey_year=config.survey_year, synthetic=config.synthetic,
                                     indicators=result.indicators, labels=labels, attributions=attributions(),
                                     notes=method_notes(result), map_png=png, landcover_png=second,
                                     projection_end=config.projection_end, checks=_checks(result),
-                                    coverage=coverage_lines(result.indicators))
+                                    coverage=coverage_lines(result.indicators), sensitivity_png=third,
+                                    sensitivity_caption=caption)
             write_report(context, stage, font=font)
-            for figure in (png, second):
+            for figure in (png, second, third):
                 if figure is not None:
                     figure.unlink()
     return [Path(out_dir) / name for name in OUTPUTS]

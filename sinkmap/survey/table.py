@@ -23,7 +23,7 @@ from sinkmap.units import CO2_PER_C, HA_PER_KM2, MU_PER_HA, m3_to_wan_m3, mu_to_
 CITY = "441500"
 INDICATOR_COLUMNS = ["county", "adcode", "indicator", "value", "low", "high", "unit",
                      *[f"target_{y}" for y in TARGET_YEARS], *[f"gap_{y}" for y in TARGET_YEARS],
-                     *[f"reach_{y}" for y in TARGET_YEARS], "reach_by", "source", "note"]
+                     *[f"reach_{y}" for y in TARGET_YEARS], "reach_by", "quality", "source", "note"]
 TRACKED = {"forest_cover": "forest_cover_pct", "stock_volume": "stock_wan_m3"}  # indicator → trajectory column
 HABITAT_AREAS = {"mangroves": {"mangrove_area": "mangrove"},
                  "coastal_habitats": {"saltmarsh_area": "saltmarsh", "seagrass_area": "seagrass",
@@ -139,14 +139,16 @@ def _blue_values(blue: BlueYear, land_index: pd.Index, total: str) -> tuple[pd.D
 
 def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names: pd.Series,
                     trajectory: pd.DataFrame, sources: dict[str, str], blue: BlueYear | None = None,
-                    notes: pd.DataFrame | None = None, total: str = CITY) -> pd.DataFrame:
+                    notes: pd.DataFrame | None = None, total: str = CITY,
+                    quality: dict[str, pd.Series] | None = None) -> pd.DataFrame:
     """The long indicator table (INDICATOR_COLUMNS), city first, indicators in catalogue order.
 
     Targets of projected indicators (TRACKED) get their gap and reach year from the trajectory;
     the mangrove targets get gap = value − target and the year the patch records reach it
     (``reach_by`` = the last year looked at: the projection end, or the survey year). ``notes``
     (unit × indicator, ``coverage.Coverage.notes``): a row with a note (its inputs do not cover the
-    unit) has no value, range, gap or reach year, only the note.
+    unit) has no value, range, gap or reach year, only the note. ``quality``: indicator → per unit the
+    tier shares of its factors (``survey.quality.carbon_quality``).
     """
     specs = load_indicator_specs()
     table = values.reset_index(names="adcode").melt(id_vars="adcode", var_name="indicator", value_name="value")
@@ -173,7 +175,10 @@ def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names
     table["note"] = ("" if notes is None else
                      [notes.at[a, i] if a in notes.index and i in notes.columns else ""
                       for a, i in zip(table["adcode"], table["indicator"])])
+    quality = quality or {}
+    table["quality"] = [quality[i].get(a, "") if i in quality else "" for i, a in zip(table["indicator"], table["adcode"])]
     uncovered = table["note"].ne("")
+    table.loc[uncovered, "quality"] = ""
     measured = ["value", "low", "high", *[f"{kind}_{y}" for kind in ("gap", "reach") for y in TARGET_YEARS]]
     table.loc[uncovered, measured] = np.nan
     order = {ind: i for i, ind in enumerate(specs.index)}
@@ -222,7 +227,7 @@ def indicator_sources(config: SurveyConfig, definition: ForestDefinition, factor
                                        f"inventory, {then.path.name}")
     shared = factors.tiers.groupby(factors.tiers, sort=False).groups  # tier summary -> species groups
     tiers = "; ".join(t if len(g) == len(factors.tiers) else f"{t} for {', '.join(g)}" for t, g in shared.items())
-    carbon = f"{stock}; × D·BEF·(1+R)·CF from layers/parameters/biomass_factors.csv ({tiers})"
+    carbon = f"{stock}; × D·BEF·(1+R)·CF from {factors.provenance()} ({tiers})"
     since = f" and {earlier.path.name} ({earlier.year})" if earlier else ""
     sources = {
         "land_area": land,
@@ -288,7 +293,7 @@ def _blue_sources(config: SurveyConfig, factors: BlueCarbonFactors) -> dict[str,
             sources[ind] = (f"{files['mangroves']}: patches with status {status} and year {PLAN_START}–"
                             f"{config.survey_year}, {area} × 15 亩/ha; target: {plan.get(ind, '—')}")
     tiers = "; ".join(f"{h}: {t}" for h, t in factors.tiers.items())
-    table = f"layers/parameters/blue_carbon.csv ({tiers})"
+    table = f"{factors.provenance()} ({tiers})"
     given = " and ".join(files.values())
     sources["blue_carbon_soil"] = (f"{given}: area × Tier 1 soil organic carbon stock (top 1 m) of mangrove, salt marsh "
                                    f"and seagrass from {table}; mangrove trees are in the stand carbon, coral reef "

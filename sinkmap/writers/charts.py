@@ -1,5 +1,6 @@
-"""Static maps for the report (matplotlib), in the equal-area CRS: the county choropleth with overlays,
-and land cover with the stands; each with a legend, north arrow and true scale bar."""
+"""Static figures for the report (matplotlib): maps in the equal-area CRS — the county choropleth with
+overlays, and land cover with the stands; each with a legend, north arrow and true scale bar — and the
+factor-sensitivity bars of the method section."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import matplotlib
+import pandas as pd
 
 matplotlib.use("Agg")  # no display: files only
 import matplotlib.pyplot as plt  # noqa: E402
@@ -96,6 +98,38 @@ def _finish(fig, ax, bounds: Sequence[float]) -> bytes:
     ax.text(arrow_x, ymax - 0.05 * (ymax - ymin), "N", ha="center", va="bottom", fontsize=10, fontweight="bold")
     ax.set_axis_off()
     ax.set_aspect("equal")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})  # no version stamp: stable bytes
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def sensitivity_png(shares: pd.DataFrame, *, title: str, font_path: Path | None = None) -> bytes:
+    """PNG bytes of each factor's share of the variance of a carbon total (a horizontal bar per factor,
+    split by species group, its total share written at the end): the factor to replace first is the longest.
+
+    ``shares``: index species group, one column per factor, fractions adding to 1 (``variance_shares``).
+    """
+    _use_font(font_path)
+    shares = shares.fillna(0.0)
+    order = shares.sum().sort_values().index  # the largest on top
+    groups = shares.sum(axis=1).sort_values(ascending=False).index
+    fig, ax = plt.subplots(figsize=(7.5, 0.6 * len(order) + 1.6), dpi=150)
+    left = pd.Series(0.0, index=order)
+    colours = plt.get_cmap("tab20").colors
+    for colour, group in zip(colours, groups):
+        width = shares.loc[group, order] * 100.0
+        if width.sum() > 0:
+            ax.barh(list(order), width, left=left, color=colour, edgecolor="white", linewidth=0.5, label=group)
+            left += width
+    for factor, total in left.items():
+        ax.text(total + 1, factor, f"{total:.0f} %", va="center", fontsize=8)
+    ax.set_xlim(0, 110)
+    ax.set_xlabel("方差占比 share of the variance (%)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(title="树种组 species group", fontsize=7, title_fontsize=7, loc="lower right", frameon=True)
+    ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})  # no version stamp: stable bytes

@@ -60,6 +60,8 @@ class ReportContext:
     projection_end: int | None = None  # last projected year, for "target not reached by …"
     checks: Sequence[CheckTable] = ()  # rule checks after the indicators (the redline ledger)
     coverage: Sequence[str] = ()  # units the inputs do not cover, and why (no value is shown for them)
+    sensitivity_png: Path | None = None  # method section: each factor's share of the carbon total's variance
+    sensitivity_caption: str = ""
 
 
 def _environment() -> jinja2.Environment:
@@ -106,6 +108,8 @@ def render_html(ctx: ReportContext) -> str:
         generated_on=ctx.generated_on,
         map_uri=map_data_uri(ctx.map_png),
         landcover_uri=map_data_uri(ctx.landcover_png),
+        sensitivity_uri=map_data_uri(ctx.sensitivity_png),
+        sensitivity_caption=ctx.sensitivity_caption,
     )
 
 

@@ -60,6 +60,7 @@ class IndicatorSection:
     label_en: str
     unit: str
     rows: tuple[Row, ...]
+    quality: str = ""  # the city's tier shares of the factors (carbon indicators), else ""
 
 
 def target_cell(value: float, target: float, unit: str, year: int, gap: float | None = None,
@@ -143,7 +144,10 @@ def build_sections(
         printed = tuple(_row(rec, sources, last_year) for rec in rows.to_dict("records"))
         units = list(dict.fromkeys(str(u) for u in rows["unit"]))
         zh, en = labels[ind]
-        sections.append(IndicatorSection(ind, zh, en, " / ".join(units), printed))
+        city = rows[rows["adcode"].map(is_city)]
+        quality = str(city["quality"].iloc[0]) if "quality" in rows and len(city) and pd.notna(
+            city["quality"].iloc[0]) else ""
+        sections.append(IndicatorSection(ind, zh, en, " / ".join(units), printed, quality))
     return sections, sources
 
 
