@@ -57,11 +57,24 @@ class LayerSpec:
     geometry: str | None = None
     fields: dict[str, FieldSpec] = field(default_factory=dict)
     presets: tuple[str, ...] = ()
+    consumed_by: tuple[str, ...] = ()  # the pipelines that read this kind (PIPELINES)
+    reach_m: float | None = None  # vector kinds: how far outside the counties a feature may lie (m)
 
     @property
     def id_field(self) -> str | None:
         """The field that identifies a feature (the first unique one), or None."""
         return next((f.name for f in self.fields.values() if f.unique), None)
+
+
+PIPELINES = ("survey", "ledger", "carbon", "map", "zonal")  # sinkmap's pipelines, as the catalogue names them
+
+
+def _pipelines(kind: str, given) -> tuple[str, ...]:
+    """A layer kind's ``consumed_by``: a non-empty list of PIPELINES."""
+    if not isinstance(given, list) or not given or not set(given) <= set(PIPELINES):
+        raise ValueError(f"layers/catalogue.yaml: layer {kind!r} needs consumed_by, a list of {PIPELINES}, "
+                         f"not {given!r}")
+    return tuple(given)
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,8 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
             geometry=spec.get("geometry"),
             fields=fields,
             presets=tuple(spec.get("presets", ())),
+            consumed_by=_pipelines(name, spec.get("consumed_by")),
+            reach_m=None if spec.get("reach_m") is None else float(spec["reach_m"]),
         )
     crs = raw["crs"]
     return Catalogue(layers, crs["area"], crs["storage"], " ".join(crs["accepted"].split()))

@@ -181,6 +181,13 @@ def load_config(path: str | Path) -> SurveyConfig:
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InputError(f"unknown keys {unknown}", path=path, fix=f"use: {', '.join(sorted(known))}")
+    layers = load_catalogue().layers
+    unread = [k for k in raw if k in layers and "survey" not in layers[k].consumed_by]
+    if unread:  # accepted and then silently ignored, before: say which command reads it
+        kind = unread[0]
+        readers = ", ".join(f"`sinkmap {p}`" for p in layers[kind].consumed_by)
+        raise InputError(f"'{kind}' is an input of {readers}, not of the survey", path=path,
+                         fix=f"remove it from the survey configuration (and run {readers} on it)")
     missing = [k for k in (*REQUIRED, "survey_year") if k not in raw]
     if missing:
         raise InputError(f"missing keys {missing}", path=path, fix="add them (see `sinkmap survey --help`)")

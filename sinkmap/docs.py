@@ -67,6 +67,10 @@ def catalogue_markdown() -> str:
     ]
     for spec in cat.layers.values():
         out += [f"## `{spec.name}` — {spec.title} ({spec.zh})", "", spec.description, ""]
+        read_by = ", ".join(f"`sinkmap {p}`" for p in spec.consumed_by)
+        reach = ("" if spec.reach_m is None else " Features lie inside a county." if spec.reach_m == 0 else
+                 f" A feature outside every county belongs to the nearest one within {spec.reach_m / 1000:g} km.")
+        out += [f"Read by {read_by}.{reach}", ""]
         if spec.kind == "raster":
             out += [f"Raster; class presets: {', '.join(f'`{p}`' for p in spec.presets)}.", ""]
             continue

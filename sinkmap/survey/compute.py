@@ -55,11 +55,6 @@ from sinkmap.zonal import zonal_stats
 from sinkmap.zonal.engine import OUTSIDE_RASTER
 
 __all__ = ["CITY", "INDICATOR_COLUMNS", "SurveyResult", "compute_survey", "read_inputs"]
-COASTAL_REACH_M = 20_000.0  # intertidal and sea patches (and marine redlines) belong to the nearest county within 20 km
-TRAJECTORY_OF = {"forest_cover": ("forest_area_ha", "forest_cover_pct"),
-                 "stock_volume": ("stock_m3", "stock_wan_m3")}  # indicator → its trajectory columns
-REACH_M = {"stands": 0.0, "shelterbelts": 0.0, "mangroves": COASTAL_REACH_M, "coastal_habitats": COASTAL_REACH_M,
-           "redlines": COASTAL_REACH_M}  # kind → how far outside the counties a feature may lie (m)
 
 
 @dataclass(frozen=True)
@@ -81,21 +76,27 @@ class SurveyResult:
     # of the survey area's biomass carbon (IPCC Approach 1), adding to 1
 
 
+TRAJECTORY_OF = {"forest_cover": ("forest_area_ha", "forest_cover_pct"),
+                 "stock_volume": ("stock_m3", "stock_wan_m3")}  # indicator → its trajectory columns
+
+
 def read_county_layer(path, kind: str, counties: gpd.GeoDataFrame, *, layer=None, gcj02: bool = False,
                       encoding: str | None = None, mappings=None) -> gpd.GeoDataFrame:
-    """Read and check a catalogue layer and give each feature its county (REACH_M for sea features).
+    """Read and check a catalogue layer and give each feature its county (within the kind's reach_m,
+    from the catalogue, for sea features).
 
     ``layer``: one layer name, a list of them, or ``readers.ALL_LAYERS``; ``encoding``, ``mappings``:
     as ``read_layer``."""
     frame = read_layer(path, kind, layer=layer, gcj02=gcj02, encoding=encoding, mappings=mappings)
     layer = layer if isinstance(layer, str) and layer != ALL_LAYERS else None  # messages name one layer only
-    if kind not in REACH_M:
+    spec = load_catalogue().layer(kind)
+    if spec.reach_m is None:
         return frame
     located = LOCATED if kind == "redlines" else None  # the ledger cuts those at the county lines
-    id_field = load_catalogue().layer(kind).id_field
-    frame = assign_units(frame, counties, reach_m=REACH_M[kind], located=located, path=path, layer=layer,
+    id_field = spec.id_field
+    frame = assign_units(frame, counties, reach_m=spec.reach_m, located=located, path=path, layer=layer,
                          id_field=id_field)
-    if REACH_M[kind] == 0:  # land features (stands, belts) lie inside a county and are smaller than it
+    if spec.reach_m == 0:  # land features (stands, belts) lie inside a county and are smaller than it
         refuse_larger_than_units(frame, counties, id_field=id_field, path=path, layer=layer)
     return frame
 

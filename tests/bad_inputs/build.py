@@ -177,6 +177,10 @@ def coverage_min_above_one(src, dst):
     base(src, dst, coverage_min=1.5)
 
 
+def carbon_pools_in_survey_yaml(src, dst):  # an InVEST pools table the survey would have ignored
+    base(src, dst, carbon_pools={"path": "stands.gpkg"})
+
+
 def redline_tolerance_negative(src, dst):
     base(src, dst, redline_tolerance_ha=-0.01)
 
@@ -507,6 +511,8 @@ CASES = [
          "survey.yaml: projection_end must be a year from survey_year (2025) on, not 2020"),
     Case("coverage_min_above_one", coverage_min_above_one, 2,
          "survey.yaml: coverage_min must be a share of the land above 0 and at most 1, not 1.5"),
+    Case("carbon_pools_in_survey_yaml", carbon_pools_in_survey_yaml, 2,
+         "survey.yaml: 'carbon_pools' is an input of `sinkmap carbon`, not of the survey. Remove it"),
     Case("redline_tolerance_negative", redline_tolerance_negative, 2,
          "survey.yaml: redline_tolerance_ha must be an area of 0 ha or more, not -0.01"),
     Case("path_does_not_exist", path_does_not_exist, 2, "小班_2025.gpkg does not exist"),
