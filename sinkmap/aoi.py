@@ -17,6 +17,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from sinkmap.catalogue import load_catalogue
 from sinkmap.errors import InputError, MissingInputError
 from sinkmap.resources import aoi_dir
 
@@ -30,10 +31,8 @@ ATTRIBUTION_LAND = (
     "(ODbL) (openstreetmap.org/copyright), via roaring-landmask 0.11.0 (MIT)"
 )
 
-CRS = "EPSG:4490"  # CGCS2000 geographic; WGS84 coordinates are used as-is (null transformation)
-EQUAL_AREA_CRS = (
-    "+proj=aea +lat_0=0 +lon_0=115.5 +lat_1=21 +lat_2=24 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
-)
+CRS = load_catalogue().storage_crs  # EPSG:4490 CGCS2000 geographic; WGS84 coordinates are used as-is
+EQUAL_AREA_CRS = load_catalogue().area_crs  # Albers on GRS80 (layers/catalogue.yaml crs.area)
 GPKG_NAME = "shanwei.gpkg"
 SITES_NAME = "sites.csv"
 LAYERS = ("counties", "city", "land", "sites")

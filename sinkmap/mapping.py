@@ -20,8 +20,8 @@ import pyogrio
 from branca.element import Element
 
 from sinkmap.catalogue import LayerSpec, load_catalogue, load_indicator_specs
+from sinkmap.crs import require_crs
 from sinkmap.errors import InputError
-from sinkmap.readers.crs import require_crs
 from sinkmap.readers.gcj02_check import warn_if_gcj02
 from sinkmap.readers.vector import PARQUET_SUFFIXES, choose_layer, gcj02_to_storage, read_frame
 from sinkmap.units import shown_unit

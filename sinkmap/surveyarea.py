@@ -26,8 +26,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sinkmap import aoi
+from sinkmap.crs import area_m2, check_coordinates, require_crs, to_storage_crs
 from sinkmap.errors import InputError, SinkmapWarning
-from sinkmap.readers.crs import area_m2, check_coordinates, require_crs, to_storage_crs
 from sinkmap.readers.vector import check_polygons, gcj02_to_storage, polygon_parts, read_frame
 
 WHOLE_CITY = ("city", aoi.CITY[0], aoi.CITY[1])  # ways to write the whole city in survey.yaml

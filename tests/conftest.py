@@ -11,7 +11,7 @@ import rasterio
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
-from sinkmap.readers.crs import AREA_CRS
+from sinkmap.crs import AREA_CRS
 
 # 4×4 land cover, 30 m pixels in the equal-area CRS (900 m² = 0.09 ha each), WorldCover codes,
 # 0 = nodata. Row 0 is the top (north) row.

@@ -9,6 +9,7 @@ import pytest
 import shapely
 
 from sinkmap import aoi
+from sinkmap.crs import AREA_CRS
 from sinkmap.errors import SchemaError, SinkmapWarning
 from sinkmap.indicators.biomass import combine
 from sinkmap.indicators.bluecarbon import (
@@ -21,7 +22,6 @@ from sinkmap.indicators.bluecarbon import (
     soil_sink,
     year_reached,
 )
-from sinkmap.readers.crs import AREA_CRS
 from sinkmap.readers.vector import assign_units
 from sinkmap.survey.blue import blue_year
 

@@ -14,9 +14,9 @@ from rasterio.transform import from_origin
 from shapely.geometry import box
 
 import sinkmap
+from sinkmap.crs import AREA_CRS
 from sinkmap.errors import InputError, SchemaError, SinkmapWarning
 from sinkmap.indicators.carbon import CARBON_NODATA, carbon_density, density_lookup
-from sinkmap.readers.crs import AREA_CRS
 from sinkmap.readers.tables import read_table
 from tests.conftest import write_raster
 

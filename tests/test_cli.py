@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from sinkmap import __version__
 from sinkmap.cli import cli
 from sinkmap.config import load_config, same_year_stands
+from sinkmap.crs import AREA_CRS
 from sinkmap.errors import OutputError
-from sinkmap.readers.crs import AREA_CRS
 
 
 def run(*args, cwd=None) -> subprocess.CompletedProcess:
@@ -186,7 +186,7 @@ def test_ledger_command_cuts_a_redline_without_county_code_at_the_county_line(tm
     import shapely
 
     from sinkmap import aoi
-    from sinkmap.readers.crs import AREA_CRS, STORAGE_CRS
+    from sinkmap.crs import AREA_CRS, STORAGE_CRS
 
     counties = aoi.load_counties().to_crs(AREA_CRS).set_index("adcode")
     line = shapely.intersection(counties.geometry["441521"].boundary, counties.geometry["441523"].boundary)

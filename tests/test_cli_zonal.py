@@ -9,7 +9,7 @@ import pyogrio
 import pytest
 from shapely.geometry import LineString, Polygon, box
 
-from sinkmap.readers.crs import AREA_CRS
+from sinkmap.crs import AREA_CRS
 
 
 def run(*args) -> subprocess.CompletedProcess:

@@ -13,10 +13,10 @@ from rasterio.windows import from_bounds
 
 from sinkmap import aoi
 from sinkmap.config import load_config
+from sinkmap.crs import AREA_CRS
 from sinkmap.errors import SinkmapWarning
 from sinkmap.indicators.coverage import Coverage, layer_share, mask_uncovered, raster_share
 from sinkmap.indicators.projection import reach_year
-from sinkmap.readers.crs import AREA_CRS
 from sinkmap.survey.compute import compute_survey
 from tests.test_cli import demo_config
 

@@ -11,8 +11,8 @@ import rasterio
 import yaml
 
 from sinkmap.config import PREVIOUS, VECTOR_LAYERS, load_config
+from sinkmap.crs import AREA_CRS
 from sinkmap.demo import generate_demo
-from sinkmap.readers.crs import AREA_CRS
 from sinkmap.readers.tables import read_table
 from sinkmap.readers.vector import read_layer
 

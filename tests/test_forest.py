@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from sinkmap.crs import AREA_CRS
 from sinkmap.errors import SinkmapWarning
 from sinkmap.indicators.area import land_area_ha
 from sinkmap.indicators.forest import (
@@ -20,7 +21,6 @@ from sinkmap.indicators.forest import (
 )
 from sinkmap.indicators.stands import area_mismatches, overlapping_pairs, stand_areas_ha
 from sinkmap.indicators.targets import attach_targets
-from sinkmap.readers.crs import AREA_CRS
 from sinkmap.survey.forest import warn_about_stands
 from sinkmap.units import mu_to_ha
 

@@ -297,7 +297,7 @@ def test_land_cover_image_leaves_masked_and_nan_cells_transparent(tmp_path):
     raster with NaN nodata (which crashed: int(NaN)); 30 m cells, drawn at their own size."""
     import rasterio as rio
 
-    from sinkmap.readers.crs import AREA_CRS
+    from sinkmap.crs import AREA_CRS
     from sinkmap.writers.overlay import classes_image
     from tests.conftest import LC4X4
     from tests.test_zonal_masks import PROFILE, internal_mask

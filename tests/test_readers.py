@@ -10,8 +10,8 @@ import pytest
 import rasterio.transform
 from shapely.geometry import LineString, Polygon, box
 
+from sinkmap.crs import AREA_CRS, area_m2
 from sinkmap.errors import CRSError, InputError, MissingInputError, SchemaError, SinkmapWarning
-from sinkmap.readers.crs import AREA_CRS, area_m2
 from sinkmap.readers.gcj02 import wgs84_to_gcj02
 from sinkmap.readers.raster import check_landcover
 from sinkmap.readers.vector import read_layer

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from sinkmap.crs import AREA_CRS
 from sinkmap.indicators.redline import (
     AREA_REDUCED,
     BOUNDARY_CHANGED,
@@ -15,7 +16,6 @@ from sinkmap.indicators.redline import (
     ledger_change,
 )
 from sinkmap.indicators.redline_features import feature_changes
-from sinkmap.readers.crs import AREA_CRS
 from sinkmap.readers.vector import assign_units
 
 

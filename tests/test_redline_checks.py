@@ -18,7 +18,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 import sinkmap
 from sinkmap import aoi
-from sinkmap.readers.crs import AREA_CRS
+from sinkmap.crs import AREA_CRS
 from tests.conftest import write_raster
 
 LUHE = "441523"  # 陆河县

@@ -7,9 +7,9 @@ import pytest
 import shapely
 
 from sinkmap.config import LayerInput
+from sinkmap.crs import AREA_CRS
 from sinkmap.errors import SinkmapWarning
 from sinkmap.indicators.redline_cover import FUNCTION_LOWERED, NATURE_CHANGED, cover_check
-from sinkmap.readers.crs import AREA_CRS
 from sinkmap.survey.ledger import redline_year
 from tests.conftest import PIXEL_M, write_raster
 
@@ -83,8 +83,8 @@ def test_one_map_gives_the_composition_without_change_or_flags(maps):
 
 
 def test_reprojected_redline_footprints_are_repaired_without_losing_area(demo_survey):
+    from sinkmap.crs import STORAGE_CRS
     from sinkmap.indicators.redline import county_pieces, footprints
-    from sinkmap.readers.crs import STORAGE_CRS
     from sinkmap.readers.vector import read_layer
     from sinkmap.zonal.zones import reproject_zones
 

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from sinkmap.crs import AREA_CRS
 from sinkmap.indicators.forest import ForestDefinition, stand_forest
 from sinkmap.indicators.redline_cover import FUNCTION_LOWERED
 from sinkmap.indicators.redline_forest import forest_check, forest_summary, stands_inside
-from sinkmap.readers.crs import AREA_CRS
 
 # Stands 100 m tall along x (metres, equal-area CRS): (id, land class, closure, volume per ha, x0, x1).
 STANDS = [

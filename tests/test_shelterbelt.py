@@ -6,9 +6,9 @@ import pytest
 import shapely
 
 from sinkmap import aoi
+from sinkmap.crs import AREA_CRS
 from sinkmap.errors import SinkmapWarning
 from sinkmap.indicators.shelterbelt import NO_WORK, NOT_GIVEN, OTHER, county_work, plan_sites, site_progress
-from sinkmap.readers.crs import AREA_CRS
 from sinkmap.survey.belts import shelterbelt_year
 
 SITES = pd.DataFrame({"name_zh": ["长沙湾", "碣石湾"], "county_adcode": ["441502", "441581"]})

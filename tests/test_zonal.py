@@ -11,8 +11,8 @@ from rasterio.transform import from_origin
 from rasterio.windows import Window
 from shapely.geometry import Polygon, box
 
+from sinkmap.crs import AREA_CRS
 from sinkmap.errors import InputError, SinkmapWarning
-from sinkmap.readers.crs import AREA_CRS
 from sinkmap.zonal import zonal_stats
 from sinkmap.zonal.cellarea import cell_areas, geographic_row_areas
 from tests.conftest import write_raster

@@ -17,7 +17,7 @@ from pyproj import Geod
 from rasterio.transform import from_origin
 from shapely.geometry import Polygon, box
 
-from sinkmap.readers.crs import AREA_CRS
+from sinkmap.crs import AREA_CRS
 from sinkmap.zonal import zonal_stats
 from sinkmap.zonal.coverage import coverage_fraction
 from tests.conftest import write_raster

@@ -20,8 +20,8 @@ from rasterio.enums import ColorInterp
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
+from sinkmap.crs import AREA_CRS
 from sinkmap.errors import SchemaError
-from sinkmap.readers.crs import AREA_CRS
 from sinkmap.zonal import class_areas, zonal_stats
 from tests.conftest import LC4X4, write_raster
 

@@ -19,6 +19,7 @@ import yaml
 from rasterio import features
 
 from sinkmap import aoi
+from sinkmap.crs import STORAGE_CRS
 from sinkmap.demo.history import (
     REDLINE_YEARS_BEFORE,
     YEARS_BEFORE,
@@ -30,7 +31,6 @@ from sinkmap.demo.history import (
 from sinkmap.demo.landscape import MANGROVE, NODATA, TREE, WATER, Grid, allocate_classes, score_fields
 from sinkmap.demo.vectors import make_coastal_habitats, make_mangroves, make_redlines, make_shelterbelts, make_stands
 from sinkmap.progress import Progress
-from sinkmap.readers.crs import STORAGE_CRS
 from sinkmap.writers.atomic import atomic_path, write_text_atomic
 from sinkmap.writers.staging import staged_folder
 from sinkmap.writers.tables import write_table

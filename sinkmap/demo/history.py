@@ -23,8 +23,8 @@ import pandas as pd
 from affine import Affine
 from rasterio import features
 
+from sinkmap.crs import AREA_CRS
 from sinkmap.demo.landscape import BUILT, SHRUB, TREE
-from sinkmap.readers.crs import AREA_CRS
 
 YEARS_BEFORE = 5
 REDLINE_YEARS_BEFORE = 3  # the redline ledger's earlier version (三区三线 result, 2022)

@@ -13,8 +13,8 @@ import shapely
 from affine import Affine
 from rasterio import features
 
+from sinkmap.crs import AREA_CRS, STORAGE_CRS
 from sinkmap.demo.landscape import MANGROVE, SHRUB, TREE, Grid
-from sinkmap.readers.crs import AREA_CRS, STORAGE_CRS
 
 STAND_SPACING_M = 400.0  # jittered seed spacing → stands of ≈ 16 ha
 STOCK_TARGET_M3 = 7.35e6  # SYNTHETIC: city growing stock below the 2025 target of 792 万m³

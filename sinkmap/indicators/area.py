@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from sinkmap.readers.crs import area_m2
+from sinkmap.crs import area_m2
 from sinkmap.units import M2_PER_HA
 
 

@@ -22,10 +22,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from sinkmap.crs import STORAGE_CRS, area_m2
 from sinkmap.indicators.parameters import provenance, ranged_parameters, relative_half_width, tier_columns
 from sinkmap.indicators.stands import effective_areas_ha, overlapping_pairs
 from sinkmap.indicators.targets import PLAN_START, WORK_STATUSES, dated_within
-from sinkmap.readers.crs import STORAGE_CRS, area_m2
 from sinkmap.units import CO2_PER_C, M2_PER_HA, MU_PER_HA
 
 TABLE = "blue_carbon"

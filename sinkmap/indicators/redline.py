@@ -20,8 +20,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from sinkmap.crs import AREA_CRS
 from sinkmap.indicators.stands import OVERLAP_NOISE_M2, effective_geometries, overlapping_pairs
-from sinkmap.readers.crs import AREA_CRS
 from sinkmap.units import M2_PER_HA
 
 REALMS = ("land", "marine")

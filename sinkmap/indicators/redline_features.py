@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from sinkmap.crs import AREA_CRS
 from sinkmap.indicators.redline import AREA_REDUCED, TOLERANCE_HA
-from sinkmap.readers.crs import AREA_CRS
 from sinkmap.units import M2_PER_HA
 
 AREA_INCREASED = "面积增加 area increased"

@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from sinkmap.crs import AREA_CRS
 from sinkmap.indicators.forest import StandForest
 from sinkmap.indicators.redline import PIECE_COLUMNS
 from sinkmap.indicators.redline_cover import COVER_TOLERANCE_HA, FUNCTION_LOWERED, ZONE_KEYS
 from sinkmap.indicators.stands import effective_geometries
-from sinkmap.readers.crs import AREA_CRS
 from sinkmap.units import M2_PER_HA
 
 STOCK_TOLERANCE = 0.01  # 1 % of the earlier stock: within the re-estimation of stand volumes between inventories

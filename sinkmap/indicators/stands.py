@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sinkmap.readers.crs import AREA_CRS, area_m2
+from sinkmap.crs import AREA_CRS, area_m2
 from sinkmap.units import M2_PER_HA
 
 OVERLAP_NOISE_M2 = 1.0  # below 1 m²: rounding of shared edges, not an overlap

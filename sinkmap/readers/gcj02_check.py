@@ -18,8 +18,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from sinkmap.crs import AREA_CRS, is_wgs84_like
 from sinkmap.errors import SinkmapWarning
-from sinkmap.readers.crs import AREA_CRS, is_wgs84_like
 from sinkmap.readers.gcj02 import gcj02_to_wgs84
 
 NEAR_M = 2_000.0  # vertices this close to a county line or the coast are compared with it

@@ -21,8 +21,8 @@ from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
 from sinkmap.catalogue import load_preset
+from sinkmap.crs import check_coordinates, require_crs
 from sinkmap.errors import InputError, MissingInputError, SchemaError
-from sinkmap.readers.crs import check_coordinates, require_crs
 
 DEFAULT_MAX_CELLS = 1_000_000  # cells read at once: ≈ 1 MB of uint8 values, ≈ 40 MB working set with fractions
 
@@ -30,7 +30,7 @@ DEFAULT_MAX_CELLS = 1_000_000  # cells read at once: ≈ 1 MB of uint8 values, �
 @contextlib.contextmanager
 def open_raster(source: str | Path | DatasetReader, *, area_of_use: bool = False) -> Iterator[DatasetReader]:
     """Yield an open dataset for ``source``; close it afterwards only if we opened it. Its coordinates
-    are checked against its CRS (``readers.crs.check_coordinates``, ``area_of_use`` for survey inputs)."""
+    are checked against its CRS (``sinkmap.crs.check_coordinates``, ``area_of_use`` for survey inputs)."""
     if isinstance(source, DatasetReader):
         yield source
         return

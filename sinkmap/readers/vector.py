@@ -17,10 +17,10 @@ import pyogrio
 import shapely
 
 from sinkmap.catalogue import MAX_LISTED, LayerSpec, load_catalogue, validate_frame
+from sinkmap.crs import AREA_CRS, area_m2, check_coordinates, is_wgs84_like, require_crs, to_storage_crs
 from sinkmap.errors import CRSError, InputError, MissingInputError, SchemaError, SinkmapWarning
 from sinkmap.mappings import ValueMap, read_mappings, shipped_mappings
 from sinkmap.readers import ALL_LAYERS
-from sinkmap.readers.crs import AREA_CRS, area_m2, check_coordinates, is_wgs84_like, require_crs, to_storage_crs
 from sinkmap.readers.encoding import BYTES, recoded, shapefile_encoding
 from sinkmap.readers.gcj02_check import warn_if_gcj02
 

@@ -21,6 +21,7 @@ from sinkmap.config import (
     SurveyConfig,
     same_year_stands,
 )
+from sinkmap.crs import STORAGE_CRS
 from sinkmap.errors import InputError, SinkmapWarning
 from sinkmap.indicators.area import land_area_ha
 from sinkmap.indicators.biomass import BiomassFactors
@@ -40,7 +41,6 @@ from sinkmap.indicators.shelterbelt import SITE_COLUMNS, plan_sites
 from sinkmap.indicators.stock import stock_by_group
 from sinkmap.progress import Progress
 from sinkmap.readers import ALL_LAYERS
-from sinkmap.readers.crs import STORAGE_CRS
 from sinkmap.readers.raster import check_landcover
 from sinkmap.readers.tables import read_table
 from sinkmap.readers.vector import assign_units, read_layer, refuse_larger_than_units
@@ -70,7 +70,7 @@ class SurveyResult:
     trajectory: pd.DataFrame  # adcode × year: forest area, cover, stock (observed / interpolated / projected)
     habitats: pd.DataFrame  # county × blue-carbon habitat: area, soil carbon stock and sink (empty without layers)
     ledger: RedlineYear | None  # the redline ledger and its change since an earlier version
-    shelterbelt_sites: pd.DataFrame  # the plan's restoration sites: belts, area by status, work since 2021
+    shelterbelt_sites: pd.DataFrame  # the plan's restoration sites: belts, area by status, work since PLAN_START
     layers: dict[str, gpd.GeoDataFrame]  # validated input layers, EPSG:4490
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)  # species group × factor: share of the variance
     # of the survey area's biomass carbon (IPCC Approach 1), adding to 1

@@ -13,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from sinkmap.config import LayerInput
+from sinkmap.crs import STORAGE_CRS
 from sinkmap.errors import SinkmapWarning
 from sinkmap.indicators.biomass import BiomassFactors, carbon_by_group
 from sinkmap.indicators.forest import (
@@ -24,7 +25,6 @@ from sinkmap.indicators.forest import (
     stand_forest,
 )
 from sinkmap.indicators.stands import area_mismatches, stand_areas_ha
-from sinkmap.readers.crs import STORAGE_CRS
 from sinkmap.survey.notices import shown, warn_overlaps
 from sinkmap.units import M2_PER_HA
 from sinkmap.zonal import zonal_stats

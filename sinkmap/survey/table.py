@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sinkmap import aoi
 from sinkmap.catalogue import load_indicator_specs
 from sinkmap.config import LANDCOVER_PREVIOUS, PREVIOUS, REDLINES_PREVIOUS, SurveyConfig, same_year_stands
 from sinkmap.indicators.biomass import BiomassFactors, combine, sink_by_difference
@@ -20,7 +21,7 @@ from sinkmap.survey.forest import ForestYear
 from sinkmap.survey.ledger import RedlineYear
 from sinkmap.units import CO2_PER_C, HA_PER_KM2, MU_PER_HA, m3_to_wan_m3, mu_to_ha
 
-CITY = "441500"
+CITY = aoi.CITY[0]  # 441500 汕尾市
 INDICATOR_COLUMNS = ["county", "adcode", "indicator", "value", "low", "high", "unit",
                      *[f"target_{y}" for y in TARGET_YEARS], *[f"gap_{y}" for y in TARGET_YEARS],
                      *[f"reach_{y}" for y in TARGET_YEARS], "reach_by", "quality", "source", "note"]
@@ -56,7 +57,7 @@ def indicator_values(current: ForestYear, previous: ForestYear | None, land_ha: 
                      ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Wide values (unit × indicator, units of layers/indicators.csv) and the ranged indicators.
 
-    ``belts``: shelterbelt area (ha) and work since 2021 (亩) per county (``shelterbelt.county_work``);
+    ``belts``: shelterbelt area (ha) and work since PLAN_START (亩) per county (``shelterbelt.county_work``);
     ``total``: the survey area's total unit (``SurveyArea.code``), first.
     """
     forest = current.per_unit.drop(columns="disagreement_pct").reindex(land_ha.index, fill_value=0.0)
@@ -261,7 +262,7 @@ def indicator_sources(config: SurveyConfig, definition: ForestDefinition, factor
         name = config.inputs["shelterbelts"].path.name
         area = f"{name}: Σ belt area (equal-area CRS), overlapping belts counted once"
         sources["shelterbelt_area"] = area
-        sources["shelterbelt_work"] = (f"{area}; belts with status planted or restored and a year from 2021 to "
+        sources["shelterbelt_work"] = (f"{area}; belts with status planted or restored and a year from {PLAN_START} to "
                                        f"{config.survey_year}, × 15 亩/ha")
     return {key: text + "." + tag for key, text in sources.items()}
 

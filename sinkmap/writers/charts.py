@@ -18,7 +18,7 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from sinkmap.readers.crs import AREA_CRS  # noqa: E402
+from sinkmap.crs import AREA_CRS  # noqa: E402
 from sinkmap.writers.format import format_number  # noqa: E402
 
 SCALE_KM = 20

@@ -21,8 +21,8 @@ from pyproj import CRS
 from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
+from sinkmap.crs import require_crs
 from sinkmap.errors import CRSError, InputError
-from sinkmap.readers.crs import require_crs
 from sinkmap.readers.raster import has_gdal_mask, open_raster, read_valid, valid_mask
 
 

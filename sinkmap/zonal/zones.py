@@ -9,8 +9,8 @@ import geopandas as gpd
 import shapely
 from pyproj import CRS
 
+from sinkmap.crs import check_coordinates, require_crs
 from sinkmap.errors import InputError, SinkmapWarning
-from sinkmap.readers.crs import check_coordinates, require_crs
 from sinkmap.readers.vector import check_polygons, read_frame
 
 

@@ -15,6 +15,7 @@ from sinkmap.catalogue import load_catalogue
 from sinkmap.indicators.redline_cover import COVER_TOLERANCE_HA
 from sinkmap.indicators.redline_forest import STOCK_TOLERANCE
 from sinkmap.indicators.redline_sheet import ADDED
+from sinkmap.indicators.targets import PLAN_START
 from sinkmap.writers.format import DASH, code_label, format_number
 
 
@@ -181,15 +182,15 @@ def _forest_cells(rec: Mapping, compared: bool) -> list[str]:
 
 
 def shelterbelt_table(sites: pd.DataFrame, names: Mapping[str, str], *, survey_year: int) -> CheckTable:
-    """The plan's coastal shelterbelt restoration sites: belts, area by status and the work since 2021."""
+    """The plan's coastal shelterbelt restoration sites: belts, area by status and the work since PLAN_START."""
     rows = tuple((str(r["site"]), _unit(str(r["county"]), names) if r["county"] else DASH, str(r["belts"]),
                   _ha(r["existing_ha"]), _ha(r["planted_ha"]), _ha(r["restored_ha"]),
                   format_number(r["work_since_mu"], "亩"), r["flag"] or DASH) for r in sites.to_dict("records"))
     return CheckTable(
         "沿海防护林修复片区 Coastal shelterbelt restoration sites",
-        f"方案所列沿海防护林修复片区：林带数、各状态面积，以及 2021—{survey_year} 年新造与修复面积；无记录的片区标出。"
+        f"方案所列沿海防护林修复片区：林带数、各状态面积，以及 {PLAN_START}—{survey_year} 年新造与修复面积；无记录的片区标出。"
         f" The plan's shelterbelt restoration sites: belts, area by status, and the area planted or restored in "
-        f"2021–{survey_year}; a site with none is flagged.",
+        f"{PLAN_START}–{survey_year}; a site with none is flagged.",
         ("片区 Site", "单元 Unit", "林带 Belts", "现有 Existing", "新造 Planted", "修复 Restored",
-         f"2021—{survey_year} 新造与修复 Work", "标记 Flag"),
+         f"{PLAN_START}—{survey_year} 新造与修复 Work", "标记 Flag"),
         rows, tuple(bool(flag) for flag in sites["flag"]), (False, False, True, True, True, True, True, False))

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sinkmap.errors import SchemaError
+from sinkmap.indicators.targets import TARGET_YEARS
 from sinkmap.writers.format import DASH, NOT_COVERED, format_number
 
 REQUIRED_COLUMNS = ("county", "adcode", "indicator", "value", "unit", "target_2025", "target_2030", "source")
-TARGET_YEARS = (2025, 2030)
 
 STATUS_MET = ("达标 met", "met")  # (text, CSS class)
 STATUS_NOT_MET = ("未达标 not met", "not-met")
