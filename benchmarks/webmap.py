@@ -8,7 +8,7 @@ three ways with the same tooltip and popup fields and no basemap:
 - folium: ``folium.GeoJson(stands.to_json())`` at full precision, what a folium user writes;
 - folium, simplified: the same after per-feature simplification at ≈ 50 m and rounding to 1e-5°
   (sinkmap's approach before the compact layer);
-- sinkmap: ``sinkmap.mapping.map_files`` (zoom-tied simplification, quarter-pixel grid, compact
+- sinkmap: ``sinkmap.pipelines.map.run_map`` (zoom-tied simplification, quarter-pixel grid, compact
   document decoded in the page).
 
 Prints file size, build time and the time headless Chromium takes from navigation to the layer
@@ -55,9 +55,9 @@ def folium_map(stands, out: Path, simplified: bool) -> None:
 
 
 def sinkmap_map(path: Path, out: Path) -> None:
-    from sinkmap.mapping import map_files
+    from sinkmap.pipelines.map import run_map
 
-    map_files([path], out, popup_fields=FIELDS, basemap="none")
+    run_map([path], out, popup_fields=FIELDS, basemap="none")
 
 
 def load_seconds(page: Path) -> float | None:

@@ -46,15 +46,15 @@ def __getattr__(name: str):
 
         return zonal_stats
     if name == "carbon_stock":
-        from sinkmap.carbon import carbon_stock
+        from sinkmap.pipelines.carbon import carbon_stock
 
         return carbon_stock
     if name == "run_ledger":
-        from sinkmap.survey.ledger_run import run_ledger
+        from sinkmap.pipelines.ledger import run_ledger
 
         return run_ledger
     if name == "run_survey":
-        from sinkmap.survey import run_survey
+        from sinkmap.pipelines.survey import run_survey
 
         return run_survey
     raise AttributeError(f"module 'sinkmap' has no attribute {name!r}")

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sinkmap.carbon import run_carbon
 from sinkmap.errors import OutputError
+from sinkmap.pipelines.carbon import run_carbon
 from sinkmap.survey import OUTPUTS
 from sinkmap.writers.atomic import write_text_atomic
 from sinkmap.writers.debris import STALE_AFTER_S, host_tag

@@ -82,7 +82,7 @@ def test_masked_cells_hold_no_carbon(tmp_path, pools):
             transform=INVEST_ORIGIN) as dst:
         dst.write(np.ones((2, 2), dtype="int32"), 1)
         dst.write_mask(np.array([[255, 0], [255, 0]], dtype="uint8"))
-    sinkmap.carbon.run_carbon(tmp_path / "masked.tif", pools, tmp_path / "out", area="nominal")
+    sinkmap.pipelines.carbon.run_carbon(tmp_path / "masked.tif", pools, tmp_path / "out", area="nominal")
     summary = pd.read_csv(tmp_path / "out" / "carbon_summary.csv").set_index("pool")["total_mg_c"]
     assert summary["total"] == pytest.approx(2 * 1e-4 * 86, rel=1e-12)
     with rasterio.open(tmp_path / "out" / "carbon_total.tif") as src:
@@ -95,7 +95,7 @@ def test_invest_carbon_map_values(tmp_path, pools):
     out = carbon_density(np.array([[1, 1], [2, 3]]), lookup, nodata=None)
     np.testing.assert_array_equal(out, [[5000, 5000], [60, 120]])
     lulc = invest_raster(tmp_path / "lulc.tif", 1)
-    sinkmap.carbon.run_carbon(lulc, pools, tmp_path / "out")
+    sinkmap.pipelines.carbon.run_carbon(lulc, pools, tmp_path / "out")
     with rasterio.open(tmp_path / "out" / "carbon_total.tif") as src:
         assert src.dtypes[0] == "float32" and src.nodata == CARBON_NODATA and src.tags()["UNITS"] == "Mg C/ha"
         np.testing.assert_allclose(src.read(1), 86.0)  # c_storage_bas = 86 t C/ha on every pixel
@@ -111,7 +111,7 @@ def test_allow_missing_warns_and_writes_nodata(tmp_path, pools):
     data = np.array([[1, 200], [2, -1]], dtype="int32")
     lulc = write_raster(tmp_path / "mixed.tif", data, nodata=-1)  # 30 m cells in the equal-area CRS
     with pytest.warns(SinkmapWarning, match=r"values \[200\]"):
-        files = sinkmap.carbon.run_carbon(lulc, pools, tmp_path / "out", allow_missing=True)
+        files = sinkmap.pipelines.carbon.run_carbon(lulc, pools, tmp_path / "out", allow_missing=True)
     assert [p.name for p in files] == ["carbon_total.tif", "carbon_summary.csv"]
     with rasterio.open(tmp_path / "out" / "carbon_total.tif") as src:
         np.testing.assert_allclose(src.read(1), [[86.0, CARBON_NODATA], [28.0, CARBON_NODATA]])
@@ -164,7 +164,7 @@ def test_implausible_densities_warn_naming_the_rows_and_still_run(tmp_path):
     pools.write_text(DENSE_POOLS)
     lulc = write_raster(tmp_path / "lulc3.tif", LULC_3X3, nodata=-1)
     with pytest.warns(SinkmapWarning) as record:
-        files = sinkmap.carbon.run_carbon(lulc, pools, tmp_path / "out")
+        files = sinkmap.pipelines.carbon.run_carbon(lulc, pools, tmp_path / "out")
     messages = [str(w.message) for w in record if issubclass(w.category, SinkmapWarning)]
     assert len(messages) == 1  # the table is read once; c_soil 5,000 is within peat's range, so no warning
     assert messages[0].startswith(f"{pools} field 'c_above': values above the plausible 2,000 Mg C/ha "

@@ -107,7 +107,7 @@ def test_a_layer_cut_along_the_county_lines_is_recognised_as_gcj02_and_true_data
 def test_reading_a_gcj02_layer_warns_and_names_the_declaration(tmp_path):
     from sinkmap import aoi
     from sinkmap.errors import SinkmapWarning
-    from sinkmap.mapping import read_map_layer
+    from sinkmap.pipelines.map import read_map_layer
 
     path = tmp_path / "counties_amap.geojson"
     _to_gcj02(aoi.load_counties().to_crs(4326)[["adcode", "geometry"]]).to_file(path)

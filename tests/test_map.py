@@ -102,7 +102,7 @@ def test_gcj02_layers_are_moved_back_onto_the_ground(tmp_path):
     # by 500 m / (111.32 km · cos 22.8°) ≈ 0.0049° and north by ≈ 300 m / 110.7 km ≈ 0.0027°.
     path = tmp_path / "gcj.geojson"
     gpd.GeoDataFrame({"name": ["p"]}, geometry=[Point(115.3750, 22.7850)], crs=4326).to_file(path)
-    from sinkmap.mapping import read_map_layer
+    from sinkmap.pipelines.map import read_map_layer
 
     plain, moved = read_map_layer(path), read_map_layer(path, gcj02=True)
     dx = plain.frame.geometry.x.iloc[0] - moved.frame.geometry.x.iloc[0]

@@ -23,7 +23,7 @@ from sinkmap.cli import cli
 def carbon(lulc: Path, pools: Path, out_dir: Path, zones: Path | None, zone_field: str | None,
            allow_missing: bool, area: str) -> None:
     """Carbon density map and pool totals for LULC, as InVEST's Carbon model computes them."""
-    from sinkmap.carbon import run_carbon
+    from sinkmap.pipelines.carbon import run_carbon
 
     written = run_carbon(lulc, pools, out_dir, zones=zones, zone_field=zone_field, allow_missing=allow_missing,
                          area=area)

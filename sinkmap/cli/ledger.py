@@ -42,7 +42,7 @@ def ledger(redlines: Path, previous: Path | None, layer: str | None, previous_la
     All tables or none."""
     from sinkmap import aoi
     from sinkmap.indicators.redline import AREA_REDUCED
-    from sinkmap.survey.ledger_run import run_ledger
+    from sinkmap.pipelines.ledger import run_ledger
 
     tables = run_ledger(redlines, out_dir=out_dir, previous=previous, landcover=landcover,
                         landcover_previous=landcover_previous, layer=layer, previous_layer=previous_layer,

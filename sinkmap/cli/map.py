@@ -31,9 +31,9 @@ from sinkmap.writers.webmap import BASEMAPS, TIANDITU_KEY_VAR
 def map_command(layers: tuple[Path, ...], out: Path, layer: str | None, popup_fields: str | None, basemap: str, lang: str,
                 gcj02: bool, synthetic: bool, title: str | None, color_by: str | None, scheme: str, k: int) -> None:
     """Show LAYERS (GeoPackage, Shapefile, GeoJSON, GeoParquet) on one map with popups and a layer control."""
-    from sinkmap.mapping import map_files
+    from sinkmap.pipelines.map import run_map
 
     fields = [f.strip() for f in popup_fields.split(",") if f.strip()] if popup_fields else None
-    written = map_files(layers, out, layer=layer, popup_fields=fields, basemap=basemap, lang=lang, gcj02=gcj02,
+    written = run_map(layers, out, layer=layer, popup_fields=fields, basemap=basemap, lang=lang, gcj02=gcj02,
                         synthetic=synthetic, title=title, color_by=color_by, scheme=scheme, k=k)
     click.echo(f"wrote {written}", err=True)

@@ -21,18 +21,15 @@ from sinkmap.progress import Progress
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 def survey(config_path: Path | None, demo: bool, out_dir: Path, quiet: bool) -> None:
     """Compute the survey indicators against the plan targets and write tables, map and report."""
-    from sinkmap.survey import OUTPUTS, run_survey
-    from sinkmap.writers.staging import claimed_output_folder
+    from sinkmap.pipelines.survey import DEMO_STEPS, run_demo, run_survey
+    from sinkmap.survey import OUTPUTS
 
     if demo == (config_path is not None):
         raise InputError("give exactly one of --config FILE or --demo", fix="see `sinkmap survey --help`")
-    progress = Progress(enabled=not quiet, total=10 if demo else 9)
-    with claimed_output_folder(out_dir):  # locked from the demo's inputs to the last output
-        if demo:
-            from sinkmap.demo import generate_demo
-
-            with progress.step("generating the SYNTHETIC demo dataset"):
-                config_path = generate_demo(out_dir / "inputs")
+    progress = Progress(enabled=not quiet, total=DEMO_STEPS if demo else DEMO_STEPS - 1)
+    if demo:
+        run_demo(out_dir, progress)
+    else:
         run_survey(config_path, out_dir, progress)
     if not quiet:
         click.echo(f"wrote {', '.join(OUTPUTS)} to {out_dir}", err=True)

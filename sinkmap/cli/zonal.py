@@ -7,9 +7,6 @@ from pathlib import Path
 import click
 
 from sinkmap.cli import cli
-from sinkmap.errors import InputError
-
-TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
 
 
 @cli.command()
@@ -33,31 +30,23 @@ TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
 def zonal(raster: Path, zones: Path, categorical: bool, coverage: str, zone_field: str | None, layer: str | None,
           band: int, area: str, stats: str, preset: str | None, out: Path, quiet: bool) -> None:
     """Statistics of RASTER inside each polygon of ZONES (areas in hectares, true ground area by default)."""
-    from sinkmap.catalogue import load_preset
-    from sinkmap.writers.atomic import check_output_dir
-    from sinkmap.writers.tables import write_table
-    from sinkmap.zonal import zonal_stats
+    from sinkmap.pipelines.zonal import run_zonal
 
-    if out.suffix.lower() not in TABLE_SUFFIXES:
-        raise InputError(f"unsupported output format '{out.suffix}'", path=out, fix="use .csv, .parquet or .xlsx")
-    check_output_dir(out)  # fail before the work, not after it
-    if preset and not categorical:
-        raise InputError("--class-names needs --categorical", fix="add --categorical")
-    names = load_preset(preset) if preset else None
-    with click.progressbar(length=1, label="zonal statistics", file=click.get_text_stream("stderr"),
-                           hidden=quiet) as bar:
+    bars = []  # the progress bar opens with the first progress report: input errors come before it
 
-        def progress(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(done - bar.pos)
+    def progress(done: int, total: int) -> None:
+        if not bars:
+            bars.append(click.progressbar(length=total, label="zonal statistics", file=click.get_text_stream("stderr"),
+                                          hidden=quiet).__enter__())
+        bars[0].length = total
+        bars[0].update(done - bars[0].pos)
 
-        table = zonal_stats(raster, zones, categorical=categorical, coverage=coverage, zone_field=zone_field,
-                            stats=tuple(s.strip() for s in stats.split(",") if s.strip()), band=band, layer=layer,
-                            area=area, progress=progress)
-    if names is not None:
-        lookup = names.set_index("code")
-        table.insert(2, "class_name", table["class"].map(lambda c: f"{lookup.loc[c, 'name_zh']} {lookup.loc[c, 'name_en']}"
-                                                          if c in lookup.index else ""))
-    write_table(table, out)
+    try:
+        table = run_zonal(raster, zones, out, categorical=categorical, coverage=coverage, zone_field=zone_field,
+                          layer=layer, band=band, area=area, class_names=preset, progress=progress,
+                          stats=[s.strip() for s in stats.split(",") if s.strip()])
+    finally:
+        for bar in bars:
+            bar.__exit__(None, None, None)
     if not quiet:
         click.echo(f"wrote {len(table)} rows to {out}", err=True)

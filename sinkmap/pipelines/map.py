@@ -151,7 +151,7 @@ def colour_by(layers: Sequence[MapLayer], column: str, scheme: str = "quantiles"
     return coloured, Element(legend)
 
 
-def map_files(paths: Sequence[str | Path], out: str | Path, *, layer: str | None = None, popup_fields: Sequence[str] | None = None,
+def run_map(paths: Sequence[str | Path], out: str | Path, *, layer: str | None = None, popup_fields: Sequence[str] | None = None,
               basemap: str = "osm", lang: str = "zh", gcj02: bool = False, synthetic: bool = False,
               title: str | None = None, color_by: str | None = None, scheme: str = "quantiles", k: int = 5
               ) -> Path:
