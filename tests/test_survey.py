@@ -38,7 +38,10 @@ def test_indicator_table_columns_units_and_sources(indicators):
                                         "reach_2030", "reach_by", "quality", "source", "note"]
     assert (indicators["note"].fillna("") == "").all()  # the demo's inputs cover every county
     assert indicators["adcode"].iloc[0] == "441500" and indicators["county"].iloc[0] == "汕尾市"
-    assert indicators["unit"].notna().all() and indicators["source"].str.contains("SYNTHETIC").all()
+    # every row has a value, a unit and a source (NaN counts as missing: str.contains skips it)
+    for column in ("value", "unit", "source"):
+        assert indicators[column].notna().all() and (indicators[column].astype(str).str.strip() != "").all(), column
+    assert indicators["source"].fillna("").str.contains("SYNTHETIC").all()
     units = indicators.groupby("indicator", sort=False)["unit"].first().to_dict()
     assert units == {
         "land_area": "km²", "forest_cover": "%", "forest_area": "ha", "forest_area_mu": "亩",
