@@ -46,6 +46,29 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class MapStyle:
+    """How a vector kind is drawn on the survey map and by ``sinkmap map``."""
+
+    order: int  # drawing order, the lowest first
+    label: str  # 中文 English, in the layer control and the legends
+    style: dict  # Leaflet path options (color, weight, fillColor, fillOpacity …)
+    tooltip: tuple[tuple[str, str], ...]  # (field, label) in order; numbers take the field's unit
+    hidden: bool = False  # listed in the layer control, off when the map opens
+    fill: tuple[str, dict[str, str]] | None = None  # (field, colour per code): one fill per coded value
+    units: dict[str, str] = field(default_factory=dict)  # tooltip field → unit (from the field specs)
+
+
+def _map_style(raw: dict | None, fields: dict[str, FieldSpec]) -> MapStyle | None:
+    if raw is None:
+        return None
+    tooltip = tuple((str(f), str(label)) for f, label in raw["tooltip"].items())
+    fill = (raw["fill"]["field"], dict(raw["fill"]["colours"])) if "fill" in raw else None
+    units = {f: fields[f].unit for f, _ in tooltip if f in fields and fields[f].unit}
+    return MapStyle(int(raw["order"]), str(raw["label"]), dict(raw["style"]), tooltip, bool(raw.get("hidden", False)),
+                    fill, units)
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     """One input layer kind (raster or vector)."""
 
@@ -59,6 +82,7 @@ class LayerSpec:
     presets: tuple[str, ...] = ()
     consumed_by: tuple[str, ...] = ()  # the pipelines that read this kind (PIPELINES)
     reach_m: float | None = None  # vector kinds: how far outside the counties a feature may lie (m)
+    map: MapStyle | None = None  # vector kinds: how maps draw it
 
     @property
     def id_field(self) -> str | None:
@@ -141,6 +165,7 @@ def load_catalogue(path: Path | None = None) -> Catalogue:
             presets=tuple(spec.get("presets", ())),
             consumed_by=_pipelines(name, spec.get("consumed_by")),
             reach_m=None if spec.get("reach_m") is None else float(spec["reach_m"]),
+            map=_map_style(spec.get("map"), fields),
         )
     crs = raw["crs"]
     return Catalogue(layers, crs["area"], crs["storage"], " ".join(crs["accepted"].split()))

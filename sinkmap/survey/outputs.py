@@ -99,7 +99,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
     """Write the survey outputs (OUTPUTS) into ``out_dir``, all or none (staged, then moved in)."""
     from sinkmap.writers.atomic import write_text_atomic
     from sinkmap.writers.charts import choropleth_png, landcover_png, sensitivity_png
-    from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, HIDDEN, LANDCOVER_LABEL, OVERLAYS, survey_map
+    from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, LANDCOVER_LABEL, overlays, survey_map
     from sinkmap.writers.overlay import landcover_overlay
     from sinkmap.writers.report import ReportContext, find_cjk_font, write_report
     from sinkmap.writers.report.tables import coverage_lines
@@ -126,14 +126,14 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             write_survey_gpkg(result.units, result.indicators, result.class_areas, stage / "survey.gpkg",
                               description=description)
         with progress.step("writing map.html"):
-            overlays = {**result.layers, "sites": area.sites()}
-            overlays = {kind: frame for kind, frame in overlays.items() if len(frame)}  # none in this area
+            shown = {**result.layers, "sites": area.sites()}
+            shown = {kind: frame for kind, frame in shown.items() if len(frame)}  # none in this area
             if result.ledger is not None:  # each redline's popup tells what the checks found about it
                 found = redline_findings(result.ledger)
-                overlays["redlines"] = overlays["redlines"].assign(check=overlays["redlines"]["redline_id"].map(found))
+                shown["redlines"] = shown["redlines"].assign(check=shown["redlines"]["redline_id"].map(found))
             landcover = config.inputs.get("landcover")
             image = landcover_overlay(landcover.path, landcover.preset) if landcover else None
-            fmap = survey_map(counties, overlays, column=MAP_INDICATOR, label=labels[MAP_INDICATOR],
+            fmap = survey_map(counties, shown, column=MAP_INDICATOR, label=labels[MAP_INDICATOR],
                               unit=specs.loc[MAP_INDICATOR, "unit"], attributions=attributions(),
                               synthetic=config.synthetic, survey_year=config.survey_year, landcover=image,
                               area_names=(area.name_zh, area.name_en))
@@ -141,8 +141,8 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
         with progress.step("writing report.html and report.pdf"):
             font = find_cjk_font()
             png = stage / ".report-map.png"
-            drawn = [(name, overlays[kind], style) for kind, (name, style) in OVERLAYS.items()
-                     if kind in overlays and kind not in HIDDEN]  # 16k stands would hide the cover classes
+            drawn = [(style.label, shown[kind], style.style) for kind, style in overlays().items()
+                     if kind in shown and not style.hidden]  # 16k stands would hide the cover classes
             png.write_bytes(choropleth_png(counties, MAP_INDICATOR, COVER_BREAKS, COVER_COLOURS,
                                            title=" ".join(labels[MAP_INDICATOR]), unit="%", font_path=font.regular,
                                            overlays=drawn))
@@ -150,7 +150,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             if landcover:
                 second = stage / ".report-landcover.png"
                 second.write_bytes(landcover_png(counties, landcover.path, landcover.preset, title=LANDCOVER_LABEL,
-                                                 stands=overlays.get("stands"), font_path=font.regular))
+                                                 stands=shown.get("stands"), font_path=font.regular))
             third, caption = None, ""
             if not result.sensitivity.empty and result.sensitivity.to_numpy().sum() > 0:
                 third = stage / ".report-sensitivity.png"

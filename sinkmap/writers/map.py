@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from branca.element import Element
 
-from sinkmap.catalogue import load_catalogue
+from sinkmap.catalogue import MapStyle, load_catalogue
 from sinkmap.writers.classify import Classes, classes_legend_html
 from sinkmap.writers.compact import CompactGeoJson, display_frame
 from sinkmap.writers.controls import add_controls
@@ -36,39 +36,19 @@ from sinkmap.writers.webmap import (
 
 COVER_BREAKS = [0, 30, 40, 50, 53, 60, 100]  # %; 50 and 53 are the plan's 2025/2030 targets
 COVER_COLOURS = ["#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837"]
-OVERLAYS = {  # layer kind → (label, style); drawn in this order, the first lowest
-    "stands": ("森林小班 Forest stands", {"color": "#1b5e20", "weight": 0.6, "fillColor": "#a5d6a7",
-                                      "fillOpacity": 0.35}),
-    "redlines": ("生态保护红线 Ecological redlines", {"color": "#d7301f", "weight": 1.5, "fillOpacity": 0.08}),
-    "mangroves": ("红树林 Mangroves", {"color": "#00695c", "weight": 1, "fillColor": "#00897b", "fillOpacity": 0.7}),
-    "shelterbelts": ("沿海防护林带 Coastal shelterbelts",
-                     {"color": "#33691e", "weight": 1, "fillColor": "#558b2f", "fillOpacity": 0.8}),
-    "coastal_habitats": ("盐沼、海草床与珊瑚礁 Salt marsh, seagrass, coral reef",
-                         {"color": "#4a148c", "weight": 1, "fillColor": "#26a69a", "fillOpacity": 0.7}),
-    "sites": ("修复片区（近似位置） Restoration sites (approximate)",
-              {"color": "#e65100", "weight": 2, "dashArray": "4 3", "fillOpacity": 0.1}),
-}
-TOOLTIP_FIELDS = {  # overlay kind → (field, label) pairs
-    "stands": [("stand_id", "小班号 Stand"), ("species_group", "树种组 Species group"), ("origin", "起源 Origin"),
-               ("age_group", "龄组 Age group"), ("canopy_closure", "郁闭度 Closure"), ("area_ha", "面积 Area"),
-               ("volume_per_ha", "每公顷蓄积 Stock per ha")],
-    "redlines": [("redline_id", "编号 ID"), ("function_type", "功能 Function"), ("realm", "陆海 Realm"),
-                 ("check", "核查 Check")],
-    "mangroves": [("patch_id", "编号 ID"), ("status", "状态 Status"), ("year", "年份 Year")],
-    "shelterbelts": [("belt_id", "编号 ID"), ("site", "片区 Site"), ("status", "状态 Status")],
-    "coastal_habitats": [("patch_id", "编号 ID"), ("habitat", "生境 Habitat"), ("status", "状态 Status"),
-                         ("species", "主要物种 Species"), ("survey_year", "调查年份 Survey year")],
-    "sites": [("name_zh", "片区"), ("name_en", "Site"), ("kind", "类型 Kind"), ("placement", "位置说明 Placement")],
-}
-UNITS = {"stands": {"canopy_closure": "1", "area_ha": "ha", "volume_per_ha": "m³/ha"},  # numbers shown with units
-         "coastal_habitats": {"survey_year": "year"}}
-FILLS = {  # kind → (field, colour per code): one fill per coded value, with a legend
-    "mangroves": ("status", {"existing": "#00897b", "planted": "#9ccc65", "restored": "#ffb300"}),
-    "coastal_habitats": ("habitat", {"saltmarsh": "#a1887f", "seagrass": "#26a69a", "coral_reef": "#f06292",
-                                     "macroalgae": "#9575cd"}),
-}
+SITES = MapStyle(  # the plan's restoration sites (aoi/shanwei.gpkg), drawn over the catalogue's kinds
+    order=99, label="修复片区（近似位置） Restoration sites (approximate)",
+    style={"color": "#e65100", "weight": 2, "dashArray": "4 3", "fillOpacity": 0.1},
+    tooltip=(("name_zh", "片区"), ("name_en", "Site"), ("kind", "类型 Kind"), ("placement", "位置说明 Placement")))
+
+
+def overlays() -> dict[str, MapStyle]:
+    """Layer kind → how it is drawn (layers/catalogue.yaml ``map:``, then the sites), in drawing order."""
+    kinds = {name: spec.map for name, spec in load_catalogue().layers.items() if spec.map is not None}
+    return dict(sorted({**kinds, "sites": SITES}.items(), key=lambda item: item[1].order))
+
+
 FILL_LEGENDS_AT = "bottom:calc(var(--sinkmap-footer-height, 84px) + 44px);left:10px"
-HIDDEN = {"stands"}  # listed in the layer control, off when the map opens (thousands of small polygons)
 
 
 def coded_labels(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
@@ -140,18 +120,18 @@ def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], 
                                           opacity=0.8, show=False).add_to(fmap)
         fmap.get_root().html.add_child(Element(categorical_legend_html(LANDCOVER_LABEL, landcover.legend)))
     legends = []
-    for kind, (name, style) in OVERLAYS.items():
+    for kind, drawn in overlays().items():
         if kind in layers:
-            fields, labels = zip(*TOOLTIP_FIELDS[kind])
+            fields, labels = zip(*drawn.tooltip)
             fills = None
-            if kind in FILLS:  # one fill per coded value, with its own legend
-                field, colours = FILLS[kind]
-                fills = [colours.get(code, style["fillColor"]) for code in layers[kind][field]]
+            if drawn.fill is not None:  # one fill per coded value, with its own legend
+                field, colours = drawn.fill
+                fills = [colours.get(code, drawn.style["fillColor"]) for code in layers[kind][field]]
                 allowed, present = load_catalogue().layers[kind].fields[field].allowed, set(layers[kind][field])
-                legends.append(legend_box(name, [(colours[c], code_label(c, allowed)) for c in colours if c in present],
-                                          element_id=f"sinkmap-{kind}", position=None))
-            add_vector_layer(fmap, MapLayer(coded_labels(layers[kind], kind), name, fields, labels,
-                                            UNITS.get(kind, {}), style, fills, show=kind not in HIDDEN))
+                legends.append(legend_box(drawn.label, [(colours[c], code_label(c, allowed)) for c in colours
+                                                        if c in present], element_id=f"sinkmap-{kind}", position=None))
+            add_vector_layer(fmap, MapLayer(coded_labels(layers[kind], kind), drawn.label, fields, labels, drawn.units,
+                                            drawn.style, fills, show=not drawn.hidden))
     if legends:
         fmap.get_root().html.add_child(Element(stacked_legends(legends, element_id="sinkmap-fills",
                                                                position=FILL_LEGENDS_AT)))
