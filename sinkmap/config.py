@@ -48,7 +48,8 @@ from sinkmap.readers.encoding import codec_name
 from sinkmap.readers.parameters import checked_parameters, user_paths
 from sinkmap.surveyarea import SurveyArea, polygon_area, survey_area
 
-VECTOR_LAYERS = ("stands", "mangroves", "shelterbelts", "redlines", "coastal_habitats")
+VECTOR_LAYERS = tuple(name for name, spec in load_catalogue().layers.items()  # the vector kinds the survey reads
+                      if spec.kind == "vector" and "survey" in spec.consumed_by)
 REQUIRED = ("landcover", "stands")
 PREVIOUS = "stands_previous"  # the stand layer of an earlier survey year
 REDLINES_PREVIOUS = "redlines_previous"  # the redline ledger of an earlier year (area not reduced?)
