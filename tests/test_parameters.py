@@ -226,6 +226,17 @@ def test_a_malformed_table_in_survey_yaml_stops_before_any_output(demo_survey, t
     assert not (tmp_path / "out").exists()
 
 
+def test_validate_checks_the_parameter_tables_and_says_so(demo_survey, tmp_path):
+    good = write(tmp_path / "省清单.csv", HEADER + "eucalyptus,BEF,1.3,1.1,1.5,1,literature value,s\n")
+    config = demo_config(demo_survey, tmp_path, parameters={"biomass_factors": str(good)})
+    result = run("validate", str(config))
+    assert result.returncode == 0, result.stderr
+    assert f"parameters biomass_factors: OK ({good})" in result.stdout
+    bad = write(tmp_path / "坏.csv", HEADER + "eucalyptus,BEF,1.3,1.1,1.5,-,t,s\n")
+    config = demo_config(demo_survey, tmp_path, parameters={"biomass_factors": str(bad)})
+    assert_one_line_error(run("validate", str(config)), f"{bad} field 'unit': row 2: unit '-' is not the table's '1'")
+
+
 def test_the_report_shows_the_tier_shares_and_the_sensitivity_chart(demo_survey):
     html = (demo_survey / "report.html").read_text(encoding="utf-8")
     table = pd.read_csv(demo_survey / "indicators.csv", dtype={"adcode": str}, encoding="utf-8-sig")

@@ -23,6 +23,8 @@ def validate(config_path: Path) -> None:
         click.echo(f"{kind}: {len(frame)} features OK ({config.inputs[kind].path})")
     if scenario is not None:
         click.echo(f"scenario: {len(scenario)} rows OK ({config.inputs['scenario'].path})")
+    for name, path in config.parameters.items():  # checked row by row when the configuration was read
+        click.echo(f"parameters {name}: OK ({path})")
     for kind in ("landcover", "landcover_previous"):
         if kind in config.inputs:
             item = config.inputs[kind]
