@@ -230,6 +230,9 @@ def load_targets() -> pd.DataFrame:
     return table
 
 
+SHIPPED = "shipped"  # the origin of a parameter value from layers/parameters/ (not a survey's own table)
+
+
 @cache
 def read_parameter_table(name: str) -> tuple[pd.DataFrame, Path]:
     """A shipped parameter table ``layers/parameters/<name>.csv``, every cell as text, and its path."""

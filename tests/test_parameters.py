@@ -12,7 +12,8 @@ from sinkmap.indicators.bluecarbon import BlueCarbonFactors
 from sinkmap.indicators.forest import ForestDefinition
 from sinkmap.indicators.parameters import quality_text, tier_shares, whole_percents
 from sinkmap.indicators.projection import GrowthRates
-from sinkmap.readers.parameters import PARAMETER_TABLES, export_tables, user_paths
+from sinkmap.pipelines.parameters import export_tables
+from sinkmap.readers.parameters import PARAMETER_TABLES, user_paths
 from tests.test_biomass import HAND, U_FIR, U_PINE, factor_table
 from tests.test_cli import assert_one_line_error, demo_config, run
 

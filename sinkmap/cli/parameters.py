@@ -23,7 +23,7 @@ def export(out_dir: Path, force: bool) -> None:
     Edit the rows to replace (or keep only those) and name the files in survey.yaml:
     `parameters: {biomass_factors: OUT_DIR/biomass_factors.csv}`.
     """
-    from sinkmap.readers.parameters import export_tables
+    from sinkmap.pipelines.parameters import export_tables
 
     for path in export_tables(out_dir, force=force):
         click.echo(f"wrote {path}")

@@ -16,8 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from sinkmap.catalogue import load_preset, sinkmap_classes
-from sinkmap.indicators.parameters import SHIPPED
+from sinkmap.catalogue import SHIPPED, load_preset, sinkmap_classes
 from sinkmap.indicators.stands import effective_areas_ha, forest_patches, overlapping_pairs
 from sinkmap.units import M2_PER_HA, mu_to_ha
 

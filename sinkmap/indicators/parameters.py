@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sinkmap.catalogue import SHIPPED
 from sinkmap.errors import SchemaError
 
 RANGE_COLUMNS = ("parameter", "value", "low", "high", "unit", "tier", "source")
-SHIPPED = "shipped"  # the origin of a value from layers/parameters/
 
 
 @dataclass(frozen=True)

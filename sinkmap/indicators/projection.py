@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sinkmap.catalogue import SHIPPED
 from sinkmap.errors import SchemaError, SinkmapWarning
-from sinkmap.indicators.parameters import SHIPPED
 from sinkmap.units import m3_to_wan_m3
 
 ANY = "*"

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sinkmap.catalogue import load_catalogue, read_parameter_table
+from sinkmap.catalogue import SHIPPED, load_catalogue, read_parameter_table
 from sinkmap.errors import InputError, SchemaError
-from sinkmap.indicators.parameters import SHIPPED
 from sinkmap.readers.tables import read_rows
 
 ANY = "*"  # growth_rates: every species or age group
@@ -178,21 +177,3 @@ def checked_parameters(paths: Mapping[str, Path]) -> dict[str, Path]:
     for name, path in paths.items():
         user_table(name, path)
     return dict(paths)
-
-
-def export_tables(out_dir: str | Path, *, force: bool = False) -> list[Path]:
-    """Write the shipped tables into ``out_dir`` (created if missing), each atomically and byte for byte;
-    refuse (before writing any) to overwrite a file there unless ``force``."""
-    from sinkmap.writers.atomic import write_bytes_atomic
-
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("is not a folder", path=out_dir, fix="give a folder to write the tables into")
-    sources = {name: read_parameter_table(name)[1] for name in PARAMETER_TABLES}
-    targets = {name: out_dir / path.name for name, path in sources.items()}
-    present = [str(t) for t in targets.values() if t.exists()]
-    if present and not force:
-        raise InputError(f"would overwrite {', '.join(present)}", path=out_dir,
-                         fix="choose another folder, or pass --force to overwrite them")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return [write_bytes_atomic(targets[name], path.read_bytes()) for name, path in sources.items()]
