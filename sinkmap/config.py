@@ -198,14 +198,10 @@ def load_config(path: str | Path) -> SurveyConfig:
     end = raw.get("projection_end", DEFAULT_END_YEAR)
     if not isinstance(end, int) or not year <= end <= 2100:
         raise InputError(f"projection_end must be a year from survey_year ({year}) on, not {end!r}", path=path)
-    coverage = raw.get("coverage_min", COVERAGE_MIN)
-    if isinstance(coverage, bool) or not isinstance(coverage, (int, float)) or not 0 < coverage <= 1:
-        raise InputError(f"coverage_min must be a share of the land above 0 and at most 1, not {coverage!r}",
-                         path=path, fix="write e.g. `coverage_min: 0.99`")
-    tolerance = raw.get("redline_tolerance_ha", REDLINE_TOLERANCE_HA)
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
-        raise InputError(f"redline_tolerance_ha must be an area of 0 ha or more, not {tolerance!r}", path=path,
-                         fix="write e.g. `redline_tolerance_ha: 0.01`")
+    coverage = _number(raw, "coverage_min", COVERAGE_MIN, lambda x: 0 < x <= 1,
+                       "a share of the land above 0 and at most 1", path)
+    tolerance = _number(raw, "redline_tolerance_ha", REDLINE_TOLERANCE_HA, lambda x: x >= 0,
+                        "an area of 0 ha or more", path)
     inputs = {kind: _layer_input(kind, raw[kind], path.parent, path) for kind in kinds if kind in raw}
     for kind, needed in COMPARED_IN.items():
         if kind in inputs and needed not in inputs and not (kind == LANDCOVER_PREVIOUS and same_year_stands(inputs)):
@@ -223,8 +219,17 @@ def load_config(path: str | Path) -> SurveyConfig:
                              "counties (aoi: county codes)")
     parameters = checked_parameters(user_paths(raw.get("parameters"), path.parent, path))
     return SurveyConfig(source=path, survey_year=year, inputs=inputs, synthetic=bool(raw.get("synthetic", False)),
-                        note=str(raw.get("note", "")), projection_end=end, coverage_min=float(coverage), area=area,
-                        redline_tolerance_ha=float(tolerance), parameters=parameters)
+                        note=str(raw.get("note", "")), projection_end=end, coverage_min=coverage, area=area,
+                        redline_tolerance_ha=tolerance, parameters=parameters)
+
+
+def _number(raw: dict, key: str, default: float, accept, what: str, source: Path) -> float:
+    """The number under ``key`` (``default`` when absent); one that ``accept`` refuses, or that is not a
+    number, is an InputError saying it must be ``what``."""
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not accept(value):
+        raise InputError(f"{key} must be {what}, not {value!r}", path=source, fix=f"write e.g. `{key}: {default}`")
+    return float(value)
 
 
 AOI_FILE_KEYS = ("path", "layer", "name", "name_en", "gcj02", "encoding")

@@ -26,9 +26,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from sinkmap import aoi
-from sinkmap.crs import area_m2, check_coordinates, require_crs, to_storage_crs
+from sinkmap.crs import area_m2, require_crs
 from sinkmap.errors import InputError, SinkmapWarning
-from sinkmap.readers.vector import check_polygons, gcj02_to_storage, polygon_parts, read_frame
+from sinkmap.readers.vector import polygon_parts, polygons_in_storage_crs, read_frame
 
 WHOLE_CITY = ("city", aoi.CITY[0], aoi.CITY[1])  # ways to write the whole city in survey.yaml
 POLYGON_CODE = "AOI"  # the total row of a polygon survey area
@@ -159,19 +159,13 @@ def polygon_area(path: Path, *, layer: str | None = None, name: str | None = Non
     """The survey area of a polygon file: the union of its polygons, in the counties of 汕尾市 it
     overlaps by at least MIN_COUNTY_PART_HA of land. Raises InputError (naming the file) for a file
     that is not polygons, has no CRS or coordinates that cannot be in it, or lies outside 汕尾市."""
-    from sinkmap.readers.gcj02_check import warn_if_gcj02
-
     frame, shown = read_frame(path, layer=layer, encoding=encoding)
     if frame.empty:
         raise InputError("layer has no features", path=path, layer=shown, fix="give a polygon of the survey area")
     crs = require_crs(frame.crs, path=path, layer=shown)
-    frame = check_polygons(frame, path=path, layer=shown, id_field=None)
-    check_coordinates(frame.total_bounds, crs, path=path, layer=shown, area_of_use=True)
-    if gcj02:
-        frame = gcj02_to_storage(frame, path=path, layer=shown, crs=crs)
-    else:
-        warn_if_gcj02(frame, name=path.name, declare="`gcj02: true` under aoi: in the survey configuration")
-    polygon = shapely.union_all(to_storage_crs(frame).geometry.to_numpy())
+    frame = polygons_in_storage_crs(frame, crs, path=path, layer=shown, id_field=None, gcj02=gcj02,
+                                    declare="`gcj02: true` under aoi: in the survey configuration")
+    polygon = shapely.union_all(frame.geometry.to_numpy())
     counties = aoi.load_counties()
     parts = gpd.GeoSeries(shapely.intersection(counties.geometry.to_numpy(), polygon), crs=counties.crs)
     part_ha = area_m2(parts) / 1e4

@@ -168,14 +168,21 @@ def _read_one(path: str | Path, spec: LayerSpec, layer: str | None, *, gcj02: bo
         raise InputError("layer has no features", path=path, layer=chosen, fix=f"supply a non-empty {spec.title} layer")
     crs = require_crs(frame.crs, path=path, layer=chosen)
     frame = validate_frame(frame, spec, path=path, layer=chosen, mappings=mappings)
-    id_field = spec.id_field
-    frame = check_polygons(frame, path=path, layer=chosen, id_field=id_field)
-    check_coordinates(frame.total_bounds, crs, path=path, layer=chosen, area_of_use=True)
+    return polygons_in_storage_crs(frame, crs, path=path, layer=chosen, id_field=spec.id_field, gcj02=gcj02,
+                                   declare="`gcj02: true` for the layer in the survey configuration, or --gcj02")
+
+
+def polygons_in_storage_crs(frame: gpd.GeoDataFrame, crs, *, path, layer: str | None, id_field: str | None,
+                            gcj02: bool, declare: str) -> gpd.GeoDataFrame:
+    """A polygon layer read from ``path`` in its own ``crs``, checked and in EPSG:4490: polygons only
+    (invalid ones repaired), coordinates that can be in ``crs``, GCJ-02 converted when declared (else a
+    warning when it looks like GCJ-02, saying how to ``declare`` it)."""
+    frame = check_polygons(frame, path=path, layer=layer, id_field=id_field)
+    check_coordinates(frame.total_bounds, crs, path=path, layer=layer, area_of_use=True)
     if gcj02:
-        frame = gcj02_to_storage(frame, path=path, layer=chosen, crs=crs)
+        frame = gcj02_to_storage(frame, path=path, layer=layer, crs=crs)
     else:
-        warn_if_gcj02(frame, name=f"{Path(path).name}" + (f" (layer {chosen})" if chosen else ""),
-                      declare="`gcj02: true` for the layer in the survey configuration, or --gcj02")
+        warn_if_gcj02(frame, name=f"{Path(path).name}" + (f" (layer {layer})" if layer else ""), declare=declare)
     return to_storage_crs(frame)
 
 

@@ -91,15 +91,16 @@ def _cover_checks(pieces: gpd.GeoDataFrame, landcover: LayerInput, before: Layer
     then = _classes_inside(pieces, before) if before is not None else None
     files = (landcover.path.name, before.path.name if before is not None else None)
     piece_ha = pieces.geometry.area / M2_PER_HA  # the pieces are in the equal-area CRS
-    checks = {}
-    for keys in (ZONE_KEYS, REDLINE_KEYS):
+
+    def checked(keys: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The cover table and its check per ``keys`` (county × realm, or redline), from the one pass."""
         table = cover_table(cover_by_class(now, landcover.preset, pieces, keys),
                             cover_by_class(then, before.preset, pieces, keys) if then is not None else None, keys)
         area_ha = piece_ha.groupby([pieces[k] for k in keys]).sum()
-        checks[tuple(keys)] = (table, cover_check(table, notes=unmapped_notes(table, area_ha, files, coverage_min),
-                                                  keys=keys))
-    cover, per_zone = checks[tuple(ZONE_KEYS)]
-    per_redline = checks[tuple(REDLINE_KEYS)][1]
+        return table, cover_check(table, notes=unmapped_notes(table, area_ha, files, coverage_min), keys=keys)
+
+    cover, per_zone = checked(ZONE_KEYS)
+    per_redline = checked(REDLINE_KEYS)[1]
     where = pieces.drop_duplicates("redline_id").set_index("redline_id")[ZONE_KEYS]
     flagged = per_redline[per_redline["flag"] != ""].join(where, on="redline_id")
     combined = pd.concat([per_zone.assign(redline_id=""), flagged], ignore_index=True)
