@@ -128,8 +128,8 @@ def test_blue_year_warns_and_leaves_out_patches_dated_after_the_survey():
     assert "1 mangrove or habitat patches are dated after the survey year 2025 (M2)" in messages
     assert "1 planted or restored mangrove patches have no year (M3)" in messages
     assert sorted(blue.patches["patch_id"]) == ["M1", "M3"]
-    assert blue.work["mangrove_planted"]["area_ha"].sum() == pytest.approx(1.0)
-    assert blue.work["mangrove_restored"].empty  # M3 has no year
+    assert blue.work["planted"]["area_ha"].sum() == pytest.approx(1.0)
+    assert blue.work["restored"].empty  # M3 has no year
     assert blue_year({}, 2025, FACTORS) is None
 
 
@@ -160,7 +160,7 @@ def test_bad_blue_carbon_table_is_refused():
 
 
 def test_land_and_ocean_sinks_add_with_independent_half_widths():
-    from sinkmap.survey.table import sum_independent
+    from sinkmap.indicators.biomass import sum_independent
 
     forest = pd.DataFrame({"value": [100.0, 5.0], "low": [80.0, 0.0], "high": [120.0, 15.0]})
     blue = pd.DataFrame({"value": [10.0, 1.0], "low": [0.0, 0.0], "high": [25.0, 3.0]})  # low clipped at 0

@@ -165,3 +165,13 @@ def sink_by_difference(before: pd.DataFrame, after: pd.DataFrame, years: float, 
         out[column] = out["species_group"].map(per_group[column]).to_numpy()
     return out
 
+
+def sum_independent(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """a + b with 95 % half-widths in quadrature (the two rest on independent factors); each half-width
+    is high − value, the side a range of a non-negative quantity is never clipped on."""
+    value = a["value"] + b["value"]
+    half = np.hypot(a["high"] - a["value"], b["high"] - b["value"])
+    low = value - half
+    if (a["value"] >= 0).all() and (b["value"] >= 0).all():
+        low = low.clip(lower=0.0)
+    return pd.DataFrame({"value": value, "low": low, "high": value + half})

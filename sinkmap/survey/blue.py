@@ -22,10 +22,8 @@ from sinkmap.indicators.bluecarbon import (
     soil_carbon,
     soil_sink,
 )
-from sinkmap.indicators.targets import PLAN_START
+from sinkmap.indicators.targets import PLAN_START, WORK_STATUSES
 from sinkmap.survey.notices import shown
-
-PLAN_STATUSES = {"mangrove_planted": "planted", "mangrove_restored": "restored"}  # indicator → patch status
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,7 @@ class BlueYear:
     layers: tuple[str, ...]  # which of "mangroves", "coastal_habitats" were given
     patches: gpd.GeoDataFrame  # PATCH_COLUMNS + geometry, overlaps counted once
     areas: pd.DataFrame  # county × habitat, ha
-    work: dict[str, pd.DataFrame]  # mangrove_planted / mangrove_restored → county, year, area_ha (plan period)
+    work: dict[str, pd.DataFrame]  # status (WORK_STATUSES: planted, restored) → county, year, area_ha (plan period)
     soil: pd.DataFrame  # county × habitat: area_ha, carbon_mg_c, co2e_t, u
     sink: pd.DataFrame  # county × habitat: area_ha, sink_mg_c_per_yr, sink_co2e_t_per_yr, u
 
@@ -50,7 +48,7 @@ def blue_year(layers: dict[str, gpd.GeoDataFrame], year: int, factors: BlueCarbo
     later = dated_after(patches, year)
     _warn(patches, later, year)
     patches = patches[~patches["patch_id"].isin(later)]
-    work = {ind: plan_work(patches, status, year) for ind, status in PLAN_STATUSES.items()}
+    work = {status: plan_work(patches, status, year) for status in WORK_STATUSES}
     return BlueYear(year, given, patches, habitat_areas(patches), work, soil_carbon(patches, factors),
                     soil_sink(patches, factors))
 

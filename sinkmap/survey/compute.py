@@ -46,10 +46,12 @@ from sinkmap.readers.tables import read_table
 from sinkmap.readers.vector import assign_units, read_layer, refuse_larger_than_units
 from sinkmap.survey.belts import shelterbelt_year
 from sinkmap.survey.blue import blue_year
+from sinkmap.survey.context import CITY, Computed, Provenance
 from sinkmap.survey.forest import ForestYear, forest_year
 from sinkmap.survey.ledger import RedlineYear, redline_year
 from sinkmap.survey.quality import carbon_quality
-from sinkmap.survey.table import CITY, INDICATOR_COLUMNS, indicator_sources, indicator_table, indicator_values
+from sinkmap.survey.registry import projected_indicators
+from sinkmap.survey.table import INDICATOR_COLUMNS, indicator_sources, indicator_table, indicator_values
 from sinkmap.surveyarea import SurveyArea
 from sinkmap.zonal import zonal_stats
 from sinkmap.zonal.engine import OUTSIDE_RASTER
@@ -74,10 +76,6 @@ class SurveyResult:
     layers: dict[str, gpd.GeoDataFrame]  # validated input layers, EPSG:4490
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)  # species group × factor: share of the variance
     # of the survey area's biomass carbon (IPCC Approach 1), adding to 1
-
-
-TRAJECTORY_OF = {"forest_cover": ("forest_area_ha", "forest_cover_pct"),
-                 "stock_volume": ("stock_m3", "stock_wan_m3")}  # indicator → its trajectory columns
 
 
 def read_county_layer(path, kind: str, counties: gpd.GeoDataFrame, *, layer=None, gcj02: bool = False,
@@ -202,13 +200,14 @@ def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
     inputs_of = load_indicator_specs()["inputs"].to_dict()
     notes = coverage.notes(inputs_of, area.code, names)
     then = {"stands": PREVIOUS, **({"landcover": LANDCOVER_PREVIOUS} if areas_then is not None else {})}
-    earlier = {ind: tuple(then.get(k, k) for k in inputs_of[ind]) for ind in TRAJECTORY_OF}  # the earlier year's
-    path = mask_trajectory(path, notes, TRAJECTORY_OF, coverage.notes(earlier, area.code, names), config.survey_year)
-    values, ranges = indicator_values(current, previous, land_ha, blue, ledger, belts, total=area.code)
+    tracked = {ind: rule.columns for ind, rule in projected_indicators().items()}  # indicator → its trajectory columns
+    earlier = {ind: tuple(then.get(k, k) for k in inputs_of[ind]) for ind in tracked}  # the earlier year's
+    path = mask_trajectory(path, notes, tracked, coverage.notes(earlier, area.code, names), config.survey_year)
+    values, ranges = indicator_values(Computed(current, previous, land_ha, blue, ledger, belts, total=area.code))
     values = mask_uncovered(values, notes)
     _refuse_impossible_shares(values, names | {area.code: area.name_zh}, inputs_of, config)
     units = _units_frame(values, area)
-    sources = indicator_sources(config, definition, factors, growth, blue_factors)
+    sources = indicator_sources(Provenance(config, definition, factors, growth, blue_factors), values.columns)
     indicators = indicator_table(values, ranges, units.set_index("adcode")["name_zh"], path, sources, blue, notes,
                                  total=area.code, quality=carbon_quality(current, previous, blue, area.code))
     habitats = habitat_table(blue.patches if blue else None, blue_factors)

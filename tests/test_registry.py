@@ -1,0 +1,90 @@
+"""The indicator registry: one entry per row of layers/indicators.csv, values by hand on two counties."""
+
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from sinkmap.catalogue import load_indicator_specs
+from sinkmap.errors import SchemaError
+from sinkmap.survey.context import Computed
+from sinkmap.survey.forest import ForestYear
+from sinkmap.survey.registry import REGISTRY, Indicator, PlanWork, Projected, check_entries, registry
+from sinkmap.survey.table import indicator_values
+
+A, B, CITY = "441521", "441523", "441500"
+FOREST_COLUMNS = ["stands_ha", "landcover_ha", "both_ha", "stands_only_ha", "landcover_only_ha",
+                  "outside_inventory_ha", "combined_ha", "stock_m3", "disagreement_pct"]
+
+
+def test_every_row_of_indicators_csv_has_one_entry_and_a_unit():
+    specs = load_indicator_specs()
+    entries = registry()
+    assert list(entries) == [e.id for e in REGISTRY] and set(entries) == set(specs.index)
+    assert all(entries[i].spec["unit"] == specs.at[i, "unit"] for i in entries)
+    assert {i: e.rule for i, e in entries.items() if e.rule} == {
+        "forest_cover": Projected(("forest_area_ha", "forest_cover_pct")),
+        "stock_volume": Projected(("stock_m3", "stock_wan_m3")),
+        "mangrove_planted": PlanWork("planted"), "mangrove_restored": PlanWork("restored")}
+
+
+def _entry(i: str) -> Indicator:
+    return Indicator(i, lambda c: None, lambda p: "")
+
+
+@pytest.mark.parametrize(("entries", "units", "message"), [
+    (("a",), ["ha", "%"], "layers/indicators.csv: b have no entry in sinkmap/survey/registry.py"),
+    (("a", "b", "c"), ["ha", "%"], "sinkmap/survey/registry.py: c have no row in layers/indicators.csv"),
+    (("a", "b", "b"), ["ha", "%"], "an indicator id has two entries"),
+    (("a", "b"), ["ha", None], "layers/indicators.csv: b have no unit"),
+])
+def test_a_row_without_an_entry_an_entry_without_a_row_or_a_unit_is_refused(entries, units, message):
+    specs = pd.DataFrame({"unit": units}, index=pd.Index(["a", "b"], name="indicator"))
+    with pytest.raises(SchemaError, match=message):
+        check_entries(tuple(_entry(i) for i in entries), specs)
+
+
+def _year(year: int, combined: tuple[float, float], stock: tuple[float, float]) -> ForestYear:
+    per_unit = pd.DataFrame(0.0, index=[A, B], columns=FOREST_COLUMNS)
+    per_unit["combined_ha"], per_unit["stands_ha"], per_unit["stock_m3"] = combined, combined, stock
+    return ForestYear(year, None, per_unit, pd.DataFrame())
+
+
+def test_values_by_hand_with_the_survey_areas_total_first():
+    land = pd.Series({A: 1000.0, B: 3000.0})  # ha
+    ledger = SimpleNamespace(previous_year=None, per_realm=pd.DataFrame({
+        "county": [A, A, B], "realm": ["land", "marine", "land"], "area_ha": [100.0, 50.0, 600.0],
+        "change_ha": [float("nan")] * 3}))
+    computed = Computed(_year(2020, (400.0, 1500.0), (20_000.0, 0.0)), None, land, ledger=ledger)
+    values, ranges = indicator_values(computed)
+    assert list(values.index) == [CITY, A, B]
+    # cover: A 400 / 1000 = 40 %, B 1500 / 3000 = 50 %, city (400 + 1500) / 4000 = 47.5 %
+    assert values["forest_cover"].tolist() == pytest.approx([47.5, 40.0, 50.0])
+    assert values["land_area"].tolist() == pytest.approx([40.0, 10.0, 30.0])  # km² = ha / 100
+    assert values["forest_area_mu"].tolist() == pytest.approx([28_500.0, 6_000.0, 22_500.0])  # × 15 亩/ha
+    assert values["stock_volume"].tolist() == pytest.approx([2.0, 2.0, 0.0])  # 万m³ = m³ / 10⁴
+    # land redlines: A 100 / 1000 = 10 %, B 600 / 3000 = 20 %, city 700 / 4000 = 17.5 %
+    assert values["redline_share_land"].tolist() == pytest.approx([17.5, 10.0, 20.0])
+    assert values["redline_area_marine"].tolist() == pytest.approx([50.0, 50.0, 0.0])
+    # no earlier stands, no earlier redlines, no blue-carbon or shelterbelt layer: those indicators are absent
+    absent = {"stock_volume_change", "carbon_sink", "carbon_sink_total", "redline_area_change", "mangrove_area",
+              "mangrove_planted", "blue_carbon_soil", "shelterbelt_area"}
+    assert not absent & set(values.columns)
+    assert set(ranges) == {"biomass_carbon", "biomass_co2e"}  # no carbon rows: 0 with a 0 range
+    assert ranges["biomass_co2e"].loc[CITY].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_stock_change_and_a_one_county_survey_area():
+    land = pd.Series({A: 1000.0})
+    before, now = _year(2015, (300.0, 0.0), (10_000.0, 0.0)), _year(2020, (400.0, 0.0), (20_000.0, 0.0))
+    computed = Computed(now, before, land, total=A)  # the county is its own total: no city row
+    computed.value_of = {i: e.value for i, e in registry().items()}
+    # (20,000 − 10,000) m³ / 10⁴ / (2020 − 2015) = 0.2 万m³/yr
+    assert computed["stock_volume_change"].to_dict() == pytest.approx({A: 0.2})
+
+
+def test_the_demo_reports_every_registered_indicator_with_value_unit_and_source(demo_survey):
+    table = pd.read_csv(demo_survey / "indicators.csv", dtype={"adcode": str}, encoding="utf-8-sig")
+    assert list(table["indicator"].unique()) == list(load_indicator_specs().index)  # the demo gives every input
+    for column in ("value", "unit", "source"):  # NaN counts as missing
+        assert table[column].notna().all() and table[column].astype(str).str.strip().ne("").all(), column
