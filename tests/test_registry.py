@@ -88,3 +88,32 @@ def test_the_demo_reports_every_registered_indicator_with_value_unit_and_source(
     assert list(table["indicator"].unique()) == list(load_indicator_specs().index)  # the demo gives every input
     for column in ("value", "unit", "source"):  # NaN counts as missing
         assert table[column].notna().all() and table[column].astype(str).str.strip().ne("").all(), column
+
+
+@pytest.mark.parametrize(("kwargs", "status"), [
+    # target year passed (2025 ≤ survey year 2025): the gap in 2025 decides
+    ({"value": 45.0, "target": 50.0, "gap": -5.0, "reach": float("nan"), "year": 2025}, "not_met"),
+    ({"value": 51.0, "target": 50.0, "gap": 1.0, "reach": 2024.0, "year": 2025}, "met"),
+    # target year ahead: 840 万m³ by 2030, projected 986.9 in 2030 (gap +146.9), reached 2028 → on track
+    ({"value": 735.0, "target": 840.0, "gap": 146.9, "reach": 2028.0, "year": 2030}, "on_track"),
+    ({"value": 841.0, "target": 840.0, "gap": 10.0, "reach": 2024.0, "year": 2030}, "met"),  # met already
+    ({"value": 45.0, "target": 53.0, "gap": -7.1, "reach": float("nan"), "year": 2030}, "behind"),
+    ({"value": 45.0, "target": float("nan"), "gap": float("nan"), "reach": float("nan"), "year": 2030}, ""),
+    ({"value": 44.2, "target": 50.0, "gap": float("nan"), "reach": float("nan"), "year": 2025}, ""),  # no projection
+])
+def test_target_status_projected(kwargs, status):
+    from sinkmap.indicators.targets import target_status
+    assert target_status(**kwargs, survey_year=2025) == status
+
+
+@pytest.mark.parametrize(("survey_year", "value", "target", "reach", "status"), [
+    (2025, 1295.9, 720.0, 2024.0, "met"),  # 720 亩 restored by 2025, reached in 2024
+    (2025, 1869.6, 7050.0, float("nan"), "not_met"),  # 7,050 亩 planted by 2025: the year has passed
+    # 2023: years 2021–2023 of 2021–2025 elapsed, due 7,050 × 3 / 5 = 4,230 亩
+    (2023, 4230.0, 7050.0, float("nan"), "on_track"),
+    (2023, 4229.0, 7050.0, float("nan"), "behind"),
+])
+def test_target_status_of_dated_work(survey_year, value, target, reach, status):
+    from sinkmap.indicators.targets import target_status
+    assert target_status(value=value, target=target, gap=value - target, reach=reach, year=2025,
+                         survey_year=survey_year, dated_work=True) == status

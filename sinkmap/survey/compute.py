@@ -209,7 +209,8 @@ def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
     units = _units_frame(values, area)
     sources = indicator_sources(Provenance(config, definition, factors, growth, blue_factors), values.columns)
     indicators = indicator_table(values, ranges, units.set_index("adcode")["name_zh"], path, sources, blue, notes,
-                                 total=area.code, quality=carbon_quality(current, previous, blue, area.code))
+                                 total=area.code, quality=carbon_quality(current, previous, blue, area.code),
+                                 survey_year=config.survey_year)
     habitats = habitat_table(blue.patches if blue else None, blue_factors)
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
                         path, habitats, ledger, sites, layers, factors.variance_shares(current.carbon))

@@ -12,15 +12,15 @@ import pandas as pd
 from sinkmap.catalogue import load_indicator_specs
 from sinkmap.indicators.bluecarbon import year_reached
 from sinkmap.indicators.projection import reach_year, value_in
-from sinkmap.indicators.targets import TARGET_YEARS, attach_targets
+from sinkmap.indicators.targets import TARGET_YEARS, attach_targets, target_status
 from sinkmap.survey.blue import BlueYear
 from sinkmap.survey.context import CITY, Computed, Provenance
 from sinkmap.survey.registry import PlanWork, Projected, registry
 from sinkmap.units import mu_to_ha
 
 INDICATOR_COLUMNS = ["county", "adcode", "indicator", "value", "low", "high", "unit",
-                     *[f"target_{y}" for y in TARGET_YEARS], *[f"gap_{y}" for y in TARGET_YEARS],
-                     *[f"reach_{y}" for y in TARGET_YEARS], "reach_by", "quality", "source", "note"]
+                     *[f"{kind}_{y}" for kind in ("target", "gap", "status", "reach") for y in TARGET_YEARS],
+                     "reach_by", "quality", "source", "note"]
 
 
 def indicator_values(computed: Computed) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -51,15 +51,16 @@ def indicator_sources(provenance: Provenance, indicators) -> dict[str, str]:
 def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names: pd.Series,
                     trajectory: pd.DataFrame, sources: dict[str, str], blue: BlueYear | None = None,
                     notes: pd.DataFrame | None = None, total: str = CITY,
-                    quality: dict[str, pd.Series] | None = None) -> pd.DataFrame:
+                    quality: dict[str, pd.Series] | None = None, *, survey_year: int) -> pd.DataFrame:
     """The long indicator table (INDICATOR_COLUMNS), city first, indicators in catalogue order.
 
     Each indicator's target rule (registry) gives its gap and reach year: a ``Projected`` one from the
     trajectory, a ``PlanWork`` one (the mangrove targets) gap = value − target and the year the patch records reach it
     (``reach_by`` = the last year looked at: the projection end, or the survey year). ``notes``
     (unit × indicator, ``coverage.Coverage.notes``): a row with a note (its inputs do not cover the
-    unit) has no value, range, gap or reach year, only the note. ``quality``: indicator → per unit the
-    tier shares of its factors (``survey.quality.carbon_quality``).
+    unit) has no value, range, gap, status or reach year, only the note. ``status_<year>``: a key of
+    ``targets.STATUS_LABELS`` (``targets.target_status``), "" without a target or a gap. ``quality``:
+    indicator → per unit the tier shares of its factors (``survey.quality.carbon_quality``).
     """
     specs = load_indicator_specs()
     table = values.reset_index(names="adcode").melt(id_vars="adcode", var_name="indicator", value_name="value")
@@ -80,6 +81,10 @@ def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names
             gap.append(g)
             reach.append(r)
         table[f"gap_{year}"], table[f"reach_{year}"] = gap, pd.array(reach, dtype="Float64").astype("Int64")
+        table[f"status_{year}"] = [
+            target_status(value=v, target=t, gap=g, reach=r, year=year, survey_year=survey_year,
+                          dated_work=isinstance(rules.get(i), PlanWork))
+            for i, v, t, g, r in zip(table["indicator"], table["value"], table[f"target_{year}"], gap, reach)]
     last_looked = {ind: end for ind, rule in rules.items() if isinstance(rule, Projected)}
     if blue is not None:
         last_looked |= {ind: blue.year for ind, rule in rules.items() if isinstance(rule, PlanWork)}
@@ -95,6 +100,7 @@ def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names
     table.loc[uncovered, "quality"] = ""
     measured = ["value", "low", "high", *[f"{kind}_{y}" for kind in ("gap", "reach") for y in TARGET_YEARS]]
     table.loc[uncovered, measured] = np.nan
+    table.loc[uncovered, [f"status_{y}" for y in TARGET_YEARS]] = ""
     order = {ind: i for i, ind in enumerate(specs.index)}
     table = table.sort_values(["indicator", "adcode"], key=lambda c: c.map(order) if c.name == "indicator"
                               else c.map(lambda a: "" if a == total else a), kind="stable")
