@@ -14,6 +14,7 @@ from sinkmap.catalogue import (
     preset_names,
     sinkmap_classes,
 )
+from sinkmap.columns import ROW, ROW_UNIT_COLUMN, load_output_columns, load_output_tables
 
 
 def _cell(text: object) -> str:
@@ -45,6 +46,25 @@ def _mapping_tables() -> list[str]:
         out += [f"| {r.value} | `{r.code}` | {_cell(r.name)} | {_cell(r.note)} | {_cell(r.source)} |"
                 for r in table.itertuples()]
         out.append("")
+    return out
+
+
+def _output_tables() -> list[str]:
+    """The survey's output tables (layers/output_tables.csv) and their columns (layers/output_columns.csv)."""
+    out = ["## Survey output tables", "",
+           "Each table `sinkmap survey` writes is a CSV and a sheet of `survey.xlsx`; `layers/output_tables.csv`.",
+           "", "| table | sheet | 说明 | description |", "|---|---|---|---|"]
+    out += [f"| `{name}` | {r.sheet} | {_cell(r.about_zh)} | {_cell(r.about_en)} |"
+            for name, r in load_output_tables().iterrows()]
+    out += ["", "### Output columns", "",
+            "The workbook's two header rows (中文, English, each with its unit); `layers/output_columns.csv`. A row "
+            "naming a table holds for that table only; `{year}` or `{factor}` in a column name stands for any value "
+            f"(`target_{{year}}`: `target_2025`, `target_2030`); unit `{ROW}`: the row's own unit, in its "
+            f"`{ROW_UNIT_COLUMN}` column; `code`: shown as text. Indicator names come from `layers/indicators.csv`.",
+            "", "| column | table | 中文 | English | unit |", "|---|---|---|---|---|"]
+    out += [f"| `{r.column}` | {f'`{r.table}`' if r.table else ''} | {r.name_zh} | {r.name_en} | {r.unit} |"
+            for r in load_output_columns().itertuples()]
+    out.append("")
     return out
 
 
@@ -104,6 +124,7 @@ def catalogue_markdown() -> str:
         out += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
         out.append("")
     out += _mapping_tables()
+    out += _output_tables()
     out += ["## Targets", "", "| indicator | scope | year | target | source |", "|---|---|---|---|---|"]
     out += [f"| `{r.indicator}` | {r.scope} | {r.year} | {r.comparison} {r.value:g} {r.unit} | {_cell(r.source)} |"
             for r in load_targets().itertuples()]

@@ -13,6 +13,19 @@ MU_PER_HA = 15.0  # 1 亩 (mu) = 10,000/15 m² = 666.67 m² (市制, statutory s
 M3_PER_WAN_M3 = 10_000.0  # 1 万立方米 = 10⁴ m³
 CO2_PER_C = 44.0 / 12.0  # molar mass ratio CO₂ : C (t CO₂ per t C)
 DIMENSIONLESS = "1"  # the catalogue's unit of a ratio (canopy closure 0–1): shown as no unit
+UNIT_NAMES = {  # unit → its name in 中文 and in English column headers (面积（公顷） / Area (ha))
+    "ha": ("公顷", "ha"),
+    "亩": ("亩", "mu"),
+    "km²": ("平方千米", "km²"),
+    "%": ("%", "%"),
+    "m³": ("立方米", "m³"),
+    "万m³": ("万立方米", "10⁴ m³"),
+    "万m³/yr": ("万立方米/年", "10⁴ m³/yr"),
+    "t": ("吨", "t"),
+    "t C": ("吨碳", "t C"),
+    "t CO₂e": ("吨二氧化碳当量", "t CO₂e"),
+    "t CO₂e/yr": ("吨二氧化碳当量/年", "t CO₂e/yr"),
+}
 
 
 def shown_unit(unit: str | None) -> str:

@@ -9,11 +9,12 @@ from sinkmap.catalogue import load_indicator_specs
 from sinkmap.progress import Progress
 from sinkmap.survey.compute import SurveyResult
 from sinkmap.survey.ledger import redline_findings, redline_tables
+from sinkmap.survey.workbook import write_survey_workbook
 
 OUTPUTS = ("indicators.csv", "survey.gpkg", "map.html", "report.html", "report.pdf", "stock_by_group.csv",
            "carbon_by_group.csv", "trajectory.csv", "blue_carbon_by_habitat.csv", "redline_ledger.csv",
            "redline_change.csv", "redline_features_changed.csv", "redline_landcover.csv", "redline_landcover_check.csv",
-           "redline_forest.csv", "redline_checks.csv", "shelterbelt_sites.csv")
+           "redline_forest.csv", "redline_checks.csv", "shelterbelt_sites.csv", "survey.xlsx")
 MAP_INDICATOR = "forest_cover"
 REPORT_TITLE = "{zh}森林与蓝碳碳汇本底调查 {en} forest and blue-carbon sink baseline survey"  # the survey area
 
@@ -123,6 +124,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             for name, table in redline_tables(result.ledger).items():
                 write_table(table, stage / name)
             write_table(result.shelterbelt_sites, stage / "shelterbelt_sites.csv")
+            write_survey_workbook(result, stage / "survey.xlsx", title=REPORT_TITLE.format(zh=area.name_zh, en=area.name_en))
             write_survey_gpkg(result.units, result.indicators, result.class_areas, stage / "survey.gpkg",
                               description=description)
         with progress.step("writing map.html"):
