@@ -48,7 +48,7 @@ from sinkmap.survey.belts import shelterbelt_year
 from sinkmap.survey.blue import blue_year
 from sinkmap.survey.context import CITY, Computed, Provenance
 from sinkmap.survey.forest import ForestYear, forest_year
-from sinkmap.survey.ledger import RedlineYear, redline_year
+from sinkmap.survey.ledger import RedlineYear, redline_tables, redline_year
 from sinkmap.survey.quality import carbon_quality
 from sinkmap.survey.registry import projected_indicators
 from sinkmap.survey.table import INDICATOR_COLUMNS, indicator_sources, indicator_table, indicator_values
@@ -76,6 +76,14 @@ class SurveyResult:
     layers: dict[str, gpd.GeoDataFrame]  # validated input layers, EPSG:4490
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)  # species group × factor: share of the variance
     # of the survey area's biomass carbon (IPCC Approach 1), adding to 1
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The survey's tables by CSV name (one sheet each in survey.xlsx, listed in layers/output_tables.csv);
+        the redline tables with headers only when the survey has no redline layer."""
+        return {"indicators.csv": self.indicators, "stock_by_group.csv": self.stock_groups,
+                "carbon_by_group.csv": self.carbon_groups.rename(columns={"u": "u_95"}),
+                "trajectory.csv": self.trajectory, "blue_carbon_by_habitat.csv": self.habitats,
+                **redline_tables(self.ledger), "shelterbelt_sites.csv": self.shelterbelt_sites}
 
 
 def read_county_layer(path, kind: str, counties: gpd.GeoDataFrame, *, layer=None, gcj02: bool = False,

@@ -6,15 +6,13 @@ from pathlib import Path
 
 from sinkmap import aoi
 from sinkmap.catalogue import load_indicator_specs
+from sinkmap.columns import load_output_tables
 from sinkmap.progress import Progress
 from sinkmap.survey.compute import SurveyResult
-from sinkmap.survey.ledger import redline_findings, redline_tables
+from sinkmap.survey.ledger import redline_findings
 from sinkmap.survey.workbook import write_survey_workbook
 
-OUTPUTS = ("indicators.csv", "survey.gpkg", "map.html", "report.html", "report.pdf", "stock_by_group.csv",
-           "carbon_by_group.csv", "trajectory.csv", "blue_carbon_by_habitat.csv", "redline_ledger.csv",
-           "redline_change.csv", "redline_features_changed.csv", "redline_landcover.csv", "redline_landcover_check.csv",
-           "redline_forest.csv", "redline_checks.csv", "shelterbelt_sites.csv", "survey.xlsx")
+OUTPUTS = (*load_output_tables().index, "survey.xlsx", "survey.gpkg", "map.html", "report.html", "report.pdf")
 MAP_INDICATOR = "forest_cover"
 REPORT_TITLE = "{zh}森林与蓝碳碳汇本底调查 {en} forest and blue-carbon sink baseline survey"  # the survey area
 
@@ -116,14 +114,8 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
     counties = result.units[result.units["adcode"].isin(area.codes)]
     with staged_dir(out_dir) as stage:
         with progress.step("writing indicators.csv, tables and survey.gpkg"):
-            write_table(result.indicators, stage / "indicators.csv")
-            write_table(result.stock_groups, stage / "stock_by_group.csv")
-            write_table(result.carbon_groups.rename(columns={"u": "u_95"}), stage / "carbon_by_group.csv")
-            write_table(result.trajectory, stage / "trajectory.csv")
-            write_table(result.habitats, stage / "blue_carbon_by_habitat.csv")
-            for name, table in redline_tables(result.ledger).items():
+            for name, table in result.tables().items():
                 write_table(table, stage / name)
-            write_table(result.shelterbelt_sites, stage / "shelterbelt_sites.csv")
             write_survey_workbook(result, stage / "survey.xlsx", title=REPORT_TITLE.format(zh=area.name_zh, en=area.name_en))
             write_survey_gpkg(result.units, result.indicators, result.class_areas, stage / "survey.gpkg",
                               description=description)

@@ -17,20 +17,10 @@ from sinkmap.catalogue import load_indicator_specs
 from sinkmap.columns import column_label, load_output_tables
 from sinkmap.config import SurveyConfig
 from sinkmap.survey.compute import SurveyResult
-from sinkmap.survey.ledger import redline_tables
 from sinkmap.writers.workbook import Sheet, Workbook, write_workbook
 
 INDICATOR_TABLE = "indicators.csv"
 SYNTHETIC_NOTE = "SYNTHETIC demo data. 合成演示数据。"  # a synthetic survey's banner when its configuration has no note
-
-
-def survey_tables(result: SurveyResult) -> dict[str, pd.DataFrame]:
-    """The survey's tables by CSV name, as ``write_outputs`` writes them (redline tables with headers only
-    when the survey has no redline layer)."""
-    return {"indicators.csv": result.indicators, "stock_by_group.csv": result.stock_groups,
-            "carbon_by_group.csv": result.carbon_groups.rename(columns={"u": "u_95"}),
-            "trajectory.csv": result.trajectory, "blue_carbon_by_habitat.csv": result.habitats,
-            **redline_tables(result.ledger), "shelterbelt_sites.csv": result.shelterbelt_sites}
 
 
 def with_indicator_names(indicators: pd.DataFrame) -> pd.DataFrame:
@@ -103,7 +93,7 @@ def write_survey_workbook(result: SurveyResult, path: str | Path, *, title: str)
     """survey.xlsx: the About sheet (``title``, the sheets, provenance) and a sheet per survey table,
     atomically; dated 1 January of the survey year, so a rerun gives the same bytes."""
     config = result.config
-    book = Workbook(title=f"{title} {config.survey_year}", sheets=sheets(survey_tables(result)),
+    book = Workbook(title=f"{title} {config.survey_year}", sheets=sheets(result.tables()),
                     provenance=provenance(config), stamp=datetime.datetime(config.survey_year, 1, 1),
                     banner=(config.note or SYNTHETIC_NOTE) if config.synthetic else "")
     return write_workbook(book, path)
