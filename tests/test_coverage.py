@@ -124,7 +124,7 @@ def test_one_countys_package_reports_that_county_and_no_city(demo_survey, tmp_pa
 
 def test_the_report_prints_not_covered_without_a_reach_year():
     from sinkmap.writers.format import DASH
-    from sinkmap.writers.report.tables import NOT_COVERED, build_sections, coverage_lines
+    from sinkmap.writers.report.tables import NOT_COVERED, Sources, coverage_lines, target_rows, unit_tables
 
     table = pd.DataFrame({
         "county": ["汕尾市", "陆河县"], "adcode": [CITY, LUHE], "indicator": ["forest_cover"] * 2,
@@ -132,11 +132,13 @@ def test_the_report_prints_not_covered_without_a_reach_year():
         "gap_2025": [np.nan, np.nan], "gap_2030": [np.nan, np.nan], "reach_2025": [np.nan, np.nan],
         "reach_2030": [np.nan, np.nan], "reach_by": [2030, np.nan], "source": ["s", "s"],
         "note": ["not covered: lc.tif does not cover 城区", ""]})
-    (section,), _ = build_sections(table, {"forest_cover": ("森林覆盖率", "Forest cover")}, 2030)
-    city, county = section.rows
-    assert (city.value, county.value) == (NOT_COVERED, "63.7 %")
+    labels = {"forest_cover": ("森林覆盖率", "Forest cover")}
+    (unit_table,) = unit_tables(table, labels, {"森林 Forest": ["forest_cover"]}, Sources())
+    city, county = unit_table.lines[0].cells
+    assert (city.value, county.value) == (NOT_COVERED, "63.7")
     # no gap, no status and no "not by 2030" for a unit without a value: its reach is unknown, not missed
-    assert [(c.gap, c.status, c.reach) for c in city.targets] == [(DASH, DASH, DASH)] * 2
+    rows = target_rows(table, labels, ["forest_cover"], Sources(), 2030)
+    assert [(r.value, r.gap, r.status, r.reach) for r in rows] == [(NOT_COVERED, DASH, DASH, DASH)] * 2
     assert coverage_lines(table) == ["汕尾市 441500: lc.tif does not cover 城区"]
 
 

@@ -242,12 +242,12 @@ def test_the_report_shows_the_tier_shares_and_the_sensitivity_chart(demo_survey)
     html = (demo_survey / "report.html").read_text(encoding="utf-8")
     table = pd.read_csv(demo_survey / "indicators.csv", dtype={"adcode": str}, encoding="utf-8-sig")
     city = table[(table["indicator"] == "biomass_carbon") & (table["adcode"] == "441500")].iloc[0]
-    assert f"因子等级 Factor tiers（全市 city）: {city['quality']}</p>" in html
+    assert f"因子等级 factor tiers（汕尾市）: {city['quality']}</p>" in html
     for factor in ("D", "BEF", "R", "CF"):  # each factor's shares add to 100 %
         shown = city["quality"].split(f"{factor} ", 1)[1].split(";")[0]
         assert sum(int(part.split(" %")[0]) for part in shown.split(", ")) == 100
-    assert '<figure class="chart">' in html and "data:image/png;base64," in html
-    assert "图 3 因子敏感性 · Figure 3 Share of the variance of Shanwei&#39;s biomass carbon" in html
+    assert '<figure class="chart" id="figure-' in html and "data:image/png;base64," in html
+    assert "图 8 · Figure 8 因子敏感性 · Share of the variance of Shanwei&#39;s biomass carbon" in html
     assert table.loc[table["indicator"] == "stock_volume", "quality"].isna().all()  # carbon figures only
     carbon = pd.read_csv(demo_survey / "carbon_by_group.csv", encoding="utf-8-sig")
     assert set(carbon["tier_BEF"]) <= {"sourced", "proxy", "provisional"} and set(carbon["factors_from"]) == {"shipped"}

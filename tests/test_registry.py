@@ -117,3 +117,16 @@ def test_target_status_of_dated_work(survey_year, value, target, reach, status):
     from sinkmap.indicators.targets import target_status
     assert target_status(value=value, target=target, gap=value - target, reach=reach, year=2025,
                          survey_year=survey_year, dated_work=True) == status
+
+
+def test_class_composition_by_hand():
+    from sinkmap.indicators.area import class_composition
+
+    # WorldCover codes: 10 tree cover → forest, 40 cropland → crop, 95 mangroves → mangrove; 255 is not in the preset
+    class_areas = pd.DataFrame({"adcode": [A, A, A, A, B], "class": [10, 40, 95, 255, 10],
+                                "area_ha": [30.0, 10.0, 0.0, 5.0, 2.0]})
+    table = class_composition(class_areas, "worldcover")
+    # A: mapped 30 + 10 + 0 = 40 ha (the unmapped 5 ha left out): forest 75 %, crop 25 %, mangrove 0 %; B: forest 100 %
+    assert table.to_dict("list") == {
+        "adcode": [A, A, A, B], "sinkmap_class": ["forest", "mangrove", "crop", "forest"],
+        "area_ha": [30.0, 0.0, 10.0, 2.0], "share_pct": [75.0, 0.0, 25.0, 100.0]}  # the class scheme's order

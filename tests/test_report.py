@@ -154,65 +154,59 @@ def test_format_number(x: float | None, unit: str, signed: bool, expected: str) 
 # ---------------------------------------------------------------- HTML
 
 
-def test_html_rows_values_gaps_and_status() -> None:
-    parsed = Tables(render_html(context()))
-    assert len(parsed.tables) == len(LABELS)  # one table per indicator, in LABELS order
-    cover, stands, stock, mangrove, land = (body_rows(t) for t in parsed.tables)
-    # Forest cover (land cover), city: 44.63 − 50 = −5.37 and 44.63 − 53 = −8.37, both below target.
-    # (no gap_/reach_ columns in this table: gap = value − target, reach year a dash)
-    assert cover[0] == ["汕尾市441500", "44.6 %", "50.0 %", "−5.4 %", "未达标 not met", "—",
-                        "53.0 %", "−8.4 %", "未达标 not met", "—", "[1]"]  # fmt: skip
-    # Forest stands, city: 51.2 − 50 = +1.2 (met 2025); 51.2 − 53 = −1.8 (not met 2030).
-    assert stands[0][1:10] == ["51.2 %", "50.0 %", "+1.2 %", "达标 met", "—", "53.0 %", "−1.8 %", "未达标 not met",
-                               "—"]  # fmt: skip
-    # Stock: 745.32 − 792 = −46.68; 745.32 − 840 = −94.68 (万m³).
-    assert stock[0][1:10] == ["745.3 万m³", "792.0 万m³", "−46.7 万m³", "未达标 not met", "—",
-                              "840.0 万m³", "−94.7 万m³", "未达标 not met", "—"]  # fmt: skip
-    assert mangrove[0][1] == "1,234 ha"
-    assert land[0][1] == "4,861.3 km²"
-    # Counties have no targets: every target, gap and status cell is a dash.
-    assert cover[1][2:10] == ["—"] * 8
-    # NaN value (陆河县 has no mangroves) is a dash, not "nan ha".
-    assert mangrove[3][:2] == ["陆河县441523", "—"]
-
-
-def test_projected_gaps_reach_years_and_ranges() -> None:
+def test_summary_targets_table_values_gaps_status_and_reach() -> None:
     table = indicator_table()
     city_stock = (table["indicator"] == "stock_volume") & (table["adcode"] == "441500")
-    city_cover = (table["indicator"] == "forest_cover_stands") & (table["adcode"] == "441500")
     table["gap_2025"], table["gap_2030"] = np.nan, np.nan
+    table["status_2025"], table["status_2030"] = "", ""
     table["reach_2025"], table["reach_2030"] = np.nan, np.nan
     table["low"], table["high"] = np.nan, np.nan
-    # stock: projected 2025 value 790.1 → gap −1.9; 2030 value 851.0 → +11.0, reached 2026 and 2029
-    table.loc[city_stock, ["gap_2025", "gap_2030", "reach_2025", "reach_2030"]] = [-1.9, 11.0, 2026, 2029]
+    # stock 745.32 万m³ in 2025 (95 % 700.25–790.5); 2025 gap 745.32 − 792 = −46.68 (passed: not met); projected
+    # 2030 value 851.0 → gap +11.0, reached 2029 (on track)
+    table.loc[city_stock, ["gap_2025", "gap_2030", "reach_2030"]] = [745.32 - 792.0, 851.0 - 840.0, 2029]
+    table.loc[city_stock, ["status_2025", "status_2030"]] = ["not_met", "on_track"]
     table.loc[city_stock, ["low", "high"]] = [700.25, 790.5]
-    table.loc[city_cover, ["gap_2025", "gap_2030", "reach_2025"]] = [1.2, -1.8, 2024]  # 2030 target: never
-    parsed = Tables(render_html(context(indicators=table, projection_end=2030)))
-    stock = body_rows(parsed.tables[2])[0]
-    assert stock[1] == "745.3 万m³700.2 万m³ – 790.5 万m³"  # value, then its 95 % range
-    assert stock[2:10] == ["792.0 万m³", "−1.9 万m³", "未达标 not met", "2026 年 2026",
-                           "840.0 万m³", "+11.0 万m³", "达标 met", "2029 年 2029"]  # fmt: skip
-    cover = body_rows(parsed.tables[1])[0]
-    assert cover[5] == "2024 年 2024" and cover[9] == "2030 年前未达到 not by 2030"
-    # a target checked against records (mangrove planting) says "not by" its own last year, the survey year
-    table["reach_by"] = pd.array([pd.NA] * len(table), dtype="Int64")
-    table.loc[city_cover, "reach_by"] = 2023
-    cover = body_rows(Tables(render_html(context(indicators=table, projection_end=2030))).tables[1])[0]
-    assert cover[9] == "2023 年前未达到 not by 2023"
+    html = render_html(context(indicators=table, projection_end=2030, headline=("stock_volume",)))
+    targets = Tables(html).tables[0]
+    assert targets[0] == ["指标 Indicator", "目标年 Year", "目标 Target", "2025 年数值 Value", "差距 Gap",
+                          "状态 Status", "达到年份 Reached", "来源 Src."]
+    assert targets[1:] == [
+        ["森林蓄积量Growing stock volume", "2025", "792.0 万m³", "745.3 万m³95 % 700.2–790.5", "−46.7 万m³",
+         "未达标 not met", "2030 前未达 not by 2030", "[1]"],
+        ["森林蓄积量Growing stock volume", "2030", "840.0 万m³", "745.3 万m³95 % 700.2–790.5", "+11.0 万m³",
+         "进度正常 on track", "2029", "[1]"]]  # fmt: skip
+    assert 'class="status not-met"' in html and 'class="status on-track"' in html
 
 
-def test_html_row_order_city_then_adcode() -> None:
-    parsed = Tables(render_html(context()))
-    first_cells = [row[0] for row in body_rows(parsed.tables[0])]
-    assert first_cells == ["汕尾市441500", "城区441502", "海丰县441521", "陆河县441523", "陆丰市441581"]
+def test_unit_tables_units_as_columns_values_without_units() -> None:
+    themes = {"land_area": "土地 Land", "forest_cover_landcover": "森林 Forest", "forest_cover_stands": "森林 Forest",
+              "stock_volume": "森林 Forest"}  # mangrove_area has none: 其他 Other
+    parsed = Tables(render_html(context(themes=themes)))
+    forest, other, land = parsed.tables  # themes in first use along LABELS; no headline: no target table
+    assert land[0] == ["指标（单位）Indicator (unit)", "汕尾市441500", "城区441502", "海丰县441521", "陆河县441523",
+                       "陆丰市441581", "来源 Src."]  # the city, then counties by adcode
+    assert land[1] == ["土地面积（km²）Land area", "4,861.3", "365.2", "1,782.4", "1,005.1", "1,708.6", "[4]"]
+    assert [row[0] for row in forest[1:]] == ["森林覆盖率（土地覆盖）（%）Forest cover (land cover)",
+                                              "森林覆盖率（林分）（%）Forest cover (forest stands)",
+                                              "森林蓄积量（万m³）Growing stock volume"]  # labels order
+    assert forest[3][1:6] == ["745.3", "38.1", "240.7", "251.9", "214.6"]
+    assert other[1][:6] == ["红树林面积（ha）Mangrove area", "1,234", "101", "612", "—", "521"]  # NaN: a dash
+
+
+def test_a_label_carrying_its_unit_does_not_repeat_it() -> None:
+    labels = {**LABELS, "mangrove_area": ("红树林面积（ha）", "Mangrove area (ha)")}
+    rows = [row[0] for t in Tables(render_html(context(labels=labels))).tables for row in t[1:]]
+    assert "红树林面积（ha）Mangrove area (ha)" in rows
 
 
 def test_html_sources_numbered_once_each() -> None:
-    parsed = Tables(render_html(context()))
-    # First-use order: land cover [1], stands [2] (shared with stock), mangrove [3], area [4].
-    assert parsed.sources == [SRC_LANDCOVER, SRC_STANDS, SRC_MANGROVE, SRC_AREA]
-    refs = [[row[-1] for row in body_rows(t)] for t in parsed.tables]
-    assert refs == [["[1]"] * 5, ["[2]"] * 5, ["[2]"] * 5, ["[3]"] * 5, ["[4]"] * 5]
+    parsed = Tables(render_html(context(headline=("stock_volume",))))
+    # First-use order: the target table (stock: stands [1]), then the tables in LABELS order: land cover [2],
+    # stands again, mangrove [3], area [4].
+    assert parsed.sources == [SRC_STANDS, SRC_LANDCOVER, SRC_MANGROVE, SRC_AREA]
+    refs = [row[-1] for t in parsed.tables[2:] for row in t[1:]]  # the theme table, after the two on page 1
+    assert refs == ["[2]", "[1]", "[1]", "[3]", "[4]"]
+
 
 
 @pytest.mark.parametrize("synthetic", [True, False])
@@ -230,7 +224,7 @@ def test_html_escapes_payloads() -> None:
     html = render_html(context(indicators=table, notes=[XSS], title=XSS))
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert html.count("&lt;script&gt;") >= 5 + 1 + 1 + 2  # 5 county rows, source, note, title + h1
+    assert html.count("&lt;script&gt;") >= 1 + 1 + 1 + 2  # the county's column, source, note, title + h1
 
 
 def test_html_self_contained_and_deterministic(tmp_path: Path) -> None:
@@ -273,7 +267,10 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Repor
     """One real render (the slow part) into a Unicode folder, shared by the PDF tests."""
     out = tmp_path_factory.mktemp("report") / "汕尾市" / "报告"
     out.mkdir(parents=True)
-    ctx = context()
+    table = indicator_table()
+    table["status_2025"] = np.where((table["indicator"] == "stock_volume") & (table["adcode"] == "441500"),
+                                    "not_met", "")
+    ctx = context(indicators=table, headline=("stock_volume",))
     html_path, pdf_path = write_report(ctx, out)
     return html_path, pdf_path, ctx
 
@@ -310,7 +307,7 @@ def test_pdf_embeds_cjk_font_and_text(written: tuple[Path, Path, ReportContext])
     assert all(files & {"/FontFile2", "/FontFile3"} for files in cjk.values())
     first = reader.pages[0].extract_text()
     assert "汕尾市" in first and "SYNTHETIC" in first
-    assert "达标" in first and "第 1 页" in first
+    assert "未达标 not met" in first and "第 1 页" in first  # the summary's status
     last = reader.pages[-1].extract_text()
     assert "SYNTHETIC" in last  # footer on every page
 

@@ -206,11 +206,17 @@ def test_report_pdf_has_chinese_text_and_the_synthetic_label(demo_survey):
     assert "汕尾市" in text and "SYNTHETIC" in text and "森林蓄积量" in text
     html = (demo_survey / "report.html").read_text(encoding="utf-8")
     assert "792.0 万m³" in html  # the 2025 stock target with its unit
-    # two static maps: the choropleth with overlays, and land cover with the stands (PDF and HTML); and the
-    # factor-sensitivity chart of the method notes
-    assert "Figure 1 Survey area" in text and "Figure 2 Land cover and forest stands" in text
-    assert "Figure 3 Share of the variance" in text
-    assert html.count('<img src="data:image/png;base64,') == 3
+    # two static maps: the choropleth with overlays, and land cover with the stands
+    assert "Figure 1 调查范围与森林覆盖率 · Survey area and forest cover" in html
+    assert "Figure 2 土地覆盖与森林小班 · Land cover and forest stands" in html
+    # then the charts, one per question: trajectory, sink, land-cover composition, redline change, mangrove work,
+    # factor sensitivity
+    for n, caption in enumerate(["Forest cover (%) and growing stock (万m³) per unit", "Annual carbon sink per county",
+                                 "Land-cover composition per unit", "Redline area change per county",
+                                 "Mangrove planted and restored since 2021", "Share of the variance"], start=3):
+        assert f"图 {n} · Figure {n} " in html and caption in html
+    assert html.count('<img src="data:image/png;base64,') == 8
+    assert len(reader.pages) <= 12  # issue 19: the demo report fits on 12 pages
 
 
 def test_blue_carbon_matches_the_habitat_table_and_the_mangrove_targets(demo_survey, indicators):

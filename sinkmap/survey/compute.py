@@ -76,6 +76,8 @@ class SurveyResult:
     layers: dict[str, gpd.GeoDataFrame]  # validated input layers, EPSG:4490
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)  # species group × factor: share of the variance
     # of the survey area's biomass carbon (IPCC Approach 1), adding to 1
+    plan_work: pd.DataFrame = field(default_factory=pd.DataFrame)  # status, county, year, area_ha: the mangrove
+    # work of the plan period (planted, restored from PLAN_START to the survey year)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The survey's tables by CSV name (one sheet each in survey.xlsx, listed in layers/output_tables.csv);
@@ -220,8 +222,10 @@ def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
                                  total=area.code, quality=carbon_quality(current, previous, blue, area.code),
                                  survey_year=config.survey_year)
     habitats = habitat_table(blue.patches if blue else None, blue_factors)
+    work = pd.concat([w.assign(status=s) for s, w in blue.work.items()], ignore_index=True) if blue else None
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
-                        path, habitats, ledger, sites, layers, factors.variance_shares(current.carbon))
+                        path, habitats, ledger, sites, layers, factors.variance_shares(current.carbon),
+                        pd.DataFrame(columns=["status", "county", "year", "area_ha"]) if work is None else work)
 
 
 def _refuse_impossible_shares(values: pd.DataFrame, names: dict[str, str], inputs_of: dict, config: SurveyConfig

@@ -9,7 +9,9 @@ from sinkmap.catalogue import load_indicator_specs
 from sinkmap.columns import load_output_tables
 from sinkmap.progress import Progress
 from sinkmap.survey.compute import SurveyResult
+from sinkmap.survey.figures import report_charts
 from sinkmap.survey.ledger import redline_findings
+from sinkmap.survey.summary import findings, sink_line
 from sinkmap.survey.workbook import write_survey_workbook
 
 OUTPUTS = (*load_output_tables().index, "survey.xlsx", "survey.gpkg", "map.html", "report.html", "report.pdf")
@@ -21,7 +23,7 @@ SENSITIVITY_TITLE = "林木生物量碳储量 95 % 区间的因子贡献 Each fa
 
 
 def sensitivity_caption(result: SurveyResult) -> str:
-    """Figure 3's caption: the factors by their share of the variance, and the range without the largest."""
+    """The sensitivity figure's caption: the factors by their share of the variance, and the range without the largest."""
     from sinkmap.writers.format import format_number
 
     shares = result.sensitivity.sum().sort_values(ascending=False)
@@ -34,7 +36,7 @@ def sensitivity_caption(result: SurveyResult) -> str:
     cells = result.sensitivity.stack()
     group, factor = cells.idxmax()
     parts += f" (the largest single value: {group} {factor}, {cells.max():.0%})"
-    return (f"图 3 因子敏感性 · Figure 3 Share of the variance of {result.config.area.name_en}'s biomass carbon "
+    return (f"因子敏感性 · Share of the variance of {result.config.area.name_en}'s biomass carbon "
             f"(95 % range ± {format_number(half, 't C')}, IPCC Approach 1) by factor and species group: {parts}. "
             f"With {top} known exactly the range would be ± {format_number(without, 't C')}: replace {top} "
             "first (layers/parameters/biomass_factors.csv, or your own table with `parameters:`).")
@@ -98,6 +100,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
     """Write the survey outputs (OUTPUTS) into ``out_dir``, all or none (staged, then moved in)."""
     from sinkmap.writers.atomic import write_text_atomic
     from sinkmap.writers.charts import choropleth_png, landcover_png, sensitivity_png
+    from sinkmap.writers.figures import Chart
     from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, LANDCOVER_LABEL, overlays, survey_map
     from sinkmap.writers.overlay import landcover_overlay
     from sinkmap.writers.report import ReportContext, find_cjk_font, write_report
@@ -145,20 +148,21 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
                 second = stage / ".report-landcover.png"
                 second.write_bytes(landcover_png(counties, landcover.path, landcover.preset, title=LANDCOVER_LABEL,
                                                  stands=shown.get("stands"), font_path=font.regular))
-            third, caption = None, ""
+            charts = report_charts(result, font.regular)
             if not result.sensitivity.empty and result.sensitivity.to_numpy().sum() > 0:
-                third = stage / ".report-sensitivity.png"
-                third.write_bytes(sensitivity_png(result.sensitivity, title=SENSITIVITY_TITLE, font_path=font.regular))
-                caption = sensitivity_caption(result)
+                charts.append(Chart(sensitivity_png(result.sensitivity, title=SENSITIVITY_TITLE, font_path=font.regular),
+                                    sensitivity_caption(result)))
             title = REPORT_TITLE.format(zh=area.name_zh, en=area.name_en)
             context = ReportContext(title=title, survey_year=config.survey_year, synthetic=config.synthetic,
                                     indicators=result.indicators, labels=labels, attributions=attributions(),
                                     notes=method_notes(result), map_png=png, landcover_png=second,
                                     projection_end=config.projection_end, checks=_checks(result),
-                                    coverage=coverage_lines(result.indicators), sensitivity_png=third,
-                                    sensitivity_caption=caption)
+                                    coverage=coverage_lines(result.indicators), themes=specs["theme"].to_dict(),
+                                    headline=[i for i in specs.index if specs.at[i, "target"] == i],
+                                    total=area.code, sink_line=sink_line(result), findings=findings(result),
+                                    charts=charts)
             write_report(context, stage, font=font)
-            for figure in (png, second, third):
+            for figure in (png, second):
                 if figure is not None:
                     figure.unlink()
     return [Path(out_dir) / name for name in OUTPUTS]

@@ -115,7 +115,7 @@ def sensitivity_png(shares: pd.DataFrame, *, title: str, font_path: Path | None 
     shares = shares.fillna(0.0)
     order = shares.sum().sort_values().index  # the largest on top
     groups = shares.sum(axis=1).sort_values(ascending=False).index
-    fig, ax = plt.subplots(figsize=(7.5, 0.6 * len(order) + 1.6), dpi=150)
+    fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(order) + 1.2), dpi=150)
     left = pd.Series(0.0, index=order)
     colours = plt.get_cmap("tab20").colors
     for colour, group in zip(colours, groups):

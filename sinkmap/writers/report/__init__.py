@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -21,9 +21,10 @@ import pandas as pd
 from sinkmap import __version__
 from sinkmap.errors import InputError, MissingInputError
 from sinkmap.writers.atomic import check_output_dir, write_bytes_atomic, write_text_atomic
+from sinkmap.writers.figures import Chart
 from sinkmap.writers.report.checks import CheckTable
 from sinkmap.writers.report.pdf import CJKFont, find_cjk_font, render_pdf
-from sinkmap.writers.report.tables import build_sections, format_number
+from sinkmap.writers.report.tables import Sources, check_table, format_number, target_rows, unit_tables
 
 __all__ = ["ReportContext", "CheckTable", "write_report", "render_html", "find_cjk_font", "format_number",
            "CJKFont"]
@@ -33,6 +34,9 @@ HTML_NAME = "report.html"
 PDF_NAME = "report.pdf"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA — 演示数据（合成），不代表真实情况"
+OTHER_THEME = "其他 Other"
+HEADLINE_TITLE = "规划指标分县 · Plan indicators by unit"
+MAP_CAPTIONS = ("调查范围与森林覆盖率 · Survey area and forest cover", "土地覆盖与森林小班 · Land cover and forest stands")
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -41,9 +45,11 @@ class ReportContext:
 
     ``indicators`` has columns county, adcode, indicator, value, unit, target_2025,
     target_2030, source (targets NaN where none), and optionally low, high (95 % range),
-    gap_<year> and reach_<year>. ``labels`` maps indicator id to
-    (zh, en) and sets the section order. ``generated_on`` is printed only when given,
-    so output stays reproducible.
+    gap_<year>, status_<year>, reach_<year>, quality and note. ``labels`` maps indicator id to
+    (zh, en) and sets the row order; ``themes`` maps it to its theme's title (one detail table per
+    theme, in first-use order; an indicator without one goes to 其他 Other); ``headline``: the
+    indicators the plan sets targets for (page 1). ``total``: the survey area's unit, the first
+    column (else the city). ``generated_on`` is printed only when given, so output stays reproducible.
     """
 
     title: str
@@ -60,8 +66,12 @@ class ReportContext:
     projection_end: int | None = None  # last projected year, for "target not reached by …"
     checks: Sequence[CheckTable] = ()  # rule checks after the indicators (the redline ledger)
     coverage: Sequence[str] = ()  # units the inputs do not cover, and why (no value is shown for them)
-    sensitivity_png: Path | None = None  # method section: each factor's share of the carbon total's variance
-    sensitivity_caption: str = ""
+    themes: Mapping[str, str] = field(default_factory=dict)
+    headline: Sequence[str] = ()
+    total: str | None = None
+    sink_line: str = ""  # page 1: the land + ocean sink in one sentence
+    findings: Sequence[str] = ()  # page 1: what the checks found, in plain sentences
+    charts: Sequence[Chart] = ()  # after the two maps, numbered on
 
 
 def _environment() -> jinja2.Environment:
@@ -89,27 +99,47 @@ def map_data_uri(path: Path | None) -> str | None:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
+def _groups(ctx: ReportContext) -> dict[str, list[str]]:
+    """Theme title → indicator ids in ``labels`` order; themes in first-use order."""
+    groups: dict[str, list[str]] = {}
+    for ind in ctx.labels:
+        groups.setdefault(ctx.themes.get(ind, OTHER_THEME), []).append(ind)
+    return groups
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def render_html(ctx: ReportContext) -> str:
-    """The report as one self-contained HTML5 document (inline CSS, map as data URI)."""
-    sections, sources = build_sections(ctx.indicators, ctx.labels, ctx.projection_end)
+    """The report as one self-contained HTML5 document (inline CSS, figures as data URIs)."""
+    check_table(ctx.indicators, ctx.labels)
+    sources = Sources()
+    targets = target_rows(ctx.indicators, ctx.labels, ctx.headline, sources, ctx.projection_end, ctx.total)
+    headline = unit_tables(ctx.indicators, ctx.labels, {HEADLINE_TITLE: list(ctx.headline)}, sources, ctx.total)
+    themes = unit_tables(ctx.indicators, ctx.labels, _groups(ctx), sources, ctx.total)
+    maps = [(map_data_uri(png), caption) for png, caption in zip((ctx.map_png, ctx.landcover_png), MAP_CAPTIONS)
+            if png is not None]
+    figures = maps + [(_data_uri(chart.png), chart.caption) for chart in ctx.charts]
     template = _environment().get_template("report.html.j2")
     return template.render(
         title=ctx.title,
         survey_year=ctx.survey_year,
         synthetic=ctx.synthetic,
         synthetic_banner=SYNTHETIC_BANNER,
-        sections=sections,
+        targets=targets,
+        headline=headline,
+        sink_line=ctx.sink_line,
+        findings=list(ctx.findings),
+        figures=figures,
+        themes=themes,
         checks=list(ctx.checks),
         coverage=list(ctx.coverage),
-        sources=sources,
+        sources=list(sources),
         notes=list(ctx.notes),
         attributions=list(ctx.attributions),
         version=ctx.version,
         generated_on=ctx.generated_on,
-        map_uri=map_data_uri(ctx.map_png),
-        landcover_uri=map_data_uri(ctx.landcover_png),
-        sensitivity_uri=map_data_uri(ctx.sensitivity_png),
-        sensitivity_caption=ctx.sensitivity_caption,
     )
 
 

@@ -1,85 +1,90 @@
 """Turn the finished indicator table into display rows for the report template.
 
-Presentation only: number formatting, row order, numbered sources. A target is read as a
-minimum: a unit meets it when value ≥ target. The gap is the table's ``gap_<year>`` (the value
-in that year, observed or projected, − target) when the table has one, else value − target;
-``reach_<year>`` (the year the target is first met for good) is shown when present.
+Presentation only: number formatting, column and row order, numbered sources. The plan's targets
+come as the table has them: ``target_<year>``, ``gap_<year>`` (the value in that year, observed or
+projected, − target), ``status_<year>`` (``targets.STATUS_LABELS``) and ``reach_<year>`` (the year
+the target is first met for good); the other indicators are shown as compact tables, one row per
+indicator and one column per unit, the unit in the row's header.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from sinkmap.errors import SchemaError
-from sinkmap.indicators.targets import TARGET_YEARS
-from sinkmap.writers.format import DASH, NOT_COVERED, format_number
+from sinkmap.indicators.targets import STATUS_LABELS, TARGET_YEARS
+from sinkmap.writers.format import DASH, DECIMALS, DEFAULT_DECIMALS, NOT_COVERED, format_number
 
 REQUIRED_COLUMNS = ("county", "adcode", "indicator", "value", "unit", "target_2025", "target_2030", "source")
 
-STATUS_MET = ("达标 met", "met")  # (text, CSS class)
-STATUS_NOT_MET = ("未达标 not met", "not-met")
-STATUS_NONE = (DASH, "no-target")
-
-
 @dataclass(frozen=True)
-class TargetCell:
-    """One target year in one row: formatted target, gap and status."""
+class Cell:
+    """One unit's value of one indicator: the number without its unit (the unit is in the row's header)."""
 
-    year: int
-    target: str
-    gap: str
-    status: str
-    status_class: str
-    reach: str = DASH
-
-
-@dataclass(frozen=True)
-class Row:
-    """One spatial unit (city or county) of one indicator, ready to print."""
-
-    county: str
-    adcode: str
-    is_city: bool
     value: str
-    range: str  # 95 % range "low–high", or "" when the indicator has none
-    targets: tuple[TargetCell, ...]
-    source_no: int
+    range: str = ""  # 95 % range "low–high", or ""
     note: str = ""  # why there is no value (the inputs do not cover the unit), else ""
 
 
 @dataclass(frozen=True)
-class IndicatorSection:
-    """One indicator: its labels, unit(s) and rows (city first, then counties by adcode)."""
+class Line:
+    """One indicator across the units: its labels, unit, cells (one per column of its table) and source."""
 
     id: str
     label_zh: str
     label_en: str
     unit: str
-    rows: tuple[Row, ...]
-    quality: str = ""  # the city's tier shares of the factors (carbon indicators), else ""
+    cells: tuple[Cell, ...]
+    source_no: int
+    quality: str = ""  # the survey area's tier shares of the factors (carbon indicators), else ""
 
 
-def target_cell(value: float, target: float, unit: str, year: int, gap: float | None = None,
-                reach: float | None = None, last_year: int | None = None) -> TargetCell:
-    """Target, gap, status and reach year of one row for one target year.
+@dataclass(frozen=True)
+class UnitTable:
+    """Indicators as rows, units (the survey area's total first, then counties by adcode) as columns."""
 
-    ``gap`` defaults to value − target; ``reach`` NaN with a ``last_year`` reads "not by <last_year>".
-    """
-    if pd.isna(target):
-        return TargetCell(year, DASH, DASH, *STATUS_NONE)
-    gap = float(value) - float(target) if gap is None else gap  # same unit as value and target
-    if pd.isna(gap):
-        return TargetCell(year, format_number(target, unit), DASH, *STATUS_NONE)
-    status = STATUS_MET if gap >= 0 else STATUS_NOT_MET
-    if reach is not None and not pd.isna(reach):
-        reached = f"{int(reach)} 年 {int(reach)}"
-    else:
-        reached = f"{last_year} 年前未达到 not by {last_year}" if last_year and reach is not None else DASH
-    return TargetCell(year, format_number(target, unit), format_number(gap, unit, signed=True), *status, reached)
+    title: str
+    units: tuple[tuple[str, str], ...]  # (name, adcode)
+    lines: tuple[Line, ...]
+
+    @property
+    def qualities(self) -> list[tuple[str, str]]:
+        """(the labels sharing it, joined; tier shares) for each distinct quality line, in row order."""
+        shared: dict[str, list[str]] = {}
+        for line in self.lines:
+            if line.quality:
+                shared.setdefault(line.quality, []).append(line.label_zh)
+        return [("、".join(labels), quality) for quality, labels in shared.items()]
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """One plan target of the survey area: its indicator, year, target, value now, gap, status and reach year."""
+
+    label_zh: str
+    label_en: str
+    year: int
+    target: str
+    value: str
+    range: str
+    gap: str
+    status: str
+    status_class: str
+    reach: str
+    source_no: int
+
+
+class Sources(list):
+    """The numbered source list, in first-use order; ``number`` gives a source's 1-based number."""
+
+    def number(self, source: str) -> int:
+        if source not in self:
+            self.append(source)
+        return self.index(source) + 1
 
 
 def is_city(adcode: str) -> bool:
@@ -115,69 +120,84 @@ def check_table(table: pd.DataFrame, labels: Mapping[str, tuple[str, str]]) -> N
         )
 
 
-def indicator_order(table: pd.DataFrame, labels: Mapping[str, tuple[str, str]]) -> list[str]:
-    """Indicators in the order of ``labels``; ids present in the table only."""
-    present = {str(i) for i in table["indicator"]}
-    return [i for i in labels if i in present]
-
-
-def sorted_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """City first, then counties by adcode."""
-    key = rows["adcode"].map(lambda a: (not is_city(a), a))
+def sorted_rows(rows: pd.DataFrame, total: str | None = None) -> pd.DataFrame:
+    """The survey area's ``total`` (else the city) first, then counties by adcode."""
+    key = rows["adcode"].map(lambda a: (not (a == total or is_city(a)), a))
     return rows.assign(_key=key).sort_values("_key", kind="stable").drop(columns="_key")
 
 
-def build_sections(
-    table: pd.DataFrame, labels: Mapping[str, tuple[str, str]], last_year: int | None = None
-) -> tuple[list[IndicatorSection], list[str]]:
-    """Display sections and the numbered source list (deduplicated, first-use order).
+def _cell(rec: Mapping[str, object] | None, unit: str) -> Cell:
+    """A unit's value and 95 % range, numbers only, with the decimals of ``unit``."""
+    if rec is None:
+        return Cell(DASH)
+    note = "" if pd.isna(rec.get("note", "")) else str(rec.get("note", ""))
+    if note:
+        return Cell(NOT_COVERED, note=note)
+    digits = DECIMALS.get(unit, DEFAULT_DECIMALS)
+    low, high = _as_float(rec.get("low")), _as_float(rec.get("high"))
+    spread = ("" if pd.isna(low) or pd.isna(high) else
+              f"{format_number(low, '', digits=digits)}–{format_number(high, '', digits=digits)}")
+    return Cell(format_number(_as_float(rec["value"]), "", digits=digits), spread)
 
-    Row ``source_no`` is 1-based into the returned source list; ``last_year`` is the end of the
-    projection (for "not reached by").
-    """
+
+def unit_tables(table: pd.DataFrame, labels: Mapping[str, tuple[str, str]], groups: Mapping[str, Sequence[str]],
+                sources: Sources, total: str | None = None) -> list[UnitTable]:
+    """One table per group (title → indicator ids, in order), units as columns (``total`` first); indicators
+    the table lacks are skipped, and so is a group left empty. Sources are numbered into ``sources``."""
     check_table(table, labels)
     table = table.assign(adcode=table["adcode"].astype(str), source=table["source"].astype(str).str.strip())
-    sources: list[str] = []
-    sections = []
-    for ind in indicator_order(table, labels):
-        rows = sorted_rows(table[table["indicator"].astype(str) == ind])
-        printed = tuple(_row(rec, sources, last_year) for rec in rows.to_dict("records"))
-        units = list(dict.fromkeys(str(u) for u in rows["unit"]))
-        zh, en = labels[ind]
-        city = rows[rows["adcode"].map(is_city)]
-        quality = str(city["quality"].iloc[0]) if "quality" in rows and len(city) and pd.notna(
-            city["quality"].iloc[0]) else ""
-        sections.append(IndicatorSection(ind, zh, en, " / ".join(units), printed, quality))
-    return sections, sources
+    units = sorted_rows(table.drop_duplicates("adcode"), total)
+    columns = tuple(zip(units["county"].astype(str), units["adcode"]))
+    out = []
+    for title, ids in groups.items():
+        lines = []
+        for ind in (i for i in ids if i in set(table["indicator"])):
+            rows = table[table["indicator"] == ind]
+            by_unit = {r["adcode"]: r for r in rows.to_dict("records")}
+            unit = str(rows["unit"].iloc[0])
+            first = by_unit.get(columns[0][1], {})
+            quality = "" if pd.isna(first.get("quality", "")) else str(first.get("quality", ""))
+            number = sources.number(str(rows["source"].iloc[0]))
+            zh, en = labels[ind]
+            zh = zh if zh.endswith(f"（{unit}）") else f"{zh}（{unit}）"  # 森林面积（亩） already says it
+            lines.append(Line(ind, zh, en, unit, tuple(_cell(by_unit.get(a), unit) for _, a in columns), number,
+                              quality))
+        if lines:
+            out.append(UnitTable(title, columns, tuple(lines)))
+    return out
 
 
-def _row(rec: Mapping[str, object], sources: list[str], last_year: int | None = None) -> Row:
-    """One display row; appends its source to ``sources`` when new."""
-    source = str(rec["source"])
-    if source not in sources:
-        sources.append(source)
-    unit = "" if pd.isna(rec["unit"]) else str(rec["unit"])
-    note = "" if pd.isna(rec.get("note", "")) else str(rec.get("note", ""))
-    value = _as_float(rec["value"])
-    by = _as_float(rec.get("reach_by"))  # the last year the reach year was looked for, per row
-    last_year = last_year if pd.isna(by) else int(by)
-    cells = tuple(target_cell(value, _as_float(rec[f"target_{y}"]), unit, y,
-                              gap=_as_float(rec[f"gap_{y}"]) if f"gap_{y}" in rec else None,
-                              reach=_as_float(rec[f"reach_{y}"]) if f"reach_{y}" in rec and not note else None,
-                              last_year=last_year) for y in TARGET_YEARS)
-    low, high = _as_float(rec.get("low")), _as_float(rec.get("high"))
-    spread = "" if pd.isna(low) or pd.isna(high) else f"{format_number(low, unit)} – {format_number(high, unit)}"
-    adcode = str(rec["adcode"])
-    return Row(
-        county=str(rec["county"]),
-        adcode=adcode,
-        is_city=is_city(adcode),
-        value=NOT_COVERED if note else format_number(value, unit),
-        range=spread,
-        targets=cells,
-        source_no=sources.index(source) + 1,
-        note=note,
-    )
+def target_rows(table: pd.DataFrame, labels: Mapping[str, tuple[str, str]], headline: Sequence[str],
+                sources: Sources, last_year: int | None = None, total: str | None = None) -> list[TargetRow]:
+    """The plan's targets for the survey area's ``total`` (else the city): one row per headline indicator and
+    target year (value now with its range, target, gap in the target year, status and the year it is reached)."""
+    table = table.assign(adcode=table["adcode"].astype(str))
+    total = sorted_rows(table.drop_duplicates("adcode"), total)["adcode"].iloc[0]
+    out = []
+    for ind in headline:
+        rows = table[(table["indicator"] == ind) & (table["adcode"] == total)]
+        if rows.empty:
+            continue
+        rec = rows.iloc[0].to_dict()
+        unit = str(rec["unit"])
+        cell = _cell(rec, unit)
+        by = _as_float(rec.get("reach_by"))
+        looked = last_year if pd.isna(by) else int(by)
+        for year in TARGET_YEARS:
+            target = _as_float(rec.get(f"target_{year}"))
+            if pd.isna(target):
+                continue
+            status = str(rec.get(f"status_{year}") or "")
+            zh_en = STATUS_LABELS.get(status)
+            reach = _as_float(rec.get(f"reach_{year}"))
+            reached = (DASH if cell.note else f"{int(reach)}" if not pd.isna(reach)
+                       else f"{looked} 前未达 not by {looked}" if looked else DASH)
+            out.append(TargetRow(*labels[ind], year, format_number(target, unit), f"{cell.value} {unit}"
+                                 if not cell.note else cell.value, cell.range,
+                                 format_number(_as_float(rec.get(f"gap_{year}")), unit, signed=True),
+                                 " ".join(zh_en) if zh_en else DASH, status.replace("_", "-") or "no-target",
+                                 reached, sources.number(str(rec["source"]).strip())))
+    return out
 
 
 def coverage_lines(table: pd.DataFrame) -> list[str]:
