@@ -264,9 +264,9 @@ def test_static_landcover_map_colours_classes_and_draws_stands(tmp_path):
 
 
 def test_survey_gpkg_maps_any_indicator_with_its_name_and_unit(demo_survey, tmp_path):
-    from sinkmap.writers.classify import _bound
+    from sinkmap.writers.format import class_bound
 
-    assert (_bound(22722.4), _bound(48.7512), _bound(0.123456)) == ("22,722", "48.75", "0.1235")  # never 2.272e+04
+    assert (class_bound(22722.4), class_bound(48.7512), class_bound(0.123456)) == ("22,722", "48.75", "0.1235")  # never 2.272e+04
     out = tmp_path / "sink.html"
     # survey.gpkg holds `units` and the plain table `class_areas`: the only layer with geometries is read
     result = run(demo_survey / "survey.gpkg", "--color-by", "carbon_sink_t_co2e_per_yr", "--scheme", "equal_interval",
