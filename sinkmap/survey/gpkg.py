@@ -56,7 +56,8 @@ def _aliases(frame: pd.DataFrame, kind: str, drawn: MapStyle) -> list[tuple[str,
     """The name QGIS shows for each column: the web map's popup label, else the catalogue field's 中文
     name, else (a column the survey computed) its label in layers/output_columns.csv; with its unit."""
     popup = dict(drawn.tooltip)
-    fields = load_catalogue().layers[kind].fields if kind in load_catalogue().layers else {}
+    spec = load_catalogue().layers.get(kind)  # None for the restoration sites
+    fields = spec.fields if spec else {}
     table = CHECKS_TABLE if kind == "redlines" else ""
     names = []
     for column in frame.columns:
