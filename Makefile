@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test install install-test sysdeps-pdf sysdeps-browser aoi benchmark clean
+.PHONY: demo test install install-test sysdeps-pdf sysdeps-browser sysdeps-qgis aoi benchmark clean
 
 $(PY):
 	PYTHON=$(PYTHON) tools/sysdeps.sh venv
@@ -29,10 +29,13 @@ sysdeps-pdf:
 sysdeps-browser:
 	@tools/sysdeps.sh browser
 
+sysdeps-qgis:
+	@tools/sysdeps.sh qgis
+
 demo: install sysdeps-pdf
 	$(VENV)/bin/sinkmap survey --demo -o out/demo
 
-test: install-test sysdeps-pdf sysdeps-browser
+test: install-test sysdeps-pdf sysdeps-browser sysdeps-qgis
 	$(VENV)/bin/ruff check sinkmap tests benchmarks tools
 	$(PY) -m pytest
 

@@ -264,20 +264,22 @@ def test_static_landcover_map_colours_classes_and_draws_stands(tmp_path):
 
 
 def test_survey_gpkg_maps_any_indicator_with_its_name_and_unit(demo_survey, tmp_path):
-    from sinkmap.writers.classify import _bound
+    from sinkmap.writers.format import class_bound
 
-    assert (_bound(22722.4), _bound(48.7512), _bound(0.123456)) == ("22,722", "48.75", "0.1235")  # never 2.272e+04
+    assert (class_bound(22722.4), class_bound(48.7512), class_bound(0.123456)) == ("22,722", "48.75", "0.1235")  # never 2.272e+04
     out = tmp_path / "sink.html"
-    # survey.gpkg holds `units` and the plain table `class_areas`: the only layer with geometries is read
-    result = run(demo_survey / "survey.gpkg", "--color-by", "carbon_sink_t_co2e_per_yr", "--scheme", "equal_interval",
-                 "-k", "2", "--basemap", "none", "-o", out)
+    # survey.gpkg holds every analysis layer: the county indicators are layer `units`
+    result = run(demo_survey / "survey.gpkg", "--layer", "units", "--color-by", "carbon_sink_t_co2e_per_yr",
+                 "--scheme", "equal_interval", "-k", "2", "--basemap", "none", "-o", out)
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     legend = re.search(r'<div id="sinkmap-legend".*?</div></div>', page).group(0)
     assert "年碳汇量（蓄积差法） (t CO₂e/yr) · equal_interval" in legend and "e+0" not in legend
     assert "SYNTHETIC DEMO DATA" in page
     bad = run(demo_survey / "survey.gpkg", "--layer", "nope", "-o", out)
-    assert bad.exit_code == 2 and "has no layer 'nope'" in bad.output and "units, class_areas" in bad.output
+    assert bad.exit_code == 2 and "has no layer 'nope'" in bad.output and "units, stands, redlines" in bad.output
+    unnamed = run(demo_survey / "survey.gpkg", "-o", out)  # several layers with geometries: say which
+    assert unnamed.exit_code == 2 and "--layer" in unnamed.output
 
 
 def test_geometry_collections_are_refused_with_the_fix(tmp_path):

@@ -3,6 +3,8 @@
 #   tools/sysdeps.sh venv     python3 -m venv works (Debian: python3-venv)
 #   tools/sysdeps.sh pdf      Pango (WeasyPrint) and a CJK font (Noto Sans CJK SC)
 #   tools/sysdeps.sh browser  headless Chromium for the map tests
+#   tools/sysdeps.sh qgis     QGIS's Python bindings for Debian's python3 (python3-qgis, ≈ 230 MB):
+#                             the test that opens survey.gpkg in QGIS
 set -euo pipefail
 
 APT_UPDATED=""
@@ -38,11 +40,16 @@ need_browser() {
     command -v chromium >/dev/null 2>&1 || apt_install chromium
 }
 
+need_qgis() {
+    /usr/bin/python3 -c "import qgis.core" 2>/dev/null || apt_install python3-qgis
+}
+
 for what in "$@"; do
     case "$what" in
         venv) need_venv ;;
         pdf) need_pdf ;;
         browser) need_browser ;;
+        qgis) need_qgis ;;
         *) echo "sysdeps: unknown target '$what'" >&2; exit 2 ;;
     esac
 done

@@ -47,7 +47,7 @@ from sinkmap.readers.vector import assign_units, read_layer, refuse_larger_than_
 from sinkmap.survey.belts import shelterbelt_year
 from sinkmap.survey.blue import blue_year
 from sinkmap.survey.context import CITY, Computed, Provenance
-from sinkmap.survey.forest import ForestYear, forest_year
+from sinkmap.survey.forest import ForestYear, forest_year, stand_carbon
 from sinkmap.survey.ledger import RedlineYear, redline_tables, redline_year
 from sinkmap.survey.quality import carbon_quality
 from sinkmap.survey.registry import projected_indicators
@@ -74,6 +74,7 @@ class SurveyResult:
     ledger: RedlineYear | None  # the redline ledger and its change since an earlier version
     shelterbelt_sites: pd.DataFrame  # the plan's restoration sites: belts, area by status, work since PLAN_START
     layers: dict[str, gpd.GeoDataFrame]  # validated input layers, EPSG:4490
+    stands: gpd.GeoDataFrame  # the survey year's stands read as forest, with stock and carbon (survey.forest.stand_carbon)
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)  # species group × factor: share of the variance
     # of the survey area's biomass carbon (IPCC Approach 1), adding to 1
     plan_work: pd.DataFrame = field(default_factory=pd.DataFrame)  # status, county, year, area_ha: the mangrove
@@ -224,7 +225,8 @@ def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
     habitats = habitat_table(blue.patches if blue else None, blue_factors)
     work = pd.concat([w.assign(status=s) for s, w in blue.work.items()], ignore_index=True) if blue else None
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
-                        path, habitats, ledger, sites, layers, factors.variance_shares(current.carbon),
+                        path, habitats, ledger, sites, layers, stand_carbon(current.stands, factors),
+                        factors.variance_shares(current.carbon),
                         pd.DataFrame(columns=["status", "county", "year", "area_ha"]) if work is None else work)
 
 

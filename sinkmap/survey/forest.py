@@ -26,7 +26,7 @@ from sinkmap.indicators.forest import (
 )
 from sinkmap.indicators.stands import area_mismatches, stand_areas_ha
 from sinkmap.survey.notices import shown, warn_overlaps
-from sinkmap.units import M2_PER_HA
+from sinkmap.units import CO2_PER_C, M2_PER_HA
 from sinkmap.zonal import zonal_stats
 from sinkmap.zonal.zones import reproject_zones
 
@@ -79,3 +79,13 @@ def forest_year(year: int, stands: gpd.GeoDataFrame, belts: gpd.GeoDataFrame | N
     table = table.fillna({c: 0.0 for c in table.columns if c != "disagreement_pct"})
     stock = counted.groupby(["county", "species_group"], as_index=False)["stock_m3"].sum()
     return ForestYear(year, result, table, carbon_by_group(stock, factors))
+
+
+def stand_carbon(result: StandForest, factors: BiomassFactors) -> gpd.GeoDataFrame:
+    """Each stand as the survey read it (``StandForest.stands``: its area with overlaps counted once, whether
+    it is forest, whether it counts toward the growing stock, its stock) with its biomass carbon
+    (``carbon_mg_c``, t C) and CO₂ equivalent (``co2e_t``), 0 for stands outside the growing stock."""
+    stands = result.stands
+    per_m3 = stands["species_group"].map(factors.carbon_per_m3()).where(stands["in_stock"], 0.0)
+    carbon = (stands["stock_m3"] * per_m3).astype(float)
+    return stands.assign(carbon_mg_c=carbon, co2e_t=carbon * CO2_PER_C)

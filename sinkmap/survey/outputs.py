@@ -98,6 +98,7 @@ def _checks(result: SurveyResult) -> list:
 
 def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress | None = None) -> list[Path]:
     """Write the survey outputs (OUTPUTS) into ``out_dir``, all or none (staged, then moved in)."""
+    from sinkmap.survey.gpkg import survey_gpkg
     from sinkmap.writers.atomic import write_text_atomic
     from sinkmap.writers.charts import choropleth_png, landcover_png, sensitivity_png
     from sinkmap.writers.figures import Chart
@@ -120,8 +121,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             for name, table in result.tables().items():
                 write_table(table, stage / name)
             write_survey_workbook(result, stage / "survey.xlsx", title=REPORT_TITLE.format(zh=area.name_zh, en=area.name_en))
-            write_survey_gpkg(result.units, result.indicators, result.class_areas, stage / "survey.gpkg",
-                              description=description)
+            write_survey_gpkg(*survey_gpkg(result, MAP_INDICATOR), stage / "survey.gpkg", description=description)
         with progress.step("writing map.html"):
             shown = {**result.layers, "sites": area.sites()}
             shown = {kind: frame for kind, frame in shown.items() if len(frame)}  # none in this area

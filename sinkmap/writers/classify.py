@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sinkmap.writers.format import class_labels
 from sinkmap.writers.webmap import legend_box
 
 SCHEMES = {"quantiles": "Quantiles", "natural_breaks": "NaturalBreaks", "equal_interval": "EqualInterval",
@@ -46,12 +47,5 @@ def classify(values, scheme: str = "quantiles", k: int = 5, cmap: str = "YlGn") 
 def classes_legend_html(title: str, classes: Classes, unit: str, element_id: str = "sinkmap-legend",
                         extra: Sequence[tuple[str, str]] = ()) -> str:
     """A legend with one swatch per class, its range and unit, then the ``extra`` (colour, label) swatches."""
-    items = [(c, f"{_bound(lo)}–{_bound(hi)} {unit}".rstrip())
-             for c, lo, hi in zip(classes.colours, classes.breaks[:-1], classes.breaks[1:])]
-    items += list(extra)
+    items = [*zip(classes.colours, class_labels(classes.breaks, unit)), *extra]
     return legend_box(title, items, element_id=element_id, position="top:10px;left:60px")
-
-
-def _bound(x: float) -> str:
-    """A class bound for a legend: 22,722 (never 2.272e+04), 48.75, 0.1235."""
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -47,3 +47,13 @@ def format_number(x: float | None, unit: str, *, signed: bool = False, digits: i
     sign = MINUS if x < 0 else ("+" if signed and x > 0 else "")
     text = f"{sign}{body}"
     return f"{text} {unit}" if unit else text
+
+
+def class_labels(breaks: Sequence[float], unit: str) -> list[str]:
+    """Each class's range with its unit, as legends show it: "30–40 %" (classes [breaks[i], breaks[i+1]])."""
+    return [f"{class_bound(lo)}–{class_bound(hi)} {unit}".rstrip() for lo, hi in zip(breaks[:-1], breaks[1:])]
+
+
+def class_bound(x: float) -> str:
+    """A class bound for a legend: 22,722 (never 2.272e+04), 48.75, 0.1235."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.4g}"

@@ -36,6 +36,7 @@ from sinkmap.writers.webmap import (
 
 COVER_BREAKS = [0, 30, 40, 50, 53, 60, 100]  # %; 50 and 53 are the plan's 2025/2030 targets
 COVER_COLOURS = ["#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837"]
+COUNTY_STYLE = {"color": "#333333", "weight": 1.2, "fillOpacity": 0.75}  # the choropleth's outline and fill opacity
 SITES = MapStyle(  # the plan's restoration sites (aoi/shanwei.gpkg), drawn over the catalogue's kinds
     order=99, label="修复片区（近似位置） Restoration sites (approximate)",
     style={"color": "#e65100", "weight": 2, "dashArray": "4 3", "fillOpacity": 0.1},
@@ -89,8 +90,7 @@ def _choropleth(units: gpd.GeoDataFrame, column: str, label: tuple[str, str], un
     layer = CompactGeoJson(
         data, step,
         name=f"{label[0]} {label[1]}",
-        style_function=lambda f: {"fillColor": colours[f["properties"]["adcode"]], "color": "#333333",
-                                  "weight": 1.2, "fillOpacity": 0.75},
+        style_function=lambda f: {"fillColor": colours[f["properties"]["adcode"]], **COUNTY_STYLE},
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(tooltip_fields, aliases=["县区", "Unit", label[0], "土地面积 Land area",
                                                                "蓄积量 Stock"], sticky=True),

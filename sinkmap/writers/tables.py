@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -9,6 +10,7 @@ import pandas as pd
 
 from sinkmap.errors import OutputError
 from sinkmap.writers.atomic import atomic_path
+from sinkmap.writers.layerstyle import LayerStyle
 from sinkmap.writers.vector import write_gpkg
 
 UNIT_SLUGS = {"%": "pct", "km²": "km2", "ha": "ha", "亩": "mu", "m³": "m3", "万m³": "wan_m3",
@@ -36,12 +38,15 @@ def wide_column(indicator: str, unit: str) -> str:
     return f"{indicator}_{UNIT_SLUGS.get(unit, unit)}"
 
 
-def write_survey_gpkg(units: gpd.GeoDataFrame, indicators: pd.DataFrame, class_areas: pd.DataFrame,
-                      path: str | Path, *, description: str) -> Path:
-    """survey.gpkg: ``units`` (city + counties, one column per indicator with its unit) and
-    ``class_areas`` (per county and land-cover class, ha)."""
+def wide_units(units: gpd.GeoDataFrame, indicators: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The units (city + counties) with one column per indicator, its unit in the name (``wide_column``)."""
     columns = {ind: wide_column(ind, unit) for ind, unit in indicators.groupby("indicator")["unit"].first().items()}
     keep = ["adcode", "name_zh", "name_en", "unit_type", *columns, units.geometry.name]
-    frame = units[[c for c in keep if c in units.columns]].rename(columns=columns)
-    return write_gpkg({"units": frame, "class_areas": class_areas}, path,  # class_areas: attribute table
-                      descriptions={"units": description, "class_areas": description})
+    return units[[c for c in keep if c in units.columns]].rename(columns=columns)
+
+
+def write_survey_gpkg(layers: Mapping[str, pd.DataFrame], styles: Mapping[str, LayerStyle], path: str | Path, *,
+                      description: str) -> Path:
+    """survey.gpkg: ``layers`` in order (a plain DataFrame is an attribute table), each described by
+    ``description``, and the default QGIS style of each layer in ``styles`` (table ``layer_styles``)."""
+    return write_gpkg(layers, path, descriptions=dict.fromkeys(layers, description), styles=styles)

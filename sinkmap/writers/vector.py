@@ -21,6 +21,7 @@ from sinkmap.catalogue import SHAPEFILE_FIELD_LENGTH
 from sinkmap.errors import OutputError
 from sinkmap.writers.atomic import atomic_path, check_output_dir
 from sinkmap.writers.debris import owner_tag, remove_stale
+from sinkmap.writers.layerstyle import STYLES_TABLE, LayerStyle, layer_styles_table
 
 FIXED_TIMESTAMP = "2026-01-01T00:00:00Z"  # stored as every GeoPackage's last_change
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
@@ -38,11 +39,13 @@ def gdal_config(**options: str) -> Iterator[None]:
 
 
 def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], path: str | Path, *,
-               descriptions: Mapping[str, str] | None = None, geometry_type: str | None = None) -> Path:
+               descriptions: Mapping[str, str] | None = None, geometry_type: str | None = None,
+               styles: Mapping[str, LayerStyle] | None = None) -> Path:
     """Write several layers into one GeoPackage, atomically, with a pinned timestamp.
 
     A plain DataFrame becomes an attribute (non-spatial) table. ``geometry_type`` (e.g.
-    "MultiPolygon") declares the layers' type instead of letting GDAL infer it.
+    "MultiPolygon") declares the layers' type instead of letting GDAL infer it. ``styles``: the default
+    QGIS style of some layers, written to the ``layer_styles`` table (dated FIXED_TIMESTAMP).
     """
     descriptions = descriptions or {}
     with atomic_path(path) as tmp, gdal_config(OGR_CURRENT_DATE=FIXED_TIMESTAMP):
@@ -50,6 +53,10 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], path: str 
             options = {"DESCRIPTION": descriptions[name]} if name in descriptions else {}
             extra = {"geometry_type": geometry_type} if geometry_type and hasattr(frame, "geometry") else {}
             pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", layer_options=options, **extra)
+        if styles:
+            geometry = {name: pyogrio.read_info(tmp, layer=name)["geometry_name"] for name in styles}
+            pyogrio.write_dataframe(layer_styles_table(styles, geometry, updated=FIXED_TIMESTAMP), tmp,
+                                    layer=STYLES_TABLE, driver="GPKG", layer_options={"FID": "id"})  # as QGIS does
     return Path(path)
 
 
