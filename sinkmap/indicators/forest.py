@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from sinkmap.catalogue import SHIPPED, load_preset, sinkmap_classes
+from sinkmap.catalogue import SHIPPED, forest_classes
 from sinkmap.indicators.stands import effective_areas_ha, forest_patches, overlapping_pairs
 from sinkmap.units import M2_PER_HA, mu_to_ha
 
@@ -132,14 +132,6 @@ def forest_from_stands(result: StandForest, key: str = "county") -> pd.DataFrame
     table = result.stands.groupby(key).agg(stock_volume_m3=("stock_m3", "sum"), stands=("stock_m3", "size"))
     return table.join(area, how="outer").fillna({"forest_area_ha": 0.0, "stock_volume_m3": 0.0, "stands": 0})[
         ["forest_area_ha", "stock_volume_m3", "stands"]]
-
-
-def forest_classes(preset: str) -> set[int]:
-    """Source codes of ``preset`` whose sinkmap class counts as forest (forest, bamboo, mangrove)."""
-    classes = sinkmap_classes()
-    counting = set(classes.loc[classes["counts_as_forest"], "class"])
-    table = load_preset(preset)
-    return set(table.loc[table["sinkmap_class"].isin(counting), "code"].tolist())
 
 
 def forest_from_landcover(class_areas: pd.DataFrame, preset: str, key: str = "adcode") -> pd.Series:
