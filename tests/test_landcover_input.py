@@ -1,11 +1,15 @@
 """The land-cover input object (``sinkmap.zonal.landcover.LandCover``): opened and checked once, its zonal
-passes by hand on a 3 × 3 raster (centre rule against fraction rule)."""
+passes by hand on a 3 × 3 raster (centre rule against fraction rule), and the files a demo survey opens."""
 
 from __future__ import annotations
+
+import collections
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pytest
+import rasterio
 from pyproj import CRS
 from shapely.geometry import box
 
@@ -82,3 +86,49 @@ def test_open_checks_the_map_and_close_closes_it(tmp_path):
     landcover = LandCover.open(tmp_path / "lc.tif", "worldcover")
     landcover.close()
     assert landcover.dataset.closed
+
+
+# The land-cover passes of the demo survey (survey.yaml: landcover, landcover_previous of 2020, the year
+# of stands_previous, and redlines), by map: what each reads. Before the LandCover object the survey
+# opened landcover.tif 16 times and landcover_2020.tif 14 (a check, then each pass and each thread of it).
+PASSES = {
+    "landcover.tif": ["check: codes in the preset",
+                      "class_areas_centre: class areas per county",
+                      "forest_ha_fraction: forest in the 2025 stands' footprint",
+                      "forest_ha_fraction: forest in the 2025 stands' forest patches",
+                      "class_areas_fraction: land cover inside the redlines",
+                      "image: the web map's overlay (Web Mercator)",
+                      "image: the report's figure 2 (equal-area)"],  # 7 passes
+    "landcover_2020.tif": ["check: codes in the preset",
+                           "class_areas_centre: class areas per county (the 2020 stands' map)",
+                           "forest_ha_fraction: forest in the 2020 stands' footprint",
+                           "forest_ha_fraction: forest in the 2020 stands' forest patches",
+                           "class_areas_fraction: land cover inside the redlines, then"],  # 5 passes
+}
+
+
+@pytest.mark.slow
+def test_a_demo_survey_opens_each_land_cover_map_once(demo_survey, tmp_path, monkeypatch):
+    from sinkmap.pipelines.survey import run_survey
+
+    opens, passes = collections.Counter(), collections.Counter()
+    real_open = rasterio.open
+
+    def counting_open(path, *args, **kwargs):
+        opens[Path(str(path)).name] += 1
+        return real_open(path, *args, **kwargs)
+
+    def counting(method):
+        def run(self, *args, **kwargs):
+            passes[self.name] += 1
+            return method(self, *args, **kwargs)
+        return run
+
+    monkeypatch.setattr(rasterio, "open", counting_open)
+    for name in ("class_areas_centre", "class_areas_fraction", "forest_ha_fraction", "image"):
+        monkeypatch.setattr(LandCover, name, counting(getattr(LandCover, name)))
+    run_survey(demo_survey / "inputs" / "survey.yaml", tmp_path / "out")
+    for name, listed in PASSES.items():
+        assert passes[name] + 1 == len(listed), name  # + the check
+        assert opens[name] <= len(listed), name  # at most one open per pass …
+        assert opens[name] == 1, name  # … and in fact one: opened and checked in read_inputs, held open

@@ -149,19 +149,27 @@ def cover_pct(forest_area_ha: pd.Series, land_area_ha: pd.Series) -> pd.Series:
     return (forest / land_area_ha * 100.0).rename("cover_pct")
 
 
-def reconcile(stands_forest_ha: pd.Series, landcover_forest_ha: pd.Series, landcover_in_footprint_ha: pd.Series,
-              landcover_in_patches_ha: pd.Series) -> pd.DataFrame:
+def reconcile(stands_forest_ha: pd.Series, landcover_centre_ha: pd.Series, in_footprint_fraction_ha: pd.Series,
+              in_patches_fraction_ha: pd.Series) -> pd.DataFrame:
     """Where the stand layer and the land cover agree on forest, per unit (ha).
 
     both: land-cover forest inside the stands' forest patches; stands_only: forest patches the land
     cover does not show as forest; landcover_only: land-cover forest inside the inventory's footprint
     but outside its forest patches; outside_inventory: land-cover forest where there are no stands.
     combined = stand forest + land-cover forest outside the inventory (stands where present).
+
+    Two coverage rules meet here, on purpose: ``landcover_centre_ha`` is the unit's land-cover forest by
+    the centre rule (a cell counts whole where its centre lies on the unit's land, as the land area it is
+    a share of), while the forest inside the footprint and the patches (``in_footprint_fraction_ha``,
+    ``in_patches_fraction_ha``) is by the fraction rule (a cell counts by its covered share: the patches
+    are a few cells wide). outside_inventory is the centre-rule total less the fraction-rule footprint
+    total, clipped at 0 where the two rules differ by edge cells.
     """
-    index = stands_forest_ha.index.union(landcover_forest_ha.index)
-    stands, lc = stands_forest_ha.reindex(index, fill_value=0.0), landcover_forest_ha.reindex(index, fill_value=0.0)
-    in_fp = landcover_in_footprint_ha.reindex(index, fill_value=0.0)
-    both = landcover_in_patches_ha.reindex(index, fill_value=0.0)
+    index = stands_forest_ha.index.union(landcover_centre_ha.index)
+    stands = stands_forest_ha.reindex(index, fill_value=0.0)
+    lc = landcover_centre_ha.reindex(index, fill_value=0.0)
+    in_fp = in_footprint_fraction_ha.reindex(index, fill_value=0.0)
+    both = in_patches_fraction_ha.reindex(index, fill_value=0.0)
     table = pd.DataFrame({
         "both_ha": both,
         "stands_only_ha": (stands - both).clip(lower=0.0),

@@ -97,8 +97,6 @@ def _checks(result: SurveyResult) -> list:
 
 def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress | None = None) -> list[Path]:
     """Write the survey outputs (OUTPUTS) into ``out_dir``, all or none (staged, then moved in)."""
-    from sinkmap.crs import AREA_CRS, WEB_MERCATOR
-    from sinkmap.readers.raster import class_image
     from sinkmap.writers.atomic import write_text_atomic
     from sinkmap.writers.charts import choropleth_png, landcover_png, sensitivity_png
     from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, LANDCOVER_LABEL, overlays, survey_map
@@ -133,8 +131,8 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             if result.ledger is not None:  # each redline's popup tells what the checks found about it
                 found = redline_findings(result.ledger)
                 shown["redlines"] = shown["redlines"].assign(check=shown["redlines"]["redline_id"].map(found))
-            landcover = config.inputs.get("landcover")
-            image = landcover_overlay(class_image(landcover.path, landcover.preset, WEB_MERCATOR)) if landcover else None
+            images = result.landcover_images
+            image = landcover_overlay(images.web_map) if images else None
             fmap = survey_map(counties, shown, column=MAP_INDICATOR, label=labels[MAP_INDICATOR],
                               unit=specs.loc[MAP_INDICATOR, "unit"], attributions=attributions(),
                               synthetic=config.synthetic, survey_year=config.survey_year, landcover=image,
@@ -149,10 +147,9 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
                                            title=" ".join(labels[MAP_INDICATOR]), unit="%", font_path=font.regular,
                                            overlays=drawn))
             second = None
-            if landcover:
+            if images:
                 second = stage / ".report-landcover.png"
-                figure = class_image(landcover.path, landcover.preset, AREA_CRS.to_wkt())
-                second.write_bytes(landcover_png(counties, figure, title=LANDCOVER_LABEL,
+                second.write_bytes(landcover_png(counties, images.figure, title=LANDCOVER_LABEL,
                                                  stands=shown.get("stands"), font_path=font.regular))
             third, caption = None, ""
             if not result.sensitivity.empty and result.sensitivity.to_numpy().sum() > 0:
