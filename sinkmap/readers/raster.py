@@ -142,12 +142,6 @@ def check_landcover(source: str | Path | DatasetReader, preset: str, band: int =
     return codes
 
 
-def raster_crs(source: str | Path | DatasetReader) -> rasterio.crs.CRS:
-    """The CRS of a raster (checked to be present)."""
-    with open_raster(source) as dataset:
-        return dataset.crs
-
-
 @dataclass(frozen=True)
 class ClassImage:
     """A class raster as a map draws it: its codes warped to ``crs`` (nearest neighbour, so codes are
