@@ -219,6 +219,13 @@ def load_preset(name: str) -> pd.DataFrame:
     return table
 
 
+def forest_classes(preset: str) -> set[int]:
+    """Source codes of ``preset`` whose sinkmap class counts as forest (forest, bamboo, mangrove)."""
+    classes = sinkmap_classes()
+    table = load_preset(preset)
+    return set(table.loc[table["sinkmap_class"].isin(classes.loc[classes["counts_as_forest"], "class"]), "code"].tolist())
+
+
 @cache
 def load_targets() -> pd.DataFrame:
     """Plan targets: indicator, scope (adcode), year, comparison, value, unit, source."""

@@ -16,6 +16,7 @@ from sinkmap.errors import CRSError
 
 STORAGE_CRS = CRS.from_user_input(load_catalogue().storage_crs)  # EPSG:4490 CGCS2000
 AREA_CRS = CRS.from_user_input(load_catalogue().area_crs)  # Albers equal-area, GRS80
+WEB_MERCATOR = "EPSG:3857"  # what web maps draw in (Leaflet); never used for areas
 _GEOGRAPHIC_LIKE_WGS84 = (CRS.from_epsg(4326), CRS.from_epsg(4490))
 
 

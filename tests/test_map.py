@@ -142,6 +142,8 @@ def test_landcover_overlay_colours_classes_and_keeps_nodata_transparent(tmp_path
     from PIL import Image
     from rasterio.transform import from_origin
 
+    from sinkmap.crs import WEB_MERCATOR
+    from sinkmap.readers.raster import class_image
     from sinkmap.writers.overlay import landcover_overlay
 
     # 4×4 WorldCover codes at 0.01°: left half tree cover (10 → forest #1b7837), right half water
@@ -152,7 +154,7 @@ def test_landcover_overlay_colours_classes_and_keeps_nodata_transparent(tmp_path
     with rasterio.open(path, "w", driver="GTiff", width=4, height=4, count=1, dtype="uint8", crs="EPSG:4326",
                        transform=from_origin(115.0, 23.0, 0.01, 0.01), nodata=0) as dst:
         dst.write(codes, 1)
-    overlay = landcover_overlay(path, "worldcover")
+    overlay = landcover_overlay(class_image(path, "worldcover", WEB_MERCATOR))
     (south, west), (north, east) = overlay.bounds
     assert (west, east) == pytest.approx((115.0, 115.04), abs=1e-9)
     assert (south, north) == pytest.approx((22.96, 23.0), abs=1e-4)  # Mercator round trip
@@ -232,6 +234,8 @@ def test_static_landcover_map_colours_classes_and_draws_stands(tmp_path):
     from rasterio.transform import from_bounds
 
     from sinkmap.aoi import load_counties
+    from sinkmap.crs import AREA_CRS
+    from sinkmap.readers.raster import class_image
     from sinkmap.writers.charts import landcover_png
     from sinkmap.writers.overlay import class_colours
 
@@ -250,10 +254,11 @@ def test_static_landcover_map_colours_classes_and_draws_stands(tmp_path):
         pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
         return int((np.abs(pixels.astype(int) - rgb).sum(axis=1) <= 6).sum())
 
-    plain = landcover_png(counties, path, "worldcover", title="t")
+    image = class_image(path, "worldcover", AREA_CRS.to_wkt())
+    plain = landcover_png(counties, image, title="t")
     assert count(plain, colours[10][0]) > 50_000 and count(plain, colours[50][0]) > 50_000  # both halves
     stand = gpd.GeoDataFrame(geometry=[box(115.50, 23.05, 115.60, 23.15).buffer(0.02)], crs=4490)
-    with_stands = landcover_png(counties, path, "worldcover", title="t", stands=stand)
+    with_stands = landcover_png(counties, image, title="t", stands=stand)
     a, b = (np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int) for png in (plain, with_stands))
     changed = np.abs(a - b).max(axis=2) > 10
     width = changed.shape[1]
@@ -300,12 +305,13 @@ def test_land_cover_image_leaves_masked_and_nan_cells_transparent(tmp_path):
     import rasterio as rio
 
     from sinkmap.crs import AREA_CRS
+    from sinkmap.readers.raster import class_image
     from sinkmap.writers.overlay import classes_image
     from tests.conftest import LC4X4
     from tests.test_zonal_masks import PROFILE, internal_mask
 
     masked = internal_mask(tmp_path / "masked.tif")  # top-right 2 × 2 (class 20) masked
-    alpha = classes_image(masked, "worldcover", AREA_CRS.to_wkt())[0][..., 3]
+    alpha = classes_image(class_image(masked, "worldcover", AREA_CRS.to_wkt()))[0][..., 3]
     # masked block and the two undeclared 0-cells (no WorldCover class) transparent, the rest opaque
     assert (alpha == 0).tolist() == [[False, False, True, True], [False, False, True, True],
                                      [False, False, False, True], [False, False, False, True]]
@@ -313,7 +319,7 @@ def test_land_cover_image_leaves_masked_and_nan_cells_transparent(tmp_path):
     codes[3, 3] = np.nan
     with rio.open(tmp_path / "float.tif", "w", **{**PROFILE, "dtype": "float32", "nodata": np.nan}) as dst:
         dst.write(codes, 1)
-    alpha = classes_image(tmp_path / "float.tif", "worldcover", AREA_CRS.to_wkt())[0][..., 3]
+    alpha = classes_image(class_image(tmp_path / "float.tif", "worldcover", AREA_CRS.to_wkt()))[0][..., 3]
     assert int((alpha == 0).sum()) == 2  # the NaN cell and the 0-cell above it
 
 

@@ -161,11 +161,11 @@ def test_a_conversion_inside_one_redline_is_flagged_though_the_county_gained_for
                              crs=AREA_CRS)
     frame.to_crs(epsg).to_file(tmp_path / "红线.gpkg")
     now, before = landcover_pair(tmp_path)
-    import sinkmap.survey.ledger as ledger_module
+    import sinkmap.zonal.landcover as landcover_module  # the land-cover maps' zonal passes
 
     calls = []
-    real = ledger_module.zonal_stats
-    monkeypatch.setattr(ledger_module, "zonal_stats", lambda *a, **k: calls.append(len(a[1])) or real(*a, **k))
+    real = landcover_module.zonal_stats
+    monkeypatch.setattr(landcover_module, "zonal_stats", lambda *a, **k: calls.append(len(a[1])) or real(*a, **k))
     tables = sinkmap.run_ledger(tmp_path / "红线.gpkg", landcover=now, landcover_previous=before)
     assert calls == [2, 2]  # all redline pieces as zones at once, once per map
     check = tables["redline_landcover_check.csv"]

@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from sinkmap.config import LayerInput
 from sinkmap.crs import AREA_CRS
 from sinkmap.errors import SinkmapWarning
 from sinkmap.indicators.redline_cover import FUNCTION_LOWERED, NATURE_CHANGED, cover_check
 from sinkmap.survey.ledger import redline_year
+from sinkmap.zonal.landcover import LandCover
 from tests.conftest import PIXEL_M, write_raster
 
 CELL_HA = PIXEL_M * PIXEL_M / 1e4  # 30 m × 30 m = 0.09 ha
@@ -37,9 +37,10 @@ def redlines() -> gpd.GeoDataFrame:
 
 @pytest.fixture
 def maps(tmp_path):
-    now = LayerInput(write_raster(tmp_path / "now.tif", NOW), preset="worldcover")
     before = np.vectorize(TO_SINKMAP.get)(BEFORE).astype("uint8")
-    return now, LayerInput(write_raster(tmp_path / "before.tif", before), preset="sinkmap", year=2020)
+    with LandCover.open(write_raster(tmp_path / "now.tif", NOW), "worldcover") as now, \
+            LandCover.open(write_raster(tmp_path / "before.tif", before), "sinkmap", year=2020) as then:
+        yield now, then
 
 
 def test_land_cover_inside_the_redlines_then_and_now_by_hand(maps):

@@ -4,6 +4,7 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterstats
 from pyproj import Geod
@@ -182,3 +183,24 @@ def test_all_touched_ignores_contact_without_area(lc4x4):
     assert fraction["count"].iloc[0] == pytest.approx(1 + 0.5 + 0.5)  # = 1,800 m² / 900 m²
     touched = zonal_stats(lc4x4, triangle, categorical=True, coverage="all_touched")
     assert {c: p for c, (p, _) in classes_of(touched, 0).items()} == {10: 2.0, 40: 1.0}
+
+
+def test_threads_share_an_open_dataset_without_a_wrong_read(tmp_path):
+    """A caller's open dataset is read by one thread at a time: four threads reading one GDAL handle at
+    once (before) failed with 'cannot be read … the file is damaged' on a sound file, or counted wrong."""
+    import rasterio
+    import shapely
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "tiled.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=400, height=400, count=1, dtype="uint8", crs=AREA_CRS,
+                       transform=from_origin(0, 12_000, 30, 30), nodata=0, tiled=True, blockxsize=64, blockysize=64,
+                       compress="deflate") as dst:  # small compressed tiles: many reads decoding at once
+        dst.write(rng.integers(1, 10, (400, 400), dtype="uint8"), 1)
+    zones = gpd.GeoDataFrame({"id": range(400)}, crs=AREA_CRS,
+                             geometry=[shapely.Point(xy).buffer(600) for xy in rng.uniform(0, 12_000, (400, 2))])
+    kwargs = {"categorical": True, "coverage": "fraction", "zone_field": "id", "max_cells": 20_000}
+    serial = zonal_stats(path, zones, workers=1, **kwargs)
+    for _ in range(3):
+        with rasterio.open(path) as dataset:
+            pd.testing.assert_frame_equal(zonal_stats(dataset, zones, workers=4, **kwargs), serial)

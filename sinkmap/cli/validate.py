@@ -18,14 +18,13 @@ def validate(config_path: Path) -> None:
     from sinkmap.survey import read_inputs
 
     config = load_config(config_path)
-    layers, scenario = read_inputs(config, Progress(enabled=False))
-    for kind, frame in layers.items():
+    inputs = read_inputs(config, Progress(enabled=False))
+    inputs.close()  # the land-cover maps were opened to be checked; nothing more is read from them
+    for kind, frame in inputs.layers.items():
         click.echo(f"{kind}: {len(frame)} features OK ({config.inputs[kind].path})")
-    if scenario is not None:
-        click.echo(f"scenario: {len(scenario)} rows OK ({config.inputs['scenario'].path})")
+    if inputs.scenario is not None:
+        click.echo(f"scenario: {len(inputs.scenario)} rows OK ({config.inputs['scenario'].path})")
     for name, path in config.parameters.items():  # checked row by row when the configuration was read
         click.echo(f"parameters {name}: OK ({path})")
-    for kind in ("landcover", "landcover_previous"):
-        if kind in config.inputs:
-            item = config.inputs[kind]
-            click.echo(f"{kind}: OK ({item.path}, preset {item.preset})")
+    for kind, landcover in inputs.landcover.items():
+        click.echo(f"{kind}: OK ({landcover.path}, preset {landcover.preset})")

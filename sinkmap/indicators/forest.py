@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from sinkmap.catalogue import SHIPPED, load_preset, sinkmap_classes
+from sinkmap.catalogue import SHIPPED, forest_classes
 from sinkmap.indicators.stands import effective_areas_ha, forest_patches, overlapping_pairs
 from sinkmap.units import M2_PER_HA, mu_to_ha
 
@@ -134,14 +134,6 @@ def forest_from_stands(result: StandForest, key: str = "county") -> pd.DataFrame
         ["forest_area_ha", "stock_volume_m3", "stands"]]
 
 
-def forest_classes(preset: str) -> set[int]:
-    """Source codes of ``preset`` whose sinkmap class counts as forest (forest, bamboo, mangrove)."""
-    classes = sinkmap_classes()
-    counting = set(classes.loc[classes["counts_as_forest"], "class"])
-    table = load_preset(preset)
-    return set(table.loc[table["sinkmap_class"].isin(counting), "code"].tolist())
-
-
 def forest_from_landcover(class_areas: pd.DataFrame, preset: str, key: str = "adcode") -> pd.Series:
     """Per ``key``: area (ha) of land-cover classes that count as forest.
 
@@ -157,19 +149,27 @@ def cover_pct(forest_area_ha: pd.Series, land_area_ha: pd.Series) -> pd.Series:
     return (forest / land_area_ha * 100.0).rename("cover_pct")
 
 
-def reconcile(stands_forest_ha: pd.Series, landcover_forest_ha: pd.Series, landcover_in_footprint_ha: pd.Series,
-              landcover_in_patches_ha: pd.Series) -> pd.DataFrame:
+def reconcile(stands_forest_ha: pd.Series, landcover_centre_ha: pd.Series, in_footprint_fraction_ha: pd.Series,
+              in_patches_fraction_ha: pd.Series) -> pd.DataFrame:
     """Where the stand layer and the land cover agree on forest, per unit (ha).
 
     both: land-cover forest inside the stands' forest patches; stands_only: forest patches the land
     cover does not show as forest; landcover_only: land-cover forest inside the inventory's footprint
     but outside its forest patches; outside_inventory: land-cover forest where there are no stands.
     combined = stand forest + land-cover forest outside the inventory (stands where present).
+
+    Two coverage rules meet here, on purpose: ``landcover_centre_ha`` is the unit's land-cover forest by
+    the centre rule (a cell counts whole where its centre lies on the unit's land, as the land area it is
+    a share of), while the forest inside the footprint and the patches (``in_footprint_fraction_ha``,
+    ``in_patches_fraction_ha``) is by the fraction rule (a cell counts by its covered share: the patches
+    are a few cells wide). outside_inventory is the centre-rule total less the fraction-rule footprint
+    total, clipped at 0 where the two rules differ by edge cells.
     """
-    index = stands_forest_ha.index.union(landcover_forest_ha.index)
-    stands, lc = stands_forest_ha.reindex(index, fill_value=0.0), landcover_forest_ha.reindex(index, fill_value=0.0)
-    in_fp = landcover_in_footprint_ha.reindex(index, fill_value=0.0)
-    both = landcover_in_patches_ha.reindex(index, fill_value=0.0)
+    index = stands_forest_ha.index.union(landcover_centre_ha.index)
+    stands = stands_forest_ha.reindex(index, fill_value=0.0)
+    lc = landcover_centre_ha.reindex(index, fill_value=0.0)
+    in_fp = in_footprint_fraction_ha.reindex(index, fill_value=0.0)
+    both = in_patches_fraction_ha.reindex(index, fill_value=0.0)
     table = pd.DataFrame({
         "both_ha": both,
         "stands_only_ha": (stands - both).clip(lower=0.0),

@@ -1,16 +1,17 @@
 """``run_ledger``: the redline ledger of one redline layer, on its own (the Python form of ``sinkmap ledger``).
 
-Reads the layers (county assigned, as in the survey), checks the land-cover rasters, computes
-``redline_year`` and returns its tables; writes them only when asked (``out_dir``), all or none.
+Reads the layers (county assigned, as in the survey), opens and checks the land-cover rasters (once
+each), computes ``redline_year`` and returns its tables; writes them only when asked (``out_dir``), all or none.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pandas as pd
 
-from sinkmap.config import REDLINES_PREVIOUS, LayerInput
+from sinkmap.config import REDLINES_PREVIOUS
 from sinkmap.errors import InputError
 from sinkmap.indicators.coverage import COVERAGE_MIN
 from sinkmap.indicators.redline import TOLERANCE_HA
@@ -29,8 +30,8 @@ def compute_ledger(redlines: str | Path, *, previous: str | Path | None = None, 
     inside the redlines (and its change). ``preset``: the rasters' class preset (``previous_preset``
     for the earlier one, if another); ``tolerance_ha``: the area change that is not flagged."""
     from sinkmap import aoi
-    from sinkmap.readers.raster import check_landcover
     from sinkmap.survey.compute import read_county_layer
+    from sinkmap.zonal.landcover import LandCover
 
     counties = aoi.load_counties()
     paths = {"redlines": (Path(redlines), layer)}
@@ -43,12 +44,11 @@ def compute_ledger(redlines: str | Path, *, previous: str | Path | None = None, 
                          fix="give this year's land-cover raster too")
     if not tolerance_ha >= 0:
         raise InputError(f"the area tolerance must be 0 ha or more, not {tolerance_ha}", fix="e.g. 0.01 (ha)")
-    rasters = [LayerInput(Path(path), preset=name) if path is not None else None
-               for path, name in ((landcover, preset), (landcover_previous, previous_preset or preset))]
-    for item in filter(None, rasters):
-        check_landcover(item.path, item.preset)
-    return redline_year(layers, None, *rasters, name=Path(redlines).name, counties=counties,
-                        coverage_min=coverage_min, tolerance_ha=tolerance_ha)
+    with contextlib.ExitStack() as opened:
+        rasters = [opened.enter_context(LandCover.open(path, name)) if path is not None else None
+                   for path, name in ((landcover, preset), (landcover_previous, previous_preset or preset))]
+        return redline_year(layers, None, *rasters, name=Path(redlines).name, counties=counties,
+                            coverage_min=coverage_min, tolerance_ha=tolerance_ha)
 
 
 def run_ledger(redlines: str | Path, *, out_dir: str | Path | None = None, **options) -> dict[str, pd.DataFrame]:

@@ -6,18 +6,22 @@ rasters are checked against a class preset: every code present must be in the pr
 Which cells hold a value: not the band's nodata, not NaN, and not masked by a GDAL mask
 (an internal or ``.msk`` per-dataset mask, or an alpha band). ``read_valid`` reads both.
 Class rasters may be float (ArcGIS/QGIS exports) as long as every value is a whole number.
+``class_image`` reads a class raster as a map draws it: warped to a display CRS, at display size.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import rasterio
 from rasterio.enums import MaskFlags
 from rasterio.io import DatasetReader
+from rasterio.transform import from_bounds
+from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 from rasterio.windows import Window
 
 from sinkmap.catalogue import load_preset
@@ -25,6 +29,7 @@ from sinkmap.crs import check_coordinates, require_crs
 from sinkmap.errors import InputError, MissingInputError, SchemaError
 
 DEFAULT_MAX_CELLS = 1_000_000  # cells read at once: ≈ 1 MB of uint8 values, ≈ 40 MB working set with fractions
+IMAGE_MAX_SIDE = 1600  # px: a class image's longer side at most (≈ 80 m per pixel over Shanwei)
 
 
 @contextlib.contextmanager
@@ -137,7 +142,31 @@ def check_landcover(source: str | Path | DatasetReader, preset: str, band: int =
     return codes
 
 
-def raster_crs(source: str | Path | DatasetReader) -> rasterio.crs.CRS:
-    """The CRS of a raster (checked to be present)."""
-    with open_raster(source) as dataset:
-        return dataset.crs
+@dataclass(frozen=True)
+class ClassImage:
+    """A class raster as a map draws it: its codes warped to ``crs`` (nearest neighbour, so codes are
+    never blended) at display size, ``nodata`` where it has no value."""
+
+    codes: np.ndarray  # rows × cols, the raster's dtype
+    bounds: tuple[float, float, float, float]  # left, bottom, right, top, in ``crs``
+    crs: str
+    nodata: float | int  # the raster's nodata, or 0 when it declares none
+    preset: str  # the class preset its codes follow
+
+
+def class_image(source: str | Path | DatasetReader, preset: str, dst_crs: str, *, max_side: int = IMAGE_MAX_SIDE,
+                band: int = 1) -> ClassImage:
+    """The class raster ``source`` warped to ``dst_crs`` (nearest neighbour) at most ``max_side`` px on its
+    longer side: one read of the raster, at display resolution."""
+    with open_raster(source) as src:
+        left, bottom, right, top = transform_bounds(src.crs, dst_crs, *src.bounds, densify_pts=21)
+        _, full_width, full_height = calculate_default_transform(src.crs, dst_crs, src.width, src.height,
+                                                                 *src.bounds)
+        scale = max(1.0, max(full_width, full_height) / max_side)
+        width, height = max(1, round(full_width / scale)), max(1, round(full_height / scale))
+        transform = from_bounds(left, bottom, right, top, width, height)
+        nodata = src.nodata if src.nodata is not None else 0
+        codes = np.full((height, width), nodata, dtype=src.dtypes[band - 1])
+        reproject(rasterio.band(src, band), codes, dst_transform=transform, dst_crs=dst_crs,
+                  dst_nodata=nodata, resampling=Resampling.nearest)
+    return ClassImage(codes, (left, bottom, right, top), dst_crs, nodata, preset)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from sinkmap.config import (
     SurveyConfig,
     same_year_stands,
 )
-from sinkmap.crs import STORAGE_CRS
+from sinkmap.crs import AREA_CRS, STORAGE_CRS, WEB_MERCATOR
 from sinkmap.errors import InputError, SinkmapWarning
 from sinkmap.indicators.area import land_area_ha
 from sinkmap.indicators.biomass import BiomassFactors
@@ -41,7 +42,7 @@ from sinkmap.indicators.shelterbelt import SITE_COLUMNS, plan_sites
 from sinkmap.indicators.stock import stock_by_group
 from sinkmap.progress import Progress
 from sinkmap.readers import ALL_LAYERS
-from sinkmap.readers.raster import check_landcover
+from sinkmap.readers.raster import ClassImage
 from sinkmap.readers.tables import read_table
 from sinkmap.readers.vector import assign_units, read_layer, refuse_larger_than_units
 from sinkmap.survey.belts import shelterbelt_year
@@ -53,10 +54,22 @@ from sinkmap.survey.quality import carbon_quality
 from sinkmap.survey.registry import projected_indicators
 from sinkmap.survey.table import INDICATOR_COLUMNS, indicator_sources, indicator_table, indicator_values
 from sinkmap.surveyarea import SurveyArea
-from sinkmap.zonal import zonal_stats
 from sinkmap.zonal.engine import OUTSIDE_RASTER
+from sinkmap.zonal.landcover import LandCover
 
-__all__ = ["CITY", "INDICATOR_COLUMNS", "SurveyResult", "compute_survey", "read_inputs"]
+__all__ = ["CITY", "INDICATOR_COLUMNS", "SurveyInputs", "SurveyResult", "compute_survey", "read_inputs"]
+
+
+@dataclass(frozen=True)
+class LandCoverImages:
+    """This year's land-cover map as the writers draw it, read once from the open map."""
+
+    web_map: ClassImage  # Web Mercator, for the web map's image overlay
+    figure: ClassImage  # the equal-area CRS, for the report's figure 2
+
+    @classmethod
+    def read(cls, landcover: LandCover) -> LandCoverImages:
+        return cls(landcover.image(WEB_MERCATOR), landcover.image(AREA_CRS.to_wkt()))
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,7 @@ class SurveyResult:
     # of the survey area's biomass carbon (IPCC Approach 1), adding to 1
     plan_work: pd.DataFrame = field(default_factory=pd.DataFrame)  # status, county, year, area_ha: the mangrove
     # work of the plan period (planted, restored from PLAN_START to the survey year)
+    landcover_images: LandCoverImages | None = None  # this year's land cover for the web map and figure 2
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The survey's tables by CSV name (one sheet each in survey.xlsx, listed in layers/output_tables.csv);
@@ -110,12 +124,34 @@ def read_county_layer(path, kind: str, counties: gpd.GeoDataFrame, *, layer=None
     return frame
 
 
-def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame | None]:
-    """Validate every input before computing anything: the vector layers (county assigned) and the scenario."""
-    with progress.step("checking inputs against the layer catalogue"):
-        for kind in ("landcover", LANDCOVER_PREVIOUS):
-            if kind in config.inputs:
-                check_landcover(config.inputs[kind].path, config.inputs[kind].preset)
+@dataclass(frozen=True)
+class SurveyInputs:
+    """A survey's inputs, validated: the vector layers (county assigned, EPSG:4490), the scenario and the
+    land-cover maps ("landcover", "landcover_previous"), each open from ``read_inputs`` until ``close``
+    (or the end of a ``with`` block)."""
+
+    layers: dict[str, gpd.GeoDataFrame]
+    scenario: pd.DataFrame | None
+    landcover: dict[str, LandCover]
+
+    def close(self) -> None:
+        for landcover in self.landcover.values():
+            landcover.close()
+
+    def __enter__(self) -> SurveyInputs:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def read_inputs(config: SurveyConfig, progress: Progress) -> SurveyInputs:
+    """Validate every input before computing anything: the land-cover maps (opened and checked once, kept
+    open), the vector layers (county assigned) and the scenario."""
+    with progress.step("checking inputs against the layer catalogue"), contextlib.ExitStack() as opened:
+        maps = {kind: opened.enter_context(LandCover.open(config.inputs[kind].path, config.inputs[kind].preset,
+                                                          year=config.inputs[kind].year))
+                for kind in ("landcover", LANDCOVER_PREVIOUS) if kind in config.inputs}
         counties = aoi.load_counties()
         layers = {}
         for kind in (*VECTOR_LAYERS, *EARLIER_VECTORS):
@@ -130,7 +166,8 @@ def read_inputs(config: SurveyConfig, progress: Progress) -> tuple[dict[str, gpd
             scenario = read_table(path, "scenario")
             check_scenario(scenario, config.survey_year, config.projection_end, path=path)
             scenario = scenario_in_area(scenario, config.area, path)
-    return layers, scenario
+        opened.pop_all()  # valid: the maps stay open for the caller
+    return SurveyInputs(layers, scenario, maps)
 
 
 def scenario_in_area(scenario: pd.DataFrame, area: SurveyArea, path: Path) -> pd.DataFrame:
@@ -151,13 +188,15 @@ def _observed(year: ForestYear, counties: pd.Index) -> pd.DataFrame:
 
 def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> SurveyResult:
     """Read, check and compute one survey year (no files written)."""
+    progress = progress or Progress(enabled=False)
     with warnings.catch_warnings():  # said once per map and county, with its share, by the coverage check
         warnings.filterwarnings("ignore", message=rf"\d+ {OUTSIDE_RASTER}", category=SinkmapWarning)
-        return _compute_survey(config, progress or Progress(enabled=False))
+        with read_inputs(config, progress) as inputs:
+            return _compute_survey(config, inputs, progress)
 
 
-def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
-    layers, scenario = read_inputs(config, progress)
+def _compute_survey(config: SurveyConfig, inputs: SurveyInputs, progress: Progress) -> SurveyResult:
+    layers, scenario = inputs.layers, inputs.scenario
     own = config.parameters  # the survey's own parameter tables, row by row over the shipped ones
     definition, factors = ForestDefinition.from_layers(own.get("forest_definition")), BiomassFactors.from_layers(
         own.get("biomass_factors"))
@@ -165,9 +204,10 @@ def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
     area = config.area
     land = area.land()
     land_ha = land_area_ha(land)
-    landcover = config.inputs["landcover"]
-    with progress.step("land-cover class areas per county (zonal statistics)"):
-        class_areas = zonal_stats(landcover.path, land, categorical=True, zone_field="adcode")
+    landcover = inputs.landcover["landcover"]
+    with progress.step("land-cover class areas per county (zonal statistics); the map's images"):
+        class_areas = landcover.class_areas_centre(land, "adcode")
+        images = LandCoverImages.read(landcover)
     with progress.step("forest patches, stock and carbon; stands reconciled with land cover"):
         belts = layers.get("shelterbelts")
         current = forest_year(config.survey_year, layers["stands"], belts, landcover, class_areas, definition,
@@ -177,8 +217,8 @@ def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
             item = config.inputs[PREVIOUS]
             map_then = landcover
             if same_year_stands(config.inputs):
-                map_then = config.inputs[LANDCOVER_PREVIOUS]
-                areas_then = zonal_stats(map_then.path, land, categorical=True, zone_field="adcode")
+                map_then = inputs.landcover[LANDCOVER_PREVIOUS]
+                areas_then = map_then.class_areas_centre(land, "adcode")
             previous = forest_year(item.year, layers[PREVIOUS], belts, map_then,
                                    class_areas if areas_then is None else areas_then, definition, factors,
                                    item.path.name)
@@ -195,7 +235,7 @@ def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
         blue = blue_year(layers, config.survey_year, blue_factors)
     with progress.step("redline ledger; land cover and forest stands inside the redlines"):
         ledger = redline_year(layers, config.inputs.get(REDLINES_PREVIOUS), landcover,
-                              config.inputs.get(LANDCOVER_PREVIOUS), name=_file_name(config, "redlines"),
+                              inputs.landcover.get(LANDCOVER_PREVIOUS), name=_file_name(config, "redlines"),
                               counties=area.counties, stands=current.stands,
                               stands_before=(previous.year, previous.stands) if previous else None,
                               coverage_min=config.coverage_min, tolerance_ha=config.redline_tolerance_ha)
@@ -227,7 +267,7 @@ def _compute_survey(config: SurveyConfig, progress: Progress) -> SurveyResult:
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
                         path, habitats, ledger, sites, layers, stand_carbon(current.stands, factors),
                         factors.variance_shares(current.carbon),
-                        pd.DataFrame(columns=["status", "county", "year", "area_ha"]) if work is None else work)
+                        pd.DataFrame(columns=["status", "county", "year", "area_ha"]) if work is None else work, images)
 
 
 def _refuse_impossible_shares(values: pd.DataFrame, names: dict[str, str], inputs_of: dict, config: SurveyConfig

@@ -1,7 +1,7 @@
 """One survey year's forest: stands read as forest, reconciled with land cover, converted to carbon.
 
 The glue between the readers' layers and the pure indicator functions; the only I/O is the
-zonal-statistics read of the land-cover raster under the stands' patches.
+zonal passes of the (open) land-cover map under the stands' footprint and patches.
 """
 
 from __future__ import annotations
@@ -12,14 +12,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from sinkmap.config import LayerInput
-from sinkmap.crs import STORAGE_CRS
 from sinkmap.errors import SinkmapWarning
 from sinkmap.indicators.biomass import BiomassFactors, carbon_by_group
 from sinkmap.indicators.forest import (
     ForestDefinition,
     StandForest,
-    forest_classes,
     forest_from_landcover,
     reconcile,
     stand_forest,
@@ -27,8 +24,7 @@ from sinkmap.indicators.forest import (
 from sinkmap.indicators.stands import area_mismatches, stand_areas_ha
 from sinkmap.survey.notices import shown, warn_overlaps
 from sinkmap.units import CO2_PER_C, M2_PER_HA
-from sinkmap.zonal import zonal_stats
-from sinkmap.zonal.zones import reproject_zones
+from sinkmap.zonal.landcover import LandCover
 
 
 @dataclass(frozen=True)
@@ -52,28 +48,24 @@ def warn_about_stands(stands: gpd.GeoDataFrame, result: StandForest, definition:
     warn_overlaps(result.overlaps, name, "stands", "stand_id")
 
 
-def landcover_forest_in(landcover: LayerInput, zones: gpd.GeoDataFrame) -> pd.Series:
-    """Land-cover forest area (ha) inside each zone (``unit`` column), exact pixel coverage."""
-    zones = reproject_zones(zones.dropna(subset=[zones.geometry.name]), STORAGE_CRS)
-    if zones.empty:
-        return pd.Series(dtype=float)
-    areas = zonal_stats(landcover.path, zones, categorical=True, coverage="fraction", zone_field="unit")
-    forest = areas[areas["class"].isin(forest_classes(landcover.preset))]
-    return forest.groupby("unit")["area_ha"].sum()
-
-
-def forest_year(year: int, stands: gpd.GeoDataFrame, belts: gpd.GeoDataFrame | None, landcover: LayerInput,
+def forest_year(year: int, stands: gpd.GeoDataFrame, belts: gpd.GeoDataFrame | None, landcover: LandCover,
                 class_areas: pd.DataFrame, definition: ForestDefinition, factors: BiomassFactors,
                 name: str) -> ForestYear:
-    """Forest patches, reconciliation with land cover, stock and carbon of one stand layer."""
+    """Forest patches, reconciliation with land cover, stock and carbon of one stand layer.
+
+    ``class_areas``: ``landcover``'s class areas per county (adcode) by the centre rule
+    (``LandCover.class_areas_centre``); the forest inside the stands' footprint and patches is read here by
+    the fraction rule (``LandCover.forest_ha_fraction``), see ``reconcile``.
+    """
     result = stand_forest(stands, definition, belts)
     warn_about_stands(stands, result, definition, name)
     counted = result.stands[result.stands["in_stock"]]
     factors.require(counted["species_group"], counted["stand_id"], path=name)
     stands_ha = (result.patches.set_index("unit").area / M2_PER_HA).rename("stands")
     landcover_ha = forest_from_landcover(class_areas, landcover.preset)
-    table = reconcile(stands_ha, landcover_ha, landcover_forest_in(landcover, result.footprint),
-                      landcover_forest_in(landcover, result.patches))
+    table = reconcile(stands_ha, landcover_centre_ha=landcover_ha,
+                      in_footprint_fraction_ha=landcover.forest_ha_fraction(result.footprint),
+                      in_patches_fraction_ha=landcover.forest_ha_fraction(result.patches))
     table = table.assign(stands_ha=stands_ha, landcover_ha=landcover_ha,
                          stock_m3=result.stands.groupby("county")["stock_m3"].sum())
     table = table.fillna({c: 0.0 for c in table.columns if c != "disagreement_pct"})

@@ -1,6 +1,6 @@
 """One survey year's redline ledger (生态保护红线台账): its change since an earlier version, the land
 cover inside the redlines now and in an earlier map, and the forest stands inside them at this and the
-earlier stand survey. Reads the land-cover rasters through the zonal engine; writes nothing."""
+earlier stand survey. Reads the (open) land-cover maps in one zonal pass each; writes nothing."""
 
 from __future__ import annotations
 
@@ -36,11 +36,9 @@ from sinkmap.indicators.redline_features import FEATURE_COLUMNS, feature_changes
 from sinkmap.indicators.redline_forest import FOREST_COLUMNS, forest_check, forest_summary, stands_inside
 from sinkmap.indicators.redline_sheet import SHEET_COLUMNS, redline_sheet
 from sinkmap.indicators.stands import overlapping_pairs
-from sinkmap.readers.raster import raster_crs
 from sinkmap.survey.notices import warn_overlaps
 from sinkmap.units import M2_PER_HA
-from sinkmap.zonal import zonal_stats
-from sinkmap.zonal.zones import reproject_zones
+from sinkmap.zonal.landcover import LandCover
 
 
 @dataclass(frozen=True)
@@ -74,22 +72,21 @@ EMPTY_TABLES = {"redline_ledger.csv": LEDGER_COLUMNS, "redline_change.csv": CHAN
                 "redline_checks.csv": SHEET_COLUMNS}  # the tables' columns, when the survey has no redlines
 
 
-def _classes_inside(pieces: gpd.GeoDataFrame, landcover: LayerInput) -> pd.DataFrame:
+def _classes_inside(pieces: gpd.GeoDataFrame, landcover: LandCover) -> pd.DataFrame:
     """Categorical zonal table (zone = row of ``pieces``, class, area_ha) of ``landcover`` inside every
-    redline piece, in one pass: the pieces tile each county × realm's footprint once (a redline wholly
-    inside an earlier one is an empty piece, left out)."""
+    redline piece by the fraction rule, in one pass: the pieces tile each county × realm's footprint once
+    (a redline wholly inside an earlier one is an empty piece, left out)."""
     zones = pieces[[pieces.geometry.name]].assign(zone=np.arange(len(pieces)))[~pieces.geometry.is_empty.to_numpy()]
-    shapes = reproject_zones(zones, raster_crs(landcover.path))
-    return zonal_stats(landcover.path, shapes, categorical=True, coverage="fraction", zone_field="zone")
+    return landcover.class_areas_fraction(zones, "zone")
 
 
-def _cover_checks(pieces: gpd.GeoDataFrame, landcover: LayerInput, before: LayerInput | None,
+def _cover_checks(pieces: gpd.GeoDataFrame, landcover: LandCover, before: LandCover | None,
                   coverage_min: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Land cover inside the redlines: per county × realm × class (COVER_COLUMNS), the check per county ×
     realm followed by its flagged redlines (CHECK_COLUMNS), and the check of every redline."""
     now = _classes_inside(pieces, landcover)
     then = _classes_inside(pieces, before) if before is not None else None
-    files = (landcover.path.name, before.path.name if before is not None else None)
+    files = (landcover.name, before.name if before is not None else None)
     piece_ha = pieces.geometry.area / M2_PER_HA  # the pieces are in the equal-area CRS
 
     def checked(keys: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -111,7 +108,7 @@ def _cover_checks(pieces: gpd.GeoDataFrame, landcover: LayerInput, before: Layer
 
 
 def redline_year(layers: dict[str, gpd.GeoDataFrame], earlier: LayerInput | None = None,
-                 landcover: LayerInput | None = None, landcover_before: LayerInput | None = None, *,
+                 landcover: LandCover | None = None, landcover_before: LandCover | None = None, *,
                  name: str = "redlines", counties: gpd.GeoDataFrame | None = None,
                  stands: StandForest | None = None, stands_before: tuple[int, StandForest] | None = None,
                  coverage_min: float = COVERAGE_MIN, tolerance_ha: float = TOLERANCE_HA) -> RedlineYear | None:

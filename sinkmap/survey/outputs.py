@@ -128,8 +128,8 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             if result.ledger is not None:  # each redline's popup tells what the checks found about it
                 found = redline_findings(result.ledger)
                 shown["redlines"] = shown["redlines"].assign(check=shown["redlines"]["redline_id"].map(found))
-            landcover = config.inputs.get("landcover")
-            image = landcover_overlay(landcover.path, landcover.preset) if landcover else None
+            images = result.landcover_images
+            image = landcover_overlay(images.web_map) if images else None
             fmap = survey_map(counties, shown, column=MAP_INDICATOR, label=labels[MAP_INDICATOR],
                               unit=specs.loc[MAP_INDICATOR, "unit"], attributions=attributions(),
                               synthetic=config.synthetic, survey_year=config.survey_year, landcover=image,
@@ -144,9 +144,9 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
                                            title=" ".join(labels[MAP_INDICATOR]), unit="%", font_path=font.regular,
                                            overlays=drawn))
             second = None
-            if landcover:
+            if images:
                 second = stage / ".report-landcover.png"
-                second.write_bytes(landcover_png(counties, landcover.path, landcover.preset, title=LANDCOVER_LABEL,
+                second.write_bytes(landcover_png(counties, images.figure, title=LANDCOVER_LABEL,
                                                  stands=shown.get("stands"), font_path=font.regular))
             charts = report_charts(result, font.regular)
             if not result.sensitivity.empty and result.sensitivity.to_numpy().sum() > 0:

@@ -17,8 +17,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from pyproj import CRS  # noqa: E402
 
 from sinkmap.crs import AREA_CRS  # noqa: E402
+from sinkmap.readers.raster import ClassImage  # noqa: E402
 from sinkmap.writers.format import format_number  # noqa: E402
 
 SCALE_KM = 20
@@ -54,16 +56,18 @@ def choropleth_png(counties: gpd.GeoDataFrame, column: str, breaks: Sequence[flo
     return _finish(fig, ax, frame.total_bounds)
 
 
-def landcover_png(counties: gpd.GeoDataFrame, landcover: str | Path, preset: str, *, title: str,
+def landcover_png(counties: gpd.GeoDataFrame, image: ClassImage, *, title: str,
                   stands: gpd.GeoDataFrame | None = None, stands_label: str = "森林小班 Forest stands",
                   font_path: Path | None = None) -> bytes:
-    """PNG bytes of the land-cover raster (classes coloured, warped to the equal-area CRS) under
-    the county lines and, if given, the stand outlines; legend, north arrow and scale bar."""
+    """PNG bytes of the land-cover ``image`` (warped to the equal-area CRS; classes coloured) under the
+    county lines and, if given, the stand outlines; legend, north arrow and scale bar."""
     from sinkmap.writers.overlay import classes_image
 
+    if not CRS.from_user_input(image.crs).equals(AREA_CRS):
+        raise ValueError("the report's land-cover image must be in the equal-area CRS (crs.AREA_CRS)")
     _use_font(font_path)
     frame = counties.to_crs(AREA_CRS)
-    rgba, (left, bottom, right, top), shown = classes_image(landcover, preset, AREA_CRS.to_wkt())
+    rgba, (left, bottom, right, top), shown = classes_image(image)
     fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=150)
     ax.imshow(rgba, extent=(left, right, bottom, top), interpolation="nearest", zorder=0)
     handles = [Patch(facecolor=colour, edgecolor="#333333", label=f"{zh} {en}") for colour, zh, en in shown]

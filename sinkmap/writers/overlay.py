@@ -1,9 +1,9 @@
 """A land-cover raster as a light image overlay for the web map, with a categorical legend.
 
-Leaflet stretches an image overlay linearly between its corners in Web Mercator, so the
-raster is first warped to EPSG:3857 (nearest neighbour: class codes are never blended) at a
-display resolution of at most ``MAX_SIDE`` pixels, coloured by sinkmap class, and embedded as
-a PNG data URI (no tile server, works offline). The data outputs keep the full raster.
+Leaflet stretches an image overlay linearly between its corners in Web Mercator, so it draws a
+``ClassImage`` warped to EPSG:3857 at display size (read once by the survey, ``readers.raster.class_image``),
+coloured by sinkmap class and embedded as a PNG data URI (no tile server, works offline). The data
+outputs keep the full raster.
 """
 
 from __future__ import annotations
@@ -11,20 +11,15 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import rasterio
 from PIL import Image
-from rasterio.transform import from_bounds
-from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
+from rasterio.warp import transform_bounds
 
 from sinkmap.catalogue import load_preset, sinkmap_classes
-from sinkmap.readers.raster import open_raster
+from sinkmap.crs import WEB_MERCATOR
+from sinkmap.readers.raster import ClassImage
 from sinkmap.writers.webmap import legend_box
-
-MAX_SIDE = 1600  # px: ≈ 80 m per pixel over Shanwei, a few hundred KB of PNG
-WEB_MERCATOR = "EPSG:3857"
 
 
 @dataclass(frozen=True)
@@ -47,24 +42,13 @@ def class_colours(preset: str) -> dict[int, tuple[str, str, str]]:
             for code, cls in zip(table["code"], table["sinkmap_class"])}
 
 
-def classes_image(source: str | Path, preset: str, dst_crs: str, *, max_side: int = MAX_SIDE, band: int = 1
-                  ) -> tuple[np.ndarray, tuple[float, float, float, float], list[tuple[str, str, str]]]:
-    """The land-cover raster ``source`` (read through ``preset``) warped to ``dst_crs`` (nearest
-    neighbour, at most ``max_side`` px) and coloured by sinkmap class: RGBA array (nodata
-    transparent), its bounds (left, bottom, right, top in ``dst_crs``) and the classes shown."""
-    colours = class_colours(preset)
-    with open_raster(source) as src:
-        left, bottom, right, top = transform_bounds(src.crs, dst_crs, *src.bounds, densify_pts=21)
-        _, full_width, full_height = calculate_default_transform(src.crs, dst_crs, src.width, src.height,
-                                                                 *src.bounds)
-        scale = max(1.0, max(full_width, full_height) / max_side)
-        width, height = max(1, round(full_width / scale)), max(1, round(full_height / scale))
-        transform = from_bounds(left, bottom, right, top, width, height)
-        nodata = src.nodata if src.nodata is not None else 0
-        codes = np.full((height, width), nodata, dtype=src.dtypes[band - 1])
-        reproject(rasterio.band(src, band), codes, dst_transform=transform, dst_crs=dst_crs,
-                  dst_nodata=nodata, resampling=Resampling.nearest)
-    rgba = np.zeros((height, width, 4), dtype=np.uint8)
+def classes_image(image: ClassImage) -> tuple[np.ndarray, tuple[float, float, float, float],
+                                           list[tuple[str, str, str]]]:
+    """``image`` coloured by sinkmap class (its preset's colours): RGBA array (nodata and codes outside the
+    preset transparent), its bounds (left, bottom, right, top in ``image.crs``) and the classes shown."""
+    colours = class_colours(image.preset)
+    codes, nodata = image.codes, image.nodata
+    rgba = np.zeros((*codes.shape, 4), dtype=np.uint8)
     shown = []
     for code in np.unique(codes):
         if not np.isfinite(code) or code == nodata or int(code) not in colours:  # NaN: a float map's nodata
@@ -73,14 +57,14 @@ def classes_image(source: str | Path, preset: str, dst_crs: str, *, max_side: in
         rgba[codes == code] = [*(int(colour[i:i + 2], 16) for i in (1, 3, 5)), 255]
         if (colour, zh, en) not in shown:
             shown.append((colour, zh, en))
-    return rgba, (left, bottom, right, top), shown
+    return rgba, image.bounds, shown
 
 
-def landcover_overlay(source: str | Path, preset: str, *, max_side: int = MAX_SIDE, band: int = 1
-                      ) -> RasterOverlay:
-    """Warp, downsample and colour the land-cover raster ``source`` for Leaflet (Web Mercator)."""
-    rgba, (left, bottom, right, top), shown = classes_image(source, preset, WEB_MERCATOR, max_side=max_side,
-                                                            band=band)
+def landcover_overlay(image: ClassImage) -> RasterOverlay:
+    """The land-cover ``image`` (in Web Mercator) coloured for Leaflet."""
+    if image.crs != WEB_MERCATOR:
+        raise ValueError(f"the web map's land-cover image must be in {WEB_MERCATOR}, not {image.crs}")
+    rgba, (left, bottom, right, top), shown = classes_image(image)
     buffer = io.BytesIO()
     Image.fromarray(rgba, "RGBA").save(buffer, format="PNG", optimize=True)
     w, s, e, n = transform_bounds(WEB_MERCATOR, "EPSG:4326", left, bottom, right, top)

@@ -1,9 +1,10 @@
 """Raster sources for the zonal engine: a path, an open rasterio dataset, or an xarray DataArray.
 
 Each gives the grid (transform, CRS, shape, nodata, dtype) and ``read(window)``: the values and
-where they are valid (not nodata, not NaN, not masked by a GDAL mask band or alpha band). Reading
-is thread-safe: a path-based source opens one dataset per thread, so parallel (dask) tasks never
-share a GDAL handle. A DataArray's mask is its nodata or NaN (open it with ``masked=True``).
+where they are valid (not nodata, not NaN, not masked by a GDAL mask band or alpha band). A file is
+read through one open dataset per call — the caller's, or one opened for the call from its path — by
+one thread at a time (a GDAL handle is not thread-safe; the threads' other work runs in parallel).
+A DataArray's mask is its nodata or NaN (open it with ``masked=True``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import rasterio
 from affine import Affine
 from pyproj import CRS
 from rasterio.io import DatasetReader
@@ -39,11 +39,8 @@ class RasterSource:
     dtype: np.dtype
     band: int = 1
     masked: bool = False  # valid cells also come from a GDAL mask band (per-dataset mask, alpha)
-    path: str | None = None  # re-opened per thread
     array: object = None  # numpy, dask or xarray array (rows × cols), when not file-based
-    dataset: DatasetReader | None = None  # caller's open dataset (used from one thread only)
-    _local: threading.local = field(default_factory=threading.local, repr=False)
-    _handles: list = field(default_factory=list, repr=False)  # every per-thread dataset, to close
+    dataset: DatasetReader | None = None  # the one open dataset of a file, read under ``_lock``
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -61,22 +58,8 @@ class RasterSource:
                 part = part.compute(scheduler="synchronous")
             data = np.asarray(part)
             return data, valid_mask(data, self.nodata)
-        if self.path is None:
+        with self._lock:  # one GDAL handle, one reading thread at a time
             return read_valid(self.dataset, self.band, window, masked=self.masked)
-        handle = getattr(self._local, "dataset", None)
-        if handle is None:
-            handle = self._local.dataset = rasterio.open(self.path)
-            with self._lock:
-                self._handles.append(handle)
-        return read_valid(handle, self.band, window, masked=self.masked)
-
-    def close(self) -> None:
-        """Close every dataset the reading threads opened."""
-        with self._lock:
-            for handle in self._handles:
-                handle.close()
-            self._handles.clear()
-        self._local = threading.local()
 
 
 def _north_up(transform: Affine, name: str) -> Affine:
@@ -87,7 +70,7 @@ def _north_up(transform: Affine, name: str) -> Affine:
     return transform
 
 
-def _from_dataset(dataset: DatasetReader, band: int, reopen: bool) -> RasterSource:
+def _from_dataset(dataset: DatasetReader, band: int) -> RasterSource:
     if not 1 <= band <= dataset.count:
         raise InputError(f"has no band {band} (it has {dataset.count})", path=dataset.name, fix="choose --band")
     crs = require_crs(dataset.crs, path=dataset.name)
@@ -95,7 +78,7 @@ def _from_dataset(dataset: DatasetReader, band: int, reopen: bool) -> RasterSour
     return RasterSource(name=dataset.name, transform=dataset.transform, crs=crs, width=dataset.width,
                         height=dataset.height, nodata=dataset.nodatavals[band - 1],
                         dtype=np.dtype(dataset.dtypes[band - 1]), band=band, masked=has_gdal_mask(dataset, band),
-                        path=dataset.name if reopen else None, dataset=None if reopen else dataset)
+                        dataset=dataset)
 
 
 def _from_dataarray(array, band: int) -> RasterSource:
@@ -121,13 +104,9 @@ def open_source(raster, band: int = 1) -> Iterator[RasterSource]:
         yield _from_dataarray(raster, band)
         return
     if isinstance(raster, DatasetReader):
-        yield _from_dataset(raster, band, reopen=False)
+        yield _from_dataset(raster, band)
         return
     if not isinstance(raster, (str, Path)):
         raise InputError(f"raster must be a path, a rasterio dataset or a DataArray, not {type(raster).__name__}")
-    with open_raster(Path(raster)) as dataset:  # checks it opens and has a CRS
-        source = _from_dataset(dataset, band, reopen=True)
-    try:
-        yield source
-    finally:
-        source.close()
+    with open_raster(Path(raster)) as dataset:  # checks it opens and has a CRS; the call's one open of the file
+        yield _from_dataset(dataset, band)
