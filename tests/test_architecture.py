@@ -16,7 +16,7 @@ ABOVE = {
     "writers": ("pipelines", "cli"),
     "pipelines": ("cli",),
 }
-SPECS = ("catalogue.py", "columns.py", "crs.py", "units.py", "aoi.py", "errors.py", "resources.py", "mappings.py")
+SPECS = ("catalogue.py", "validation.py", "columns.py", "crs.py", "units.py", "aoi.py", "errors.py", "resources.py", "mappings.py")
 
 
 def modules(layer: str) -> list[Path]:

@@ -13,12 +13,12 @@ from sinkmap.catalogue import (
     load_targets,
     preset_names,
     sinkmap_classes,
-    validate_frame,
 )
 from sinkmap.docs import catalogue_markdown
 from sinkmap.errors import InputError, SchemaError, SinkmapWarning
 from sinkmap.resources import layers_dir
 from sinkmap.units import mu_to_ha
+from sinkmap.validation import validate_frame
 
 
 def stands_frame(**overrides) -> gpd.GeoDataFrame:

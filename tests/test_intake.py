@@ -11,7 +11,7 @@ import pytest
 import yaml
 from shapely.geometry import box
 
-from sinkmap.catalogue import load_catalogue, validate_frame
+from sinkmap.catalogue import load_catalogue
 from sinkmap.config import load_config
 from sinkmap.errors import InputError, SchemaError, SinkmapWarning
 from sinkmap.indicators.bluecarbon import coastal_patches, plan_work
@@ -19,6 +19,7 @@ from sinkmap.mappings import shipped_mappings
 from sinkmap.readers import ALL_LAYERS
 from sinkmap.readers.vector import SOURCE_LAYER, read_layer
 from sinkmap.units import ha_to_mu
+from sinkmap.validation import validate_frame
 
 
 def squares(n: int) -> list:
@@ -254,7 +255,8 @@ def test_survey_configuration_keys_of_a_vector_layer(tmp_path, lc4x4):
 
 
 def test_origin_written_out_as_natural_or_planted_forest():
-    from sinkmap.catalogue import load_catalogue, validate_frame
+    from sinkmap.catalogue import load_catalogue
+    from sinkmap.validation import validate_frame
     from tests.test_readers import stands
 
     frame = stands(2, origin=["天然林", "人工林"]).rename(columns={"origin": "起源"})

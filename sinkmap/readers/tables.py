@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sinkmap.catalogue import load_catalogue, validate_frame
+from sinkmap.catalogue import load_catalogue
 from sinkmap.errors import InputError, MissingInputError
+from sinkmap.validation import validate_frame
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 

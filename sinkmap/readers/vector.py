@@ -16,13 +16,14 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from sinkmap.catalogue import MAX_LISTED, LayerSpec, load_catalogue, validate_frame
+from sinkmap.catalogue import MAX_LISTED, LayerSpec, load_catalogue
 from sinkmap.crs import AREA_CRS, area_m2, check_coordinates, is_wgs84_like, require_crs, to_storage_crs
 from sinkmap.errors import CRSError, InputError, MissingInputError, SchemaError, SinkmapWarning
 from sinkmap.mappings import ValueMap, read_mappings, shipped_mappings
 from sinkmap.readers import ALL_LAYERS
 from sinkmap.readers.encoding import BYTES, recoded, shapefile_encoding
 from sinkmap.readers.gcj02_check import warn_if_gcj02
+from sinkmap.validation import validate_frame
 
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 SOURCE_LAYER = "source_layer"  # column of a multi-layer read_layer: the layer each feature came from
