@@ -33,6 +33,7 @@ Relative paths are read from the configuration file's folder.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,6 +90,14 @@ class SurveyConfig:
     area: SurveyArea = field(default_factory=survey_area)  # the counties surveyed (default: the whole city)
     parameters: dict[str, Path] = field(default_factory=dict)  # table name → the survey's own version of it
     extra: dict = field(default_factory=dict)
+
+    def relative(self, path: str | Path, start: str | Path | None = None) -> str:
+        """``path`` as seen from the configuration's folder (as survey.yaml names it; or from ``start``),
+        else in full (another drive); POSIX separators."""
+        try:
+            return Path(os.path.relpath(path, self.source.parent if start is None else start)).as_posix()
+        except ValueError:  # another drive
+            return str(path)
 
 
 VECTOR_KEYS = ("layers", "encoding", "mappings")  # keys of a vector layer only
