@@ -72,6 +72,7 @@ class ReportContext:
     sink_line: str = ""  # page 1: the land + ocean sink in one sentence
     findings: Sequence[str] = ()  # page 1: what the checks found, in plain sentences
     charts: Sequence[Chart] = ()  # after the two maps, numbered on
+    provenance: Sequence[tuple[str, str]] = ()  # (label, text): the short form of provenance.json, last page
 
 
 def _environment() -> jinja2.Environment:
@@ -140,6 +141,7 @@ def render_html(ctx: ReportContext) -> str:
         attributions=list(ctx.attributions),
         version=ctx.version,
         generated_on=ctx.generated_on,
+        provenance=list(ctx.provenance),
     )
 
 
