@@ -35,7 +35,7 @@ def test_demo_record_has_every_part_and_no_clock(demo_survey, record):
     assert record["survey_area"] == {"code": "441500", "name_zh": "汕尾市", "name_en": "Shanwei",
                                      "counties": ["441502", "441521", "441523", "441581"], "source": None}
     assert record["command"] == {"line": "sinkmap survey --config survey.yaml", "configuration": "survey.yaml",
-                                 "parameters": {}, "stamp": False}
+                                 "previous": None, "parameters": {}, "stamp": False}
     assert record["configuration"]["folder_from_outputs"] == "inputs"
     assert record["crs"]["storage"] == {"definition": "EPSG:4490", "name": "China Geodetic Coordinate System 2000"}
     assert record["crs"]["area"]["definition"].startswith("+proj=aea ")

@@ -123,6 +123,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
     area = config.area
     counties = result.units[result.units["adcode"].isin(area.codes)]
     record = record or survey_provenance(config, Command(config.source), out_dir)
+    earlier = record.get("previous_survey", {})
     with staged_dir(out_dir) as stage:
         with progress.step("writing indicators.csv, tables and survey.gpkg"):
             for name, table in result.tables().items():
@@ -167,7 +168,9 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
                                     coverage=coverage_lines(result.indicators), themes=specs["theme"].to_dict(),
                                     headline=[i for i in specs.index if specs.at[i, "target"] == i],
                                     total=area.code, sink_line=sink_line(result), findings=findings(result),
-                                    charts=charts, provenance=report_lines(record))
+                                    charts=charts, provenance=report_lines(record),
+                                    previous_year=earlier.get("survey_year"),
+                                    comparison_notes=earlier.get("mismatches", ()))
             write_report(context, stage, font=font)
             for figure in (png, second):
                 if figure is not None:

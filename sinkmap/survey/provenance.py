@@ -2,7 +2,8 @@
 
 The sinkmap version, the command (configuration file and options), the survey year and area, every
 input file (path relative to the configuration's folder, size in bytes, SHA-256), the parameter tables
-(shipped and the survey's own: file, SHA-256, rows per tier) and the CRS definitions. Paths are never the machine's absolute ones and no
+(shipped and the survey's own: file, SHA-256, rows per tier), the CRS definitions and, compared with an
+earlier survey, that survey's folder, year and files. Paths are never the machine's absolute ones and no
 clock is read, so a rerun writes the same bytes; ``--stamp`` adds the run's date and per-step timings.
 """
 
@@ -24,11 +25,11 @@ from sinkmap.crs import AREA_CRS, STORAGE_CRS
 from sinkmap.indicators.parameters import tier_class
 from sinkmap.readers.files import digest, sidecars
 from sinkmap.readers.parameters import PARAMETER_TABLES, shipped_table, user_table
+from sinkmap.readers.previous import PROVENANCE_FILE, PreviousSurvey
 from sinkmap.writers.atomic import write_text_atomic
 
 __all__ = ["PROVENANCE_FILE", "Command", "survey_provenance", "write_provenance", "report_lines"]
 
-PROVENANCE_FILE = "provenance.json"
 SHIPPED_FOLDER = "layers/parameters"  # the shipped tables, as the record names them
 INPUT_OPTIONS = ("layer", "preset", "year", "encoding")  # an input's options recorded beside its file
 HEX_SHOWN = 12  # the report shows the first 12 hex digits of each SHA-256
@@ -39,6 +40,7 @@ class Command:
     """What ``sinkmap survey`` (or ``run_survey``) was given: the configuration file and the options."""
 
     config: Path
+    previous: Path | None = None  # --previous (survey.yaml's previous_survey is in the configuration)
     parameters: Mapping[str, Path] = field(default_factory=dict)  # run_survey(parameters=…): the survey's own tables
     stamp: bool = False  # --stamp: the run's date and timings in provenance.json
 
@@ -54,9 +56,11 @@ def _file(path: Path, config: SurveyConfig) -> dict:
 
 def _command(command: Command, config: SurveyConfig) -> dict:
     """The command as typed from the configuration's folder, and its parts."""
+    previous = None if command.previous is None else config.relative(command.previous)
     words = ["sinkmap", "survey", "--config", config.source.name]
+    words += ["--previous", previous] if previous else []
     words += ["--stamp"] if command.stamp else []
-    return {"line": shlex.join(words), "configuration": config.source.name,
+    return {"line": shlex.join(words), "configuration": config.source.name, "previous": previous,
             "parameters": {name: config.relative(path) for name, path in sorted(command.parameters.items())},
             "stamp": command.stamp}
 
@@ -112,9 +116,10 @@ def _crs() -> dict:
             "area": {"definition": catalogue.area_crs, "name": _crs_name(AREA_CRS)}}
 
 
-def survey_provenance(config: SurveyConfig, command: Command, out_dir: str | Path) -> dict:
-    """The provenance record of one survey into ``out_dir``, without the run's date and timings
-    (``write_provenance`` adds them with ``--stamp``)."""
+def survey_provenance(config: SurveyConfig, command: Command, out_dir: str | Path,
+                      previous: PreviousSurvey | None = None) -> dict:
+    """The provenance record of one survey into ``out_dir`` (compared with ``previous``), without the run's
+    date and timings (``write_provenance`` adds them with ``--stamp``)."""
     area = config.area
     configuration = _file(config.source, config)
     configuration["folder_from_outputs"] = config.relative(config.source.parent, start=out_dir)  # demo: inputs
@@ -123,6 +128,10 @@ def survey_provenance(config: SurveyConfig, command: Command, out_dir: str | Pat
               "survey_area": {"code": area.code, "name_zh": area.name_zh, "name_en": area.name_en,
                               "counties": list(area.codes), "source": area.source},
               "inputs": _inputs(config), "parameter_tables": _parameter_tables(config), "crs": _crs()}
+    if previous is not None:
+        indicators, provenance = previous.files
+        record["previous_survey"] = {"folder": config.relative(previous.folder), "survey_year": previous.survey_year,
+                                     "indicators": _file(indicators, config), "provenance": _file(provenance, config)}
     return record
 
 
@@ -153,7 +162,7 @@ def _tiers(table: Mapping) -> str:
 
 def report_lines(record: Mapping) -> list[tuple[str, str]]:
     """The short form on the report's last page: version, command, inputs and parameter tables with the
-    first 12 hex digits of their SHA-256."""
+    first 12 hex digits of their SHA-256, and the survey compared with."""
     files = [record["configuration"], *record["inputs"].values()]
     tables = [(t["file"], t["sha256"], _tiers(t)) for tables in record["parameter_tables"].values()
               for t in (tables["shipped"], tables.get("own")) if t]
@@ -161,4 +170,7 @@ def report_lines(record: Mapping) -> list[tuple[str, str]]:
              ("命令 Command", record["command"]["line"]),
              ("输入 Inputs", " · ".join(f"{item['path']} {item['sha256'][:HEX_SHOWN]}" for item in files)),
              ("参数表 Parameter tables", " · ".join(f"{file} {sha[:HEX_SHOWN]} ({tiers})" for file, sha, tiers in tables))]
+    if previous := record.get("previous_survey"):
+        lines.append(("上期调查 Previous survey", f"{previous['folder']} ({previous['survey_year']}), indicators.csv "
+                      f"{previous['indicators']['sha256'][:HEX_SHOWN]}"))
     return lines
