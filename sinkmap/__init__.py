@@ -7,7 +7,7 @@ Public API::
 
     import sinkmap
     table = sinkmap.zonal_stats("landcover.tif", "counties.gpkg", categorical=True, zone_field="adcode")
-    sinkmap.run_survey("survey.yaml", "out/2025")
+    sinkmap.run_survey("survey.yaml", "out/2025", previous="out/2024")  # … and the change since 2024
     tables = sinkmap.run_ledger("redlines_2025.gpkg", previous="redlines_2022.gpkg")  # name → table
 """
 

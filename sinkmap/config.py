@@ -23,6 +23,9 @@
     redline_tolerance_ha: 0.01               # area change (ha) below which a county or a redline is not
                                              # flagged in the redline ledger (default 0.01)
     synthetic: false                         # true labels every output SYNTHETIC
+    previous_survey: ../2024                 # optional: the output folder of an earlier year's survey; each
+                                             # indicator row gets its value then (previous) and the change
+                                             # (`sinkmap survey --previous DIR` overrides it)
     parameters: {biomass_factors: 省清单因子.xlsx}  # optional: the survey's own parameter tables (biomass_factors,
                                              # blue_carbon, growth_rates, forest_definition; CSV or XLSX in the
                                              # shipped columns, `sinkmap parameters export`): their rows replace
@@ -33,6 +36,7 @@ Relative paths are read from the configuration file's folder.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,7 +92,16 @@ class SurveyConfig:
     redline_tolerance_ha: float = REDLINE_TOLERANCE_HA
     area: SurveyArea = field(default_factory=survey_area)  # the counties surveyed (default: the whole city)
     parameters: dict[str, Path] = field(default_factory=dict)  # table name → the survey's own version of it
+    previous_survey: Path | None = None  # an earlier survey's output folder, compared with (--previous overrides)
     extra: dict = field(default_factory=dict)
+
+    def relative(self, path: str | Path, start: str | Path | None = None) -> str:
+        """``path`` as seen from the configuration's folder (as survey.yaml names it; or from ``start``),
+        else in full (another drive); POSIX separators."""
+        try:
+            return Path(os.path.relpath(path, self.source.parent if start is None else start)).as_posix()
+        except ValueError:  # another drive
+            return str(path)
 
 
 VECTOR_KEYS = ("layers", "encoding", "mappings")  # keys of a vector layer only
@@ -178,7 +191,7 @@ def load_config(path: str | Path) -> SurveyConfig:
         raise InputError("must be a YAML mapping of keys to values", path=path)
     kinds = (*load_catalogue().layers, *EARLIER)
     known = {"survey_year", "synthetic", "note", "projection_end", "coverage_min", "aoi", "redline_tolerance_ha",
-             "parameters", *kinds}
+             "parameters", "previous_survey", *kinds}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InputError(f"unknown keys {unknown}", path=path, fix=f"use: {', '.join(sorted(known))}")
@@ -220,7 +233,19 @@ def load_config(path: str | Path) -> SurveyConfig:
     parameters = checked_parameters(user_paths(raw.get("parameters"), path.parent, path))
     return SurveyConfig(source=path, survey_year=year, inputs=inputs, synthetic=bool(raw.get("synthetic", False)),
                         note=str(raw.get("note", "")), projection_end=end, coverage_min=coverage, area=area,
-                        redline_tolerance_ha=tolerance, parameters=parameters)
+                        redline_tolerance_ha=tolerance, parameters=parameters,
+                        previous_survey=_folder(raw.get("previous_survey"), path))
+
+
+def _folder(given, source: Path) -> Path | None:
+    """A folder named in the configuration (relative to its folder); the reader checks it is there."""
+    if given is None:
+        return None
+    if not isinstance(given, str) or not given.strip():
+        raise InputError(f"previous_survey must be a folder path, not {given!r}", path=source,
+                         fix="write `previous_survey: ../2024` (the -o folder of that year's survey)")
+    folder = Path(given)
+    return folder if folder.is_absolute() else source.parent / folder
 
 
 def _number(raw: dict, key: str, default: float, accept, what: str, source: Path) -> float:

@@ -186,6 +186,24 @@ def own_run(demo_survey, tmp_path_factory):
         return compute_survey(config)
 
 
+def test_provenance_records_the_surveys_own_tables(own_run, tmp_path):
+    import hashlib
+
+    from sinkmap.survey.provenance import Command, survey_provenance
+
+    config = own_run.config
+    record = survey_provenance(config, Command(config.source), tmp_path)
+    for name, path in config.parameters.items():
+        own = record["parameter_tables"][name]["own"]
+        assert (config.source.parent / own["path"]).resolve() == path.resolve()  # relative to survey.yaml's folder
+        assert own["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert own["rows"] == record["parameter_tables"][name]["shipped"]["rows"]  # every row exported
+    biomass = record["parameter_tables"]["biomass_factors"]
+    # eucalyptus BEF: "literature value" → "provincial inventory", sourced both: the same rows per tier
+    assert biomass["own"]["rows_per_tier"] == biomass["shipped"]["rows_per_tier"]
+    assert biomass["own"]["sha256"] != biomass["shipped"]["sha256"]
+
+
 def test_doubling_one_bef_changes_the_carbon_by_exactly_that_groups_carbon(demo_survey, own_run):
     before = pd.read_csv(demo_survey / "carbon_by_group.csv", dtype={"county": str}, encoding="utf-8-sig")
     after = own_run.carbon_groups.set_index(["county", "species_group"])["carbon_mg_c"]

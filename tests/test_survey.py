@@ -33,11 +33,13 @@ def test_every_output_and_nothing_half_written(demo_survey):
 
 
 def test_indicator_table_columns_units_and_sources(indicators):
-    assert list(indicators.columns) == ["county", "adcode", "indicator", "value", "low", "high", "unit",
+    assert list(indicators.columns) == ["county", "adcode", "indicator", "value", "low", "high", "previous", "change",
+                                        "unit",
                                         "target_2025", "target_2030", "gap_2025", "gap_2030", "status_2025",
                                         "status_2030", "reach_2025", "reach_2030", "reach_by", "quality", "source",
                                         "note"]
     assert (indicators["note"].fillna("") == "").all()  # the demo's inputs cover every county
+    assert indicators[["previous", "change"]].isna().all().all()  # no earlier survey given
     assert indicators["adcode"].iloc[0] == "441500" and indicators["county"].iloc[0] == "汕尾市"
     # every row has a value, a unit and a source (NaN counts as missing: str.contains skips it)
     for column in ("value", "unit", "source"):

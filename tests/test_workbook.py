@@ -99,7 +99,9 @@ def test_headers_carry_their_units_and_stay_in_view(book):
     assert sheet_of(book, "shelterbelt_sites.csv")["H3"].value == "Planted or restored in the plan period (mu)"
     ws = sheet_of(book, "indicators.csv")
     assert ws["F2"].value == "数值（按本行单位）" and ws["F3"].value == "Value (row's unit)"
-    assert ws["J2"].value == "2025年目标（按本行单位）" and ws["J3"].value == "Target 2025 (row's unit)"
+    assert ws["I3"].value == "Previous survey's value (--previous) (row's unit)"
+    assert ws["J2"].value == "较上期变化（数值−上期）（按本行单位）"
+    assert ws["L2"].value == "2025年目标（按本行单位）" and ws["L3"].value == "Target 2025 (row's unit)"
     for table in TABLES:
         ws = sheet_of(book, table)
         assert ws.freeze_panes == "B4", table  # below the banner and both header rows, right of the key column
@@ -199,8 +201,8 @@ def test_a_column_without_a_label_fails():
         sheets({"redline_ledger.csv": frame})
     with pytest.raises(KeyError, match=r"table elsewhere.csv has no sheet.*output_tables"):
         sheets({"elsewhere.csv": frame})
-    with pytest.raises(KeyError, match="column 'change' of indicators.csv"):  # change is labelled for one table
-        column_label("indicators.csv", "change")
+    with pytest.raises(KeyError, match="column 'change' of redline_ledger.csv"):  # labelled for two tables only
+        column_label("redline_ledger.csv", "change")
 
 
 def test_every_column_the_survey_writes_has_a_label_and_every_unit_a_format():

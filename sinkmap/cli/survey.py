@@ -17,10 +17,18 @@ from sinkmap.progress import Progress
                    "coastal_habitats.")
 @click.option("--demo", is_flag=True, help="Generate the seeded SYNTHETIC Shanwei dataset into OUT/inputs and survey it.")
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="Output folder (created if missing): indicators.csv, survey.gpkg, map.html, report.html, report.pdf.")
+              help="Output folder (created if missing): indicators.csv, survey.gpkg, map.html, report.html, report.pdf, "
+                   "provenance.json.")
+@click.option("--previous", "previous", type=click.Path(path_type=Path),
+              help="Output folder of an earlier year's survey (its indicators.csv and provenance.json): each "
+                   "indicator row gets its value then (previous) and the change; overrides survey.yaml's "
+                   "previous_survey.")
+@click.option("--stamp", is_flag=True, help="Write the run's date and step timings into provenance.json (the "
+                                            "outputs then differ from run to run).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-def survey(config_path: Path | None, demo: bool, out_dir: Path, quiet: bool) -> None:
-    """Compute the survey indicators against the plan targets and write tables, map and report."""
+def survey(config_path: Path | None, demo: bool, out_dir: Path, previous: Path | None, stamp: bool,
+           quiet: bool) -> None:
+    """Compute the survey indicators against the plan targets and write tables, map, report and provenance."""
     from sinkmap.pipelines.survey import DEMO_STEPS, run_demo, run_survey
     from sinkmap.survey import OUTPUTS
 
@@ -28,8 +36,8 @@ def survey(config_path: Path | None, demo: bool, out_dir: Path, quiet: bool) -> 
         raise InputError("give exactly one of --config FILE or --demo", fix="see `sinkmap survey --help`")
     progress = Progress(enabled=not quiet, total=DEMO_STEPS if demo else DEMO_STEPS - 1)
     if demo:
-        run_demo(out_dir, progress)
+        run_demo(out_dir, progress, previous=previous, stamp=stamp)
     else:
-        run_survey(config_path, out_dir, progress)
+        run_survey(config_path, out_dir, progress, previous=previous, stamp=stamp)
     if not quiet:
         click.echo(f"wrote {', '.join(OUTPUTS)} to {out_dir}", err=True)

@@ -5,7 +5,7 @@ arguments, calls one of them and prints.
 =============  ==========================  =========================================================
 command        function                    returns
 =============  ==========================  =========================================================
-``survey``     ``survey.run_survey``       the paths written (tables, survey.gpkg, map, report)
+``survey``     ``survey.run_survey``       the paths written (tables, survey.gpkg, map, report, provenance.json)
                ``survey.run_demo``         the same, for the SYNTHETIC demo dataset
 ``ledger``     ``ledger.run_ledger``       the redline tables, file name → DataFrame (written with out_dir)
 ``carbon``     ``carbon.run_carbon``       the paths written (carbon_total.tif, carbon_summary.csv …)

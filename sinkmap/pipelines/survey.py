@@ -1,8 +1,9 @@
 """The survey pipeline: ``run_survey`` (one survey year from its configuration) and ``run_demo``
 (the seeded SYNTHETIC Shanwei dataset, then its survey) — what ``sinkmap survey`` calls.
 
-configuration → ``survey.compute`` (readers → indicators, no files written) → ``survey.outputs``
-(tables, GeoPackage, map, report), into an output folder claimed and locked for the whole run.
+configuration → ``survey.compute`` (readers → indicators, no files written) → ``survey.provenance`` (what
+it was made from) and, with an earlier survey, ``survey.compare`` → ``survey.outputs`` (tables, GeoPackage,
+map, report, provenance.json), into an output folder claimed and locked for the whole run.
 """
 
 from __future__ import annotations
@@ -14,35 +15,52 @@ from pathlib import Path
 from sinkmap.progress import Progress
 from sinkmap.survey import compute_survey, write_outputs
 
-DEMO_STEPS = 10  # progress steps of run_demo: generating the inputs, then the survey's 9
+DEMO_STEPS = 11  # progress steps of run_demo: generating the inputs, then the survey's 10
 
 
 def run_survey(config_path: str | Path, out_dir: str | Path, progress: Progress | None = None,
-               parameters: Mapping[str, str | Path] | None = None) -> list[Path]:
+               parameters: Mapping[str, str | Path] | None = None, *, previous: str | Path | None = None,
+               stamp: bool = False) -> list[Path]:
     """Read, compute and write one survey: the Python form of ``sinkmap survey``.
 
     ``parameters``: the survey's own parameter tables (``{"biomass_factors": "省清单因子.xlsx"}``, paths
     relative to the working folder), over those of the configuration's ``parameters:`` block; their rows
-    replace the shipped rows with the same key. ``out_dir`` is claimed before the work
+    replace the shipped rows with the same key. ``previous``: an earlier year's output folder (else the
+    configuration's ``previous_survey:``), read and checked before the work; each indicator row gets its
+    value then and the change. ``stamp``: provenance.json also holds the run's date and step timings (the
+    outputs then differ from run to run). ``out_dir`` is claimed before the work
     (``claimed_output_folder``): checked, locked against a second run into it, and cleared of what runs
     that died left there.
     """
     from sinkmap.config import load_config
     from sinkmap.readers.parameters import checked_parameters, user_paths
+    from sinkmap.readers.previous import read_previous_survey
+    from sinkmap.survey.compare import compared
+    from sinkmap.survey.provenance import Command, survey_provenance
     from sinkmap.writers.staging import claimed_output_folder
 
     config = load_config(config_path)
-    if parameters:
-        given = checked_parameters(user_paths(parameters, Path.cwd(), Path(config_path)))
-        config = replace(config, parameters={**config.parameters, **given})
+    given = checked_parameters(user_paths(parameters, Path.cwd(), Path(config_path))) if parameters else {}
+    config = replace(config, parameters={**config.parameters, **given})
+    folder = Path(previous) if previous is not None else config.previous_survey
+    earlier = None if folder is None else read_previous_survey(folder, config.survey_year)
+    command = Command(config.source, None if previous is None else Path(previous), given, stamp)
+    progress = progress or Progress(enabled=False)
     with claimed_output_folder(out_dir):
         result = compute_survey(config, progress)
-        return write_outputs(result, out_dir, progress)
+        with progress.step("provenance: input checksums" + ("" if earlier is None else
+                                                           f"; comparison with {earlier.survey_year}")):
+            record = survey_provenance(config, command, out_dir, earlier)
+            if earlier is not None:
+                result, record = compared(result, earlier, record, out_dir)
+        return write_outputs(result, out_dir, progress, record=record, stamp=stamp)
 
 
-def run_demo(out_dir: str | Path, progress: Progress | None = None) -> list[Path]:
+def run_demo(out_dir: str | Path, progress: Progress | None = None, *, previous: str | Path | None = None,
+             stamp: bool = False) -> list[Path]:
     """Generate the SYNTHETIC demo dataset into ``OUT/inputs`` and survey it into ``out_dir`` (the
-    Python form of ``sinkmap survey --demo``); the folder stays locked from the inputs to the last output."""
+    Python form of ``sinkmap survey --demo``); the folder stays locked from the inputs to the last output.
+    ``previous``, ``stamp``: as ``run_survey``."""
     from sinkmap.demo import generate_demo
     from sinkmap.writers.staging import claimed_output_folder
 
@@ -50,4 +68,4 @@ def run_demo(out_dir: str | Path, progress: Progress | None = None) -> list[Path
     with claimed_output_folder(out_dir):
         with progress.step("generating the SYNTHETIC demo dataset"):
             config_path = generate_demo(Path(out_dir) / "inputs")
-        return run_survey(config_path, out_dir, progress)
+        return run_survey(config_path, out_dir, progress, previous=previous, stamp=stamp)

@@ -1,4 +1,4 @@
-"""Write one survey's outputs: tables, GeoPackage, map and report — all or none."""
+"""Write one survey's outputs: tables, GeoPackage, map, report and provenance.json — all or none."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from sinkmap.progress import Progress
 from sinkmap.survey.compute import SurveyResult
 from sinkmap.survey.figures import report_charts
 from sinkmap.survey.ledger import redline_findings
+from sinkmap.survey.provenance import PROVENANCE_FILE, Command, report_lines, survey_provenance, write_provenance
 from sinkmap.survey.summary import findings, sink_line
 from sinkmap.survey.workbook import write_survey_workbook
 
-OUTPUTS = (*load_output_tables().index, "survey.xlsx", "survey.gpkg", "map.html", "report.html", "report.pdf")
+OUTPUTS = (*load_output_tables().index, "survey.xlsx", "survey.gpkg", "map.html", "report.html", "report.pdf",
+           PROVENANCE_FILE)
 MAP_INDICATOR = "forest_cover"
 REPORT_TITLE = "{zh}森林与蓝碳碳汇本底调查 {en} forest and blue-carbon sink baseline survey"  # the survey area
 
@@ -96,8 +98,12 @@ def _checks(result: SurveyResult) -> list:
     return checks
 
 
-def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress | None = None) -> list[Path]:
-    """Write the survey outputs (OUTPUTS) into ``out_dir``, all or none (staged, then moved in)."""
+def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress | None = None, *,
+                  record: dict | None = None, stamp: bool = False) -> list[Path]:
+    """Write the survey outputs (OUTPUTS) into ``out_dir``, all or none (staged, then moved in).
+
+    ``record``: the survey's provenance (``survey.provenance.survey_provenance``; by default that of its
+    configuration alone), written last as provenance.json, with ``progress``'s step timings when ``stamp``."""
     from sinkmap.survey.gpkg import survey_gpkg
     from sinkmap.writers.atomic import write_text_atomic
     from sinkmap.writers.charts import choropleth_png, landcover_png, sensitivity_png
@@ -116,6 +122,8 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
     description = config.note or f"sinkmap survey {config.survey_year}"
     area = config.area
     counties = result.units[result.units["adcode"].isin(area.codes)]
+    record = record or survey_provenance(config, Command(config.source), out_dir)
+    earlier = record.get("previous_survey", {})
     with staged_dir(out_dir) as stage:
         with progress.step("writing indicators.csv, tables and survey.gpkg"):
             for name, table in result.tables().items():
@@ -160,9 +168,12 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
                                     coverage=coverage_lines(result.indicators), themes=specs["theme"].to_dict(),
                                     headline=[i for i in specs.index if specs.at[i, "target"] == i],
                                     total=area.code, sink_line=sink_line(result), findings=findings(result),
-                                    charts=charts)
+                                    charts=charts, provenance=report_lines(record),
+                                    previous_year=earlier.get("survey_year"),
+                                    comparison_notes=earlier.get("mismatches", ()))
             write_report(context, stage, font=font)
             for figure in (png, second):
                 if figure is not None:
                     figure.unlink()
+        write_provenance(stage / PROVENANCE_FILE, record, progress.timings if stamp else None)
     return [Path(out_dir) / name for name in OUTPUTS]

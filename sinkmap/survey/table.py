@@ -18,7 +18,7 @@ from sinkmap.survey.context import CITY, Computed, Provenance
 from sinkmap.survey.registry import PlanWork, Projected, registry
 from sinkmap.units import mu_to_ha
 
-INDICATOR_COLUMNS = ["county", "adcode", "indicator", "value", "low", "high", "unit",
+INDICATOR_COLUMNS = ["county", "adcode", "indicator", "value", "low", "high", "previous", "change", "unit",
                      *[f"{kind}_{y}" for kind in ("target", "gap", "status", "reach") for y in TARGET_YEARS],
                      "reach_by", "quality", "source", "note"]
 
@@ -91,6 +91,7 @@ def indicator_table(values: pd.DataFrame, ranges: dict[str, pd.DataFrame], names
     has_target = table[[f"target_{y}" for y in TARGET_YEARS]].notna().any(axis=1)
     table["reach_by"] = pd.array(table["indicator"].map(last_looked).where(has_target), dtype="Int64")
     table["source"] = table["indicator"].map(sources)
+    table["previous"] = table["change"] = np.nan  # an earlier survey's value and the change (survey.compare)
     table["note"] = ("" if notes is None else
                      [notes.at[a, i] if a in notes.index and i in notes.columns else ""
                       for a, i in zip(table["adcode"], table["indicator"])])

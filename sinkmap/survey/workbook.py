@@ -6,7 +6,6 @@ provenance lines of the About sheet. Assembles only; ``writers/workbook.py`` pre
 from __future__ import annotations
 
 import datetime
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -49,18 +48,10 @@ def sheets(tables: Mapping[str, pd.DataFrame]) -> tuple[Sheet, ...]:
     return tuple(out)
 
 
-def _relative(path: Path, config: SurveyConfig) -> str:
-    """``path`` as seen from the configuration's folder (as survey.yaml names it), else in full."""
-    try:
-        return Path(os.path.relpath(path, config.source.parent)).as_posix()
-    except ValueError:  # another drive
-        return str(path)
-
-
 def _input_line(kind: str, config: SurveyConfig) -> str:
     """One input file: its kind, path from the configuration's folder, layer, preset and year."""
     given = config.inputs[kind]
-    path = _relative(given.path, config)
+    path = config.relative(given.path)
     layer = given.layer if isinstance(given.layer, str) or given.layer is None else ", ".join(given.layer)
     details = [f"{key} {value}" for key, value in (("layer", layer), ("preset", given.preset), ("year", given.year))
                if value is not None]
@@ -75,7 +66,7 @@ def provenance(config: SurveyConfig) -> tuple[tuple[str, str], ...]:
     lines = [("调查年份 Survey year", str(config.survey_year)), ("调查范围 Survey area", where),
              ("配置文件 Configuration", config.source.name)]
     lines += [("输入文件 Input file", _input_line(kind, config)) for kind in config.inputs]
-    lines += [("参数表 Parameter table", f"{name}: {_relative(path, config)} (its rows replace the shipped rows "
+    lines += [("参数表 Parameter table", f"{name}: {config.relative(path)} (its rows replace the shipped rows "
                "with the same key)") for name, path in sorted(config.parameters.items())]
     lines.append(("参数表 Parameter table", "layers/parameters/*.csv, shipped with sinkmap"))
     if config.synthetic:

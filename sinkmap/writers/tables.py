@@ -15,6 +15,7 @@ from sinkmap.writers.vector import write_gpkg
 
 UNIT_SLUGS = {"%": "pct", "km²": "km2", "ha": "ha", "亩": "mu", "m³": "m3", "万m³": "wan_m3",
               "万m³/yr": "wan_m3_per_yr", "t C": "t_c", "t CO₂e": "t_co2e", "t CO₂e/yr": "t_co2e_per_yr"}
+CSV_DIGITS = 10  # significant digits of a float in a CSV table
 
 
 def write_table(table: pd.DataFrame, path: str | Path) -> Path:
@@ -23,7 +24,7 @@ def write_table(table: pd.DataFrame, path: str | Path) -> Path:
     suffix = path.suffix.lower()
     with atomic_path(path) as tmp:
         if suffix == ".csv":
-            table.to_csv(tmp, index=False, encoding="utf-8-sig", float_format="%.10g")
+            table.to_csv(tmp, index=False, encoding="utf-8-sig", float_format=f"%.{CSV_DIGITS}g")
         elif suffix == ".parquet":
             table.to_parquet(tmp, index=False)
         elif suffix == ".xlsx":

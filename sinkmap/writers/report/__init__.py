@@ -24,7 +24,14 @@ from sinkmap.writers.atomic import check_output_dir, write_bytes_atomic, write_t
 from sinkmap.writers.figures import Chart
 from sinkmap.writers.report.checks import CheckTable
 from sinkmap.writers.report.pdf import CJKFont, find_cjk_font, render_pdf
-from sinkmap.writers.report.tables import Sources, check_table, format_number, target_rows, unit_tables
+from sinkmap.writers.report.tables import (
+    Sources,
+    check_table,
+    comparison_rows,
+    format_number,
+    target_rows,
+    unit_tables,
+)
 
 __all__ = ["ReportContext", "CheckTable", "write_report", "render_html", "find_cjk_font", "format_number",
            "CJKFont"]
@@ -50,6 +57,7 @@ class ReportContext:
     theme, in first-use order; an indicator without one goes to 其他 Other); ``headline``: the
     indicators the plan sets targets for (page 1). ``total``: the survey area's unit, the first
     column (else the city). ``generated_on`` is printed only when given, so output stays reproducible.
+    ``previous_year``: with it, the total's indicators then and now (the table's ``previous``, ``change``).
     """
 
     title: str
@@ -72,6 +80,9 @@ class ReportContext:
     sink_line: str = ""  # page 1: the land + ocean sink in one sentence
     findings: Sequence[str] = ()  # page 1: what the checks found, in plain sentences
     charts: Sequence[Chart] = ()  # after the two maps, numbered on
+    previous_year: int | None = None  # an earlier survey compared with (``previous``, ``change`` columns)
+    comparison_notes: Sequence[str] = ()  # what makes the two surveys incomparable, under the comparison
+    provenance: Sequence[tuple[str, str]] = ()  # (label, text): the short form of provenance.json, last page
 
 
 def _environment() -> jinja2.Environment:
@@ -140,6 +151,10 @@ def render_html(ctx: ReportContext) -> str:
         attributions=list(ctx.attributions),
         version=ctx.version,
         generated_on=ctx.generated_on,
+        previous_year=ctx.previous_year,
+        comparison=comparison_rows(ctx.indicators, ctx.labels, ctx.total) if ctx.previous_year else [],
+        comparison_notes=list(ctx.comparison_notes),
+        provenance=list(ctx.provenance),
     )
 
 

@@ -200,6 +200,32 @@ def target_rows(table: pd.DataFrame, labels: Mapping[str, tuple[str, str]], head
     return out
 
 
+@dataclass(frozen=True)
+class CompareRow:
+    """One indicator of the survey area's total then and now: its labels and the three numbers with units."""
+
+    label_zh: str
+    label_en: str
+    previous: str
+    value: str
+    change: str
+
+
+def comparison_rows(table: pd.DataFrame, labels: Mapping[str, tuple[str, str]], total: str | None = None
+                    ) -> list[CompareRow]:
+    """The survey area's ``total`` (else the city) against an earlier survey: one row per indicator with a
+    previous value (the table's ``previous`` and ``change`` columns), in ``labels`` order; [] without them."""
+    if "previous" not in table.columns or table["previous"].isna().all():
+        return []
+    table = table.assign(adcode=table["adcode"].astype(str))
+    total = sorted_rows(table.drop_duplicates("adcode"), total)["adcode"].iloc[0]
+    rows = table[(table["adcode"] == total) & table["previous"].notna()].set_index("indicator")
+    return [CompareRow(*labels[ind], *(format_number(_as_float(rows.at[ind, column]), str(rows.at[ind, "unit"]),
+                                                     signed=column == "change")
+                                       for column in ("previous", "value", "change")))
+            for ind in labels if ind in rows.index]
+
+
 def coverage_lines(table: pd.DataFrame) -> list[str]:
     """One line per unit the inputs do not cover for some indicator: "海丰县 441521: <its notes>"."""
     if "note" not in table.columns:
