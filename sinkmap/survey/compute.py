@@ -90,7 +90,7 @@ class SurveyResult:
     stands: gpd.GeoDataFrame  # the survey year's stands read as forest, with stock and carbon (survey.forest.stand_carbon)
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)  # species group × factor: share of the variance
     # of the survey area's biomass carbon (IPCC Approach 1), adding to 1
-    plan_work: pd.DataFrame = field(default_factory=pd.DataFrame)  # status, county, year, area_ha: the mangrove
+    plan_work: pd.DataFrame = field(default_factory=pd.DataFrame)  # county, year, area_ha, status: the mangrove
     # work of the plan period (planted, restored from PLAN_START to the survey year)
     landcover_images: LandCoverImages | None = None  # this year's land cover for the web map and figure 2
 
@@ -263,11 +263,12 @@ def _compute_survey(config: SurveyConfig, inputs: SurveyInputs, progress: Progre
                                  total=area.code, quality=carbon_quality(current, previous, blue, area.code),
                                  survey_year=config.survey_year)
     habitats = habitat_table(blue.patches if blue else None, blue_factors)
-    work = pd.concat([w.assign(status=s) for s, w in blue.work.items()], ignore_index=True) if blue else None
+    work = (pd.concat([w.assign(status=s) for s, w in blue.work.items()], ignore_index=True) if blue
+            else pd.DataFrame(columns=["county", "year", "area_ha", "status"]))
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
                         path, habitats, ledger, sites, layers, stand_carbon(current.stands, factors),
                         factors.variance_shares(current.carbon),
-                        pd.DataFrame(columns=["status", "county", "year", "area_ha"]) if work is None else work, images)
+                        work, images)
 
 
 def _refuse_impossible_shares(values: pd.DataFrame, names: dict[str, str], inputs_of: dict, config: SurveyConfig

@@ -16,10 +16,10 @@ from sinkmap.survey.registry import projected_indicators
 from sinkmap.units import MU_PER_HA
 from sinkmap.writers import figures
 from sinkmap.writers.figures import Chart
+from sinkmap.writers.report.checks import redline_label
 
 PLAN = "汕尾市碳达峰实施方案 (2023)"
 WORK_LABELS = {"planted": "新造红树林 mangrove planted", "restored": "修复红树林 mangrove restored"}
-REALM_LABELS = {"land": "陆域 land", "marine": "海域 marine"}
 
 
 def _names(result: SurveyResult, counties_only: bool = False) -> dict[str, str]:
@@ -105,7 +105,8 @@ def redline_chart(result: SurveyResult, font: Path | None) -> Chart | None:
     names = _names(result, counties_only=True)
     change = ledger.per_realm.pivot_table(index="county", columns="realm", values="change_ha", aggfunc="sum")
     change = change.reindex(list(names)).fillna(0.0).rename(index=names)
-    png = figures.change_png(change, REALM_LABELS, unit="ha", font_path=font)
+    png = figures.change_png(change, {r: redline_label(r, "realm") for r in change.columns}, unit="ha",
+                              font_path=font)
     inputs = result.config.inputs
     caption = (f"生态保护红线面积变化 · Redline area change per county (ha), {inputs['redlines'].path.name} "
                f"({result.config.survey_year}) − {inputs['redlines_previous'].path.name} ({ledger.previous_year}), "

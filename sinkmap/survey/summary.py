@@ -10,9 +10,9 @@ import pandas as pd
 from sinkmap.indicators.targets import PLAN_START
 from sinkmap.survey.compute import SurveyResult
 from sinkmap.writers.format import format_number
+from sinkmap.writers.report.checks import redline_label
 
 SHOWN = 5  # redline ids named in a sentence; the rest are counted
-REALMS = {"land": "陆域 land", "marine": "海域 marine"}
 CHECKS = (("功能降低", "功能降低 function lowered"), ("性质改变", "性质改变 nature changed"),
           ("功能类型改变", "功能类型改变 function type changed"))  # flag in redline_checks.csv findings → heading
 
@@ -57,7 +57,7 @@ def findings(result: SurveyResult) -> list[str]:
     if ledger is not None and ledger.previous_year is not None:
         fell = ledger.per_realm[ledger.per_realm["flag"].fillna("").str.contains("面积减少")]
         for row in fell.itertuples():
-            lines.append(f"{names.get(row.county, row.county)} {REALMS.get(row.realm, row.realm)} 红线面积减少 redline "
+            lines.append(f"{names.get(row.county, row.county)} {redline_label(row.realm, 'realm')} 红线面积减少 redline "
                          f"area fell by {format_number(-row.change_ha, 'ha', digits=2)} ({ledger.previous_year}→{year}; "
                          "redline_change.csv).")
     if ledger is not None:

@@ -4,7 +4,6 @@ factor-sensitivity bars of the method section."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,13 +13,13 @@ import pandas as pd
 
 matplotlib.use("Agg")  # no display: files only
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from pyproj import CRS  # noqa: E402
 
 from sinkmap.crs import AREA_CRS  # noqa: E402
 from sinkmap.readers.raster import ClassImage  # noqa: E402
+from sinkmap.writers.figures import png_bytes, use_font  # noqa: E402
 from sinkmap.writers.format import format_number  # noqa: E402
 
 SCALE_KM = 20
@@ -34,7 +33,7 @@ def choropleth_png(counties: gpd.GeoDataFrame, column: str, breaks: Sequence[flo
     ``font_path``: a CJK font file for the Chinese labels (registered with matplotlib).
     ``overlays``: (label, layer, Leaflet-style dict) drawn over the counties, each in the legend.
     """
-    _use_font(font_path)
+    use_font(font_path)
     frame = counties.to_crs(AREA_CRS)
     fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=150)
     cmap, norm = ListedColormap(list(colours)), BoundaryNorm(list(breaks), len(colours))
@@ -65,7 +64,7 @@ def landcover_png(counties: gpd.GeoDataFrame, image: ClassImage, *, title: str,
 
     if not CRS.from_user_input(image.crs).equals(AREA_CRS):
         raise ValueError("the report's land-cover image must be in the equal-area CRS (crs.AREA_CRS)")
-    _use_font(font_path)
+    use_font(font_path)
     frame = counties.to_crs(AREA_CRS)
     rgba, (left, bottom, right, top), shown = classes_image(image)
     fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=150)
@@ -82,14 +81,6 @@ def landcover_png(counties: gpd.GeoDataFrame, image: ClassImage, *, title: str,
     return _finish(fig, ax, frame.total_bounds)
 
 
-def _use_font(font_path: Path | None) -> None:
-    """Register a CJK font file with matplotlib and make it the first family."""
-    if font_path is not None:
-        font_manager.fontManager.addfont(str(font_path))
-        family = font_manager.FontProperties(fname=str(font_path)).get_name()
-        plt.rcParams["font.family"] = [family, "DejaVu Sans"]
-
-
 def _finish(fig, ax, bounds: Sequence[float]) -> bytes:
     """Scale bar (true: the axes are in metres), north arrow, tidy axes; the figure as PNG bytes."""
     xmin, ymin, xmax, ymax = bounds
@@ -102,11 +93,7 @@ def _finish(fig, ax, bounds: Sequence[float]) -> bytes:
     ax.text(arrow_x, ymax - 0.05 * (ymax - ymin), "N", ha="center", va="bottom", fontsize=10, fontweight="bold")
     ax.set_axis_off()
     ax.set_aspect("equal")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})  # no version stamp: stable bytes
-    plt.close(fig)
-    return buffer.getvalue()
+    return png_bytes(fig)
 
 
 def sensitivity_png(shares: pd.DataFrame, *, title: str, font_path: Path | None = None) -> bytes:
@@ -115,7 +102,7 @@ def sensitivity_png(shares: pd.DataFrame, *, title: str, font_path: Path | None 
 
     ``shares``: index species group, one column per factor, fractions adding to 1 (``variance_shares``).
     """
-    _use_font(font_path)
+    use_font(font_path)
     shares = shares.fillna(0.0)
     order = shares.sum().sort_values().index  # the largest on top
     groups = shares.sum(axis=1).sort_values(ascending=False).index
@@ -134,8 +121,4 @@ def sensitivity_png(shares: pd.DataFrame, *, title: str, font_path: Path | None 
     ax.set_title(title, fontsize=9)
     ax.legend(title="树种组 species group", fontsize=7, title_fontsize=7, loc="lower right", frameon=True)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})  # no version stamp: stable bytes
-    plt.close(fig)
-    return buffer.getvalue()
+    return png_bytes(fig)

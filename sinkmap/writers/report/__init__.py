@@ -107,7 +107,7 @@ def map_data_uri(path: Path | None) -> str | None:
     data = path.read_bytes()
     if not data.startswith(PNG_SIGNATURE):
         raise InputError("map for the report is not a PNG file", path=path, fix="pass a .png map")
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    return _data_uri(data)
 
 
 def _groups(ctx: ReportContext) -> dict[str, list[str]]:

@@ -31,7 +31,7 @@ class CheckTable:
     numeric: tuple[bool, ...]  # per column: right-aligned figures
 
 
-def _label(value: object, field: str) -> str:
+def redline_label(value: object, field: str) -> str:
     """A coded redline field as "中文 code" (生物多样性维护 biodiversity); empty → dash."""
     if value is None or pd.isna(value) or value == "":
         return DASH
@@ -52,7 +52,7 @@ def ledger_tables(per_realm: pd.DataFrame, names: Mapping[str, str], *, survey_y
     """The redline ledger per county × realm and, with an earlier version, its net change."""
     rows, flags = [], []
     for rec in per_realm.sort_values(["county", "realm"]).to_dict("records"):
-        cells = [_unit(str(rec["county"]), names), _label(rec["realm"], "realm"),
+        cells = [_unit(str(rec["county"]), names), redline_label(rec["realm"], "realm"),
                  _ha(rec["area_ha"])]
         if previous_year is not None:
             cells += [_ha(rec["previous_area_ha"]), _ha(rec["change_ha"], signed=True), _ha(rec["added_ha"]),
@@ -80,7 +80,7 @@ def flagged_redlines_table(sheet: pd.DataFrame, names: Mapping[str, str], *, sur
     found = sheet[sheet["findings"].fillna("") != ""]
     if found.empty:
         return None
-    rows = tuple((_unit(str(r["county"]), names), str(r["redline_id"]), _label(r["function_type"], "function_type"),
+    rows = tuple((_unit(str(r["county"]), names), str(r["redline_id"]), redline_label(r["function_type"], "function_type"),
                   _ha3(r["previous_area_ha"]), _ha3(r["area_ha"]), _ha3(r["area_change_ha"], signed=True),
                   str(r["findings"])) for r in found.to_dict("records"))
     then = f"{previous_year} 面积 Area" if previous_year is not None else "此前面积 Area before"
@@ -106,7 +106,7 @@ def cover_table(check: pd.DataFrame, names: Mapping[str, str], *, survey_year: i
     rows, flags = [], []
     summary = check[check["redline_id"].fillna("") == ""] if "redline_id" in check else check
     for rec in summary.sort_values(["county", "realm"]).to_dict("records"):
-        cells = [_unit(str(rec["county"]), names), _label(rec["realm"], "realm")]
+        cells = [_unit(str(rec["county"]), names), redline_label(rec["realm"], "realm")]
         for name in ("forest", "human_use"):
             cells.append(_ha(rec[f"{name}_ha"]))
             if compared:
@@ -141,7 +141,7 @@ def forest_tables(units: pd.DataFrame, names: Mapping[str, str], *, survey_year:
     compared = previous_year is not None
     rows, flags = [], []
     for rec in units.sort_values(["county", "realm"]).to_dict("records"):
-        cells = [_unit(str(rec["county"]), names), _label(rec["realm"], "realm"), *_forest_cells(rec, compared)]
+        cells = [_unit(str(rec["county"]), names), redline_label(rec["realm"], "realm"), *_forest_cells(rec, compared)]
         if compared:
             cells += [str(rec["redlines_flagged"]), rec["flag"] or DASH]
         rows.append(tuple(cells))
