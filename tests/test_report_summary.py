@@ -52,3 +52,20 @@ def test_the_sink_line_and_the_findings(report, demo_survey):
     sites = pd.read_csv(demo_survey / "shelterbelt_sites.csv", encoding="utf-8-sig")
     for site in sites.loc[sites["flag"].notna(), "site"]:
         assert f"{site}（" in html
+
+
+@pytest.mark.parametrize(("code", "codes", "units", "counties_only", "expected"), [
+    ("441500", ("441502", "441521"), ["441500", "441502", "441521"], False, ["441500", "441502", "441521"]),
+    ("441500", ("441502", "441521"), ["441500", "441502", "441521"], True, ["441502", "441521"]),
+    # a one-county survey area is its own total: the per-county charts (sink, redline change) keep it
+    ("441523", ("441523",), ["441523"], True, ["441523"]),
+    ("441523", ("441523",), ["441523"], False, ["441523"]),
+])
+def test_the_charts_units_of_a_city_and_of_one_county(code, codes, units, counties_only, expected):
+    from types import SimpleNamespace
+
+    from sinkmap.survey.figures import _names
+
+    result = SimpleNamespace(units=pd.DataFrame({"adcode": units, "name_zh": units}),
+                             config=SimpleNamespace(area=SimpleNamespace(code=code, codes=codes)))
+    assert list(_names(result, counties_only=counties_only)) == expected

@@ -23,11 +23,14 @@ WORK_LABELS = {"planted": "新造红树林 mangrove planted", "restored": "修�
 
 
 def _names(result: SurveyResult, counties_only: bool = False) -> dict[str, str]:
-    """adcode → Chinese name, the survey area's total first (left out with ``counties_only``)."""
+    """adcode → Chinese name of the counties surveyed, the survey area's total first (left out with
+    ``counties_only``). A one-county survey area is its own total: that county is always there."""
     units = result.units.set_index("adcode")["name_zh"]
-    total = result.config.area.code
-    names = {a: units[a] for a in units.index if a != total}
-    return names if counties_only or total not in units.index else {total: units[total], **names}
+    area = result.config.area
+    counties = {a: units[a] for a in units.index if a in area.codes}
+    if counties_only or area.code in counties or area.code not in units.index:
+        return counties
+    return {area.code: units[area.code], **counties}
 
 
 def _rows(result: SurveyResult, indicator: str, names: dict[str, str]) -> pd.DataFrame | None:

@@ -120,7 +120,9 @@ def composition_png(shares: pd.DataFrame, colours: Mapping[str, str], labels: Ma
     """Land-cover composition per unit: horizontal bars of each class's share (%) of the unit's mapped land
     (``shares``: index unit names, one column per class, rows adding to 100)."""
     use_font(font_path)
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.42 * len(shares) + 1.3), dpi=150)
+    legend_in = 0.2 * -(-len(shares.columns) // 4) + 0.15  # the legend's rows of 4 classes, below the axes (in)
+    height = 0.42 * len(shares) + 1.0 + legend_in
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, height), dpi=150)
     left = pd.Series(0.0, index=shares.index)
     for cls in shares.columns:
         ax.barh(list(shares.index), shares[cls], left=left, color=colours[cls], edgecolor="white", lw=0.4,
@@ -130,9 +132,9 @@ def composition_png(shares: pd.DataFrame, colours: Mapping[str, str], labels: Ma
     ax.set_xlim(0, 100)
     ax.set_xlabel("占已制图面积 share of the mapped area (%)", fontsize=7)
     ax.tick_params(labelsize=7)
-    ax.legend(fontsize=6, ncol=4, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.25))
+    fig.legend(fontsize=6, ncol=4, frameon=False, loc="lower center")  # below the axis label, at any height
     ax.spines[["top", "right"]].set_visible(False)
-    return png_bytes(fig)
+    return png_bytes(fig, rect=(0, legend_in / height, 1, 1))
 
 
 def change_png(change: pd.DataFrame, labels: Mapping[str, str], *, unit: str, font_path: Path | None = None) -> bytes:
