@@ -61,9 +61,9 @@ def test_a_unit_without_values_reaches_no_target():
     assert np.isnan(reach_year(path, "A", "cover", 50.0))  # before: every NaN year counted as reached
 
 
-def county_package(demo_survey, tmp_path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def county_package(demo_survey, tmp_path):
     """陆河县's own package cut from the demo: its stands, and the land cover clipped to its bounding box
-    (which takes in slivers of the neighbours); no earlier survey. Returns (indicators, trajectory)."""
+    (which takes in slivers of the neighbours); no earlier survey. Returns its SurveyResult."""
     inputs = demo_survey / "inputs"
     luhe = aoi.load_counties().set_index("adcode").loc[[LUHE]]
     stands = gpd.read_file(inputs / "stands.gpkg", layer="stands")
@@ -85,11 +85,12 @@ def county_package(demo_survey, tmp_path) -> tuple[pd.DataFrame, pd.DataFrame]:
     # the map's reach is said once, per county with its share, not again by each zonal pass
     assert sum("lc_luhe.tif covers less than 99 % of the land of " in line for line in said) == 1
     assert not any("zones lie outside the raster" in line for line in said)
-    return result.indicators, result.trajectory
+    return result
 
 
 def test_one_countys_package_reports_that_county_and_no_city(demo_survey, tmp_path):
-    ours, path = county_package(demo_survey, tmp_path)
+    result = county_package(demo_survey, tmp_path)
+    ours, path = result.indicators, result.trajectory
     full = pd.read_csv(demo_survey / "indicators.csv", dtype={"adcode": str}, encoding="utf-8-sig")
 
     def get(table, indicator, adcode, column="value"):
@@ -118,6 +119,10 @@ def test_one_countys_package_reports_that_county_and_no_city(demo_survey, tmp_pa
     assert np.isnan(get(ours, "forest_cover", CITY)) and pd.isna(get(ours, "forest_cover", CITY, "reach_2025"))
     assert "lc_luhe.tif does not cover 城区, 海丰县, 陆丰市" in get(ours, "forest_cover", CITY, "note")
     assert path.loc[path["adcode"] == CITY, "stock_wan_m3"].isna().all()
+    # the report's land-cover composition shows 陆河县 alone: the slivers of the neighbours are not their cover
+    from sinkmap.survey.figures import composition_chart
+    chart = composition_chart(result, None)
+    assert chart.caption.endswith("Left out, the map does not cover them: 汕尾市、城区、海丰县、陆丰市.")
     # what rests on the AOI alone is still there (城区, with no data at all, had a land area of 0 before)
     assert get(ours, "land_area", CITY) == pytest.approx(get(full, "land_area", CITY), rel=1e-9)
 

@@ -19,6 +19,7 @@ from sinkmap.writers.figures import Chart
 from sinkmap.writers.report.checks import redline_label
 
 PLAN = "汕尾市碳达峰实施方案 (2023)"
+COVER_FROM_MAP = "forest_cover_landcover"  # an indicator on the land-cover map alone: its notes say where it is missing
 WORK_LABELS = {"planted": "新造红树林 mangrove planted", "restored": "修复红树林 mangrove restored"}
 
 
@@ -79,11 +80,16 @@ def sink_chart(result: SurveyResult, font: Path | None) -> Chart | None:
     return Chart(png, caption)
 
 
-def composition_chart(result: SurveyResult, font: Path | None) -> Chart:
-    """Land-cover composition per unit, from the land-cover map's class areas."""
+def composition_chart(result: SurveyResult, font: Path | None) -> Chart | None:
+    """Land-cover composition per unit, from the land-cover map's class areas; a unit the map does not
+    cover (the note of ``COVER_FROM_MAP``, the coverage rule of the indicators) is left out, and said so."""
     landcover = result.config.inputs["landcover"]
     table = class_composition(result.class_areas, landcover.preset)
-    names = _names(result)
+    rows = result.indicators[result.indicators["indicator"] == COVER_FROM_MAP]
+    uncovered = rows.loc[rows["note"].fillna("").ne(""), "adcode"]
+    names = {a: n for a, n in _names(result).items() if a not in set(uncovered)}
+    if not names:
+        return None
     total = result.config.area.code
     if total not in set(table["adcode"]):  # the survey area's total: Σ counties
         city = table.groupby("sinkmap_class", as_index=False, sort=False)["area_ha"].sum()
@@ -97,6 +103,9 @@ def composition_chart(result: SurveyResult, font: Path | None) -> Chart:
     caption = (f"土地覆盖构成 · Land-cover composition per unit: each sinkmap class's share of the mapped land (%), "
                f"from {landcover.path.name} ({landcover.preset} preset; pixel centres in the land polygons, true "
                "cell areas on the ellipsoid).")
+    if len(uncovered):
+        caption += (" Left out, the map does not cover them: "
+                    f"{'、'.join(rows.set_index('adcode').loc[list(uncovered), 'county'])}.")
     return Chart(png, caption)
 
 
