@@ -167,9 +167,9 @@ def test_kill_9_at_three_points_leaves_the_previous_result_and_the_next_run_clea
                                                                                      start):
     """kill -9 while the demo inputs are written, while computing and while the report is written: the
     folder keeps the previous complete result, file for file (same inodes); the next complete run
-    replaces all of it, leaves no staging folder, lock or temporary file, and writes the same bytes
-    as the session's demo run (map.html included). The next run surveys the demo inputs already
-    there (``--config``, 20 s) rather than generating them again (``--demo``, 33 s)."""
+    (``--demo`` again) replaces all of it, leaves no staging folder, lock or temporary file, and writes
+    the same bytes as the session's demo run in another process: the generated inputs (the demo is
+    reproducible) and every output (map.html, report.pdf, survey.gpkg included)."""
     out = tmp_path / "run"
     shutil.copytree(demo_survey, out)  # the previous result
     previous = snapshot(out)
@@ -194,7 +194,7 @@ def test_kill_9_at_three_points_leaves_the_previous_result_and_the_next_run_clea
     assert snapshot(out) == previous
     assert any((out / name / "map.html").exists() for name in hidden(out))  # killed mid-outputs
 
-    result = subprocess.run([sys.executable, "-m", "sinkmap", "survey", "--config", config, "-o", str(out), "-q"],
+    result = subprocess.run([sys.executable, "-m", "sinkmap", "survey", "--demo", "-o", str(out), "-q"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert {p.name for p in out.iterdir()} == {*OUTPUTS, "inputs"}  # no staging folder, lock or .tmp left
@@ -202,9 +202,10 @@ def test_kill_9_at_three_points_leaves_the_previous_result_and_the_next_run_clea
     after = snapshot(out)
     assert after.keys() == previous.keys()
     replaced = {name for name in after if after[name][0] != previous[name][0]}
-    assert replaced == set(OUTPUTS)  # every output replaced, the inputs kept
+    assert replaced == set(after) and set(OUTPUTS) < replaced  # every file replaced: outputs and inputs
+    assert {"inputs/landcover.tif", "inputs/stands.gpkg", "inputs/shelterbelts.dbf"} < replaced
     different = [name for name in after if after[name][1] != previous[name][1]]
-    assert different == []  # two demo runs, byte for byte: map.html, report.pdf, survey.gpkg …
+    assert different == []  # two demo runs, byte for byte: inputs/*, map.html, report.pdf, survey.gpkg …
 
 
 def test_a_staged_folder_replaces_an_earlier_or_partial_one_whole_and_never_a_foreign_one(tmp_path):
