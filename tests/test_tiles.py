@@ -8,6 +8,7 @@ coverage mode, with zones across the cuts. Tiles off one grid are refused in one
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -23,9 +24,11 @@ from rasterio.transform import from_origin
 from shapely.geometry import Polygon, box
 
 from sinkmap.cli import cli
+from sinkmap.config import load_config
 from sinkmap.errors import InputError, MissingInputError
 from sinkmap.readers.raster import has_gdal_mask, open_raster
 from sinkmap.readers.tiles import Mosaic, locate
+from sinkmap.survey.provenance import Command, survey_provenance
 from sinkmap.zonal import zonal_stats
 from sinkmap.zonal.landcover import LandCover
 
@@ -343,6 +346,37 @@ def test_land_cover_code_errors_name_the_tiles(tmp_path):
     with pytest.raises(InputError) as error:
         LandCover.open(folder, "worldcover")
     assert str(error.value).startswith(f"{folder} (4 tiles): class codes [7] are not in the 'worldcover' preset")
+
+
+@pytest.mark.parametrize("given", ["tiles", "tiles/", "tiles/*.tif"])
+def test_survey_configuration_reads_tiles_and_records_each(tmp_path, given):
+    tiles = cut(tmp_path / "tiles")
+    (tmp_path / "stands.gpkg").write_bytes(b"")  # named only: neither load_config nor the record reads it
+    (tmp_path / "survey.yaml").write_text(f"survey_year: 2025\nlandcover: {{path: {given}, preset: worldcover}}\n"
+                                          "stands: stands.gpkg\n", encoding="utf-8")
+    config = load_config(tmp_path / "survey.yaml")
+    record = survey_provenance(config, Command(tmp_path / "survey.yaml"), tmp_path / "out")["inputs"]["landcover"]
+    sha = [hashlib.sha256(t.read_bytes()).hexdigest() for t in tiles]
+    assert record["tiles"] == [{"path": f"tiles/{t.name}", "size_bytes": t.stat().st_size, "sha256": s}
+                               for t, s in zip(tiles, sha)]
+    listing = "".join(f"tiles/{t.name}  {s}\n" for t, s in zip(tiles, sha))
+    assert (record["path"], record["sha256"], record["preset"]) == (
+        given.rstrip("/"), hashlib.sha256(listing.encode()).hexdigest(), "worldcover")
+    assert record["size_bytes"] == sum(t.stat().st_size for t in tiles)
+    with LandCover.open(config.inputs["landcover"].path, "worldcover") as landcover:
+        assert landcover.shape == (ROWS, COLS)
+        # notes and captions name the folder, or the pattern with its folder (a bare "*.tif" says nothing)
+        assert landcover.name == config.inputs["landcover"].name == given.rstrip("/")
+
+
+def test_survey_configuration_refuses_a_pattern_that_matches_nothing(tmp_path):
+    (tmp_path / "stands.gpkg").write_bytes(b"")
+    (tmp_path / "survey.yaml").write_text("survey_year: 2025\nlandcover: {path: tiles/*.tif, preset: worldcover}\n"
+                                          "stands: stands.gpkg\n", encoding="utf-8")
+    with pytest.raises(MissingInputError) as error:
+        load_config(tmp_path / "survey.yaml")
+    assert str(error.value) == (f"{tmp_path / 'survey.yaml'}: the landcover pattern {tmp_path / 'tiles' / '*.tif'} "
+                                "matches no file. Correct the folder or the pattern (e.g. tiles/*.tif).")
 
 
 def test_cli_takes_a_folder_or_a_quoted_pattern(tiled, tmp_path):

@@ -95,6 +95,13 @@ def tile_paths(source: str | Path | Sequence[str | Path]) -> list[Path]:
     raise MissingInputError("raster not found", path=path, fix="check the path")
 
 
+def input_name(path: Path) -> str:
+    """An input's name in notes and captions: its file's or folder's name; a pattern's from the folder
+    before its first wildcard on (``lc2020/*.tif``)."""
+    first = next((i for i, part in enumerate(path.parts) if is_pattern(part)), None)
+    return path.name if first is None else Path(*path.parts[max(0, first - 1):]).as_posix()
+
+
 def locate(source: str | Path | Sequence[str | Path]) -> Path | Mosaic:
     """The one file ``source`` names, or the ``Mosaic`` of its tiles (checked to share one grid)."""
     paths = tile_paths(source)
