@@ -1,7 +1,8 @@
 """The survey configuration: which files feed one survey year, declared in a small YAML file.
 
     survey_year: 2025
-    landcover: {path: landcover.tif, preset: worldcover}
+    landcover: {path: landcover.tif, preset: worldcover}   # or tiles read as one map (so landcover_previous):
+                                             # a folder of GeoTIFFs (path: tiles/) or a pattern (path: "tiles/*.tif")
     stands: {path: stands.gpkg, layer: stands, gcj02: false}
     # any vector layer also takes: layer: [xb_a, xb_b] (layers read as one) or layers: all (every layer with
     # geometries); encoding: gbk (a Shapefile's attribute text, else its .cpg's, UTF-8 or GB18030 with a
@@ -36,6 +37,7 @@ Relative paths are read from the configuration file's folder.
 
 from __future__ import annotations
 
+import glob
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +52,7 @@ from sinkmap.indicators.redline import TOLERANCE_HA as REDLINE_TOLERANCE_HA
 from sinkmap.readers import ALL_LAYERS
 from sinkmap.readers.encoding import codec_name
 from sinkmap.readers.parameters import checked_parameters, user_paths
+from sinkmap.readers.tiles import input_name, is_pattern
 from sinkmap.surveyarea import SurveyArea, polygon_area, survey_area
 
 VECTOR_LAYERS = tuple(name for name, spec in load_catalogue().layers.items()  # the vector kinds the survey reads
@@ -76,6 +79,11 @@ class LayerInput:
     year: int | None = None  # year of an earlier input (stands_, redlines_, landcover_previous)
     encoding: str | None = None  # text encoding of a vector file's attributes (a Shapefile's .dbf)
     mappings: Path | None = None  # CSV (field, value, code) mapping the file's values to the catalogue's codes
+
+    @property
+    def name(self) -> str:
+        """Its name in notes and captions: the file's (or folder's) name, or a tile pattern's (lc2020/*.tif)."""
+        return input_name(self.path)
 
 
 @dataclass(frozen=True)
@@ -107,9 +115,15 @@ class SurveyConfig:
 VECTOR_KEYS = ("layers", "encoding", "mappings")  # keys of a vector layer only
 
 
-def _resolved(kind: str, value, base: Path, source: Path) -> Path:
-    """A path of the configuration, relative to its folder; it must exist."""
+def _resolved(kind: str, value, base: Path, source: Path, *, tiles: bool = False) -> Path:
+    """A path of the configuration, relative to its folder; it must exist. With ``tiles`` (a raster), also
+    a glob pattern (``tiles/*.tif``) that matches a file; a folder of tiles is a path (``readers/tiles.py``)."""
     path = (base / value).resolve() if not Path(value).is_absolute() else Path(value)
+    if tiles and is_pattern(value) and not path.exists():
+        if not any(Path(p).is_file() for p in glob.iglob(str(path), recursive=True)):
+            raise MissingInputError(f"the {kind} pattern {path} matches no file", path=source,
+                                    fix="correct the folder or the pattern (e.g. tiles/*.tif)")
+        return path
     if not path.exists():
         raise MissingInputError(f"the {kind} file {path} does not exist", path=source, fix="correct its path")
     return path
@@ -157,7 +171,7 @@ def _layer_input(kind: str, raw, base: Path, source: Path) -> LayerInput:
     if kind in EARLIER and (not isinstance(year, int) or isinstance(year, bool)):
         raise InputError(f"'{kind}' needs the year of that survey, not {year!r}", path=source,
                          fix=f"write `{kind}: {{path: FILE, year: 2020}}`")
-    path = _resolved(kind, raw["path"], base, source)
+    path = _resolved(kind, raw["path"], base, source, tiles=EARLIER.get(kind, kind) == "landcover")
     preset = raw.get("preset")
     if EARLIER.get(kind, kind) == "landcover" and preset not in preset_names():
         raise InputError(f"{kind} preset {preset!r} is not known", path=source,

@@ -10,7 +10,7 @@ from sinkmap.cli import cli
 
 
 @cli.command()
-@click.argument("raster", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("raster", type=click.Path(path_type=Path))
 @click.argument("zones", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--categorical", is_flag=True, help="One row per zone and class: pixels and area_ha.")
 @click.option("--coverage", type=click.Choice(["center", "all_touched", "fraction"]), default="center",
@@ -29,7 +29,10 @@ from sinkmap.cli import cli
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def zonal(raster: Path, zones: Path, categorical: bool, coverage: str, zone_field: str | None, layer: str | None,
           band: int, area: str, stats: str, preset: str | None, out: Path, quiet: bool) -> None:
-    """Statistics of RASTER inside each polygon of ZONES (areas in hectares, true ground area by default)."""
+    """Statistics of RASTER inside each polygon of ZONES (areas in hectares, true ground area by default).
+
+    RASTER is a GeoTIFF, a .vrt or any GDAL raster, or tiles read as one raster: a folder of GeoTIFFs or a
+    quoted glob pattern ("tiles/*.tif")."""
     from sinkmap.pipelines.zonal import run_zonal
 
     bars = []  # the progress bar opens with the first progress report: input errors come before it

@@ -16,7 +16,7 @@ from sinkmap.errors import InputError
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
 
 
-def run_zonal(raster: str | Path, zones: str | Path, out: str | Path | None = None, *, categorical: bool = False,
+def run_zonal(raster: str | Path | Sequence[str | Path], zones: str | Path, out: str | Path | None = None, *, categorical: bool = False,
               coverage: str = "center", zone_field: str | None = None, layer: str | None = None, band: int = 1,
               area: str = "ground", stats: Sequence[str] = ("count", "sum", "mean", "min", "max"),
               class_names: str | None = None, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:

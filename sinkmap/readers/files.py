@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,14 +25,19 @@ def digest(path: str | Path) -> Digest:
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())
-        parts = [(p.relative_to(path).as_posix(), digest(p)) for p in files]
-        listing = "".join(f"{name}  {d.sha256}\n" for name, d in parts)
-        return Digest(sum(d.size_bytes for _, d in parts), hashlib.sha256(listing.encode("utf-8")).hexdigest())
+        return digest_listing([(p.relative_to(path).as_posix(), digest(p)) for p in files])
     sha = hashlib.sha256()
     with path.open("rb") as stream:
         while block := stream.read(CHUNK):
             sha.update(block)
     return Digest(path.stat().st_size, sha.hexdigest())
+
+
+def digest_listing(parts: Sequence[tuple[str, Digest]]) -> Digest:
+    """Of several files (name, digest): the sum of their sizes and the SHA-256 of their ``name  sha256``
+    lines, in the order given."""
+    listing = "".join(f"{name}  {d.sha256}\n" for name, d in parts)
+    return Digest(sum(d.size_bytes for _, d in parts), hashlib.sha256(listing.encode("utf-8")).hexdigest())
 
 
 def sidecars(path: str | Path) -> list[Path]:

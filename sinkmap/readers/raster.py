@@ -1,6 +1,7 @@
 """Open a user's raster and check it before any computation.
 
-Accepts a path (GeoTIFF/COG, VRT, any GDAL raster) or an open rasterio dataset. Land-cover
+Accepts a path (GeoTIFF/COG, VRT, any GDAL raster), tiles read as one raster (a folder, a glob pattern
+or a list of files: ``readers/tiles.py``) or an open rasterio dataset. Land-cover
 rasters are checked against a class preset: every code present must be in the preset.
 
 Which cells hold a value: not the band's nodata, not NaN, and not masked by a GDAL mask
@@ -12,7 +13,7 @@ Class rasters may be float (ArcGIS/QGIS exports) as long as every value is a who
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,24 +27,30 @@ from rasterio.windows import Window
 
 from sinkmap.catalogue import load_preset
 from sinkmap.crs import check_coordinates, require_crs
-from sinkmap.errors import InputError, MissingInputError, SchemaError
+from sinkmap.errors import InputError, SchemaError
 
 DEFAULT_MAX_CELLS = 1_000_000  # cells read at once: ≈ 1 MB of uint8 values, ≈ 40 MB working set with fractions
 IMAGE_MAX_SIDE = 1600  # px: a class image's longer side at most (≈ 80 m per pixel over Shanwei)
+MOSAIC_LABEL = "SINKMAP_TILES"  # metadata item of a tile mosaic's VRT: its name in messages (readers/tiles.py)
 
 
 @contextlib.contextmanager
-def open_raster(source: str | Path | DatasetReader, *, area_of_use: bool = False) -> Iterator[DatasetReader]:
+def open_raster(source: str | Path | Sequence[str | Path] | DatasetReader, *, area_of_use: bool = False
+                ) -> Iterator[DatasetReader]:
     """Yield an open dataset for ``source``; close it afterwards only if we opened it. Its coordinates
-    are checked against its CRS (``sinkmap.crs.check_coordinates``, ``area_of_use`` for survey inputs)."""
+    are checked against its CRS (``sinkmap.crs.check_coordinates``, ``area_of_use`` for survey inputs).
+
+    ``source``: a raster file, an open dataset, or tiles read as one raster: a folder of GeoTIFFs, a glob
+    pattern or a list of files (``readers.tiles.locate``; its dataset's ``name`` is the mosaic's VRT text)."""
     if isinstance(source, DatasetReader):
         yield source
         return
-    path = Path(source)
-    if not path.exists():
-        raise MissingInputError("raster not found", path=path, fix="check the path")
+    from sinkmap.readers.tiles import Mosaic, locate  # here: tiles reads its tiles through this module
+
+    location = locate(source)
+    path = location.label if isinstance(location, Mosaic) else location
     try:
-        dataset = rasterio.open(path)
+        dataset = rasterio.open(location.xml if isinstance(location, Mosaic) else location)
     except rasterio.errors.RasterioIOError as exc:
         detail = " ".join(str(exc).split())[:200]
         raise InputError(f"cannot be read as a raster ({detail})", path=path,
@@ -52,6 +59,11 @@ def open_raster(source: str | Path | DatasetReader, *, area_of_use: bool = False
         check_coordinates(tuple(dataset.bounds), require_crs(dataset.crs, path=path), path=path,
                           area_of_use=area_of_use)
         yield dataset
+
+
+def raster_name(dataset: DatasetReader) -> str:
+    """``dataset``'s name in messages: its path, or a tile mosaic's folder or pattern and tile count."""
+    return dataset.tags().get(MOSAIC_LABEL) or dataset.name
 
 
 def strips(dataset: DatasetReader, window: Window | None = None, max_cells: int = DEFAULT_MAX_CELLS
@@ -92,7 +104,7 @@ def read_valid(dataset: DatasetReader, band: int, window: Window | None = None, 
     except rasterio.errors.RasterioIOError as exc:
         detail = " ".join(str(exc).split())[:160]
         where = "" if window is None else f" at rows {int(window.row_off)}–{int(window.row_off + window.height) - 1}"
-        raise InputError(f"cannot be read{where} ({detail})", path=dataset.name,
+        raise InputError(f"cannot be read{where} ({detail})", path=raster_name(dataset),
                          fix="the file is damaged or truncated: copy or export it again") from None
     return data, valid
 
@@ -120,9 +132,10 @@ def class_codes(values: np.ndarray, *, path: str | Path | None = None) -> np.nda
 def class_codes_present(dataset: DatasetReader, band: int = 1) -> np.ndarray:
     """Sorted class codes present in a class raster (nodata and masked cells excluded), read in strips."""
     seen: set[int] = set()
+    name = raster_name(dataset)
     for window in strips(dataset):
         data, valid = read_valid(dataset, band, window)
-        seen.update(np.unique(class_codes(data[valid], path=dataset.name)).tolist())
+        seen.update(np.unique(class_codes(data[valid], path=name)).tolist())
     return np.array(sorted(seen), dtype=np.int64)
 
 
@@ -136,7 +149,7 @@ def check_landcover(source: str | Path | DatasetReader, preset: str, band: int =
             raise SchemaError(
                 f"class codes {unknown[:10]} are not in the '{preset}' preset "
                 f"(it has {', '.join(map(str, table['code']))})",
-                path=dataset.name,
+                path=raster_name(dataset),
                 fix="choose the preset that matches the raster (--preset), or set those pixels to nodata",
             )
     return codes

@@ -276,7 +276,7 @@ def _refuse_impossible_shares(values: pd.DataFrame, names: dict[str, str], input
     """A share of the land outside 0–100 % is never written: one line naming the units and the inputs."""
     if found := impossible_shares(values, names):
         indicator, shown = next(iter(found.items()))
-        files = [config.inputs[k].path.name for k in inputs_of[indicator] if k in config.inputs]
+        files = [config.inputs[k].name for k in inputs_of[indicator] if k in config.inputs]
         raise InputError(f"{indicator} comes out {shown}, outside 0–100 % of the land, from {', '.join(files)}",
                          fix="check those inputs' CRS and coordinates, and that the stands lie on land")
 
@@ -291,7 +291,7 @@ def input_coverage(config: SurveyConfig, layers: dict[str, gpd.GeoDataFrame], cl
     for kind in ("stands", PREVIOUS):
         if kind in layers:
             shares[kind] = layer_share(layers[kind], land_ha.index)
-    files = {kind: config.inputs[kind].path.name for kind in shares}
+    files = {kind: config.inputs[kind].name for kind in shares}
     return Coverage(pd.DataFrame(shares), files, config.coverage_min)
 
 

@@ -106,7 +106,7 @@ class Provenance:
 
     def file(self, kind: str) -> str:
         """The file name of an input."""
-        return self.config.inputs[kind].path.name
+        return self.config.inputs[kind].name
 
     @property
     def earlier(self) -> LayerInput | None:
@@ -116,7 +116,7 @@ class Provenance:
     @property
     def since(self) -> str:
         """`` and <earlier stands> (<year>)`` or empty."""
-        return f" and {self.earlier.path.name} ({self.earlier.year})" if self.earlier else ""
+        return f" and {self.earlier.name} ({self.earlier.year})" if self.earlier else ""
 
     @cached_property
     def land(self) -> str:
@@ -128,7 +128,7 @@ class Provenance:
     @cached_property
     def landcover(self) -> str:
         lc = self.config.inputs["landcover"]
-        return f"{lc.path.name} ({lc.preset} preset)"
+        return f"{lc.name} ({lc.preset} preset)"
 
     @cached_property
     def rule(self) -> str:
@@ -168,7 +168,7 @@ class Provenance:
             return ""
         inputs = self.config.inputs
         then = inputs[LANDCOVER_PREVIOUS] if same_year_stands(inputs) else inputs["landcover"]
-        return f"; {self.earlier.year} observed from {self.earlier.path.name} and, outside that inventory, {then.path.name}"
+        return f"; {self.earlier.year} observed from {self.earlier.name} and, outside that inventory, {then.name}"
 
     @cached_property
     def blue_files(self) -> dict[str, str]:

@@ -101,7 +101,7 @@ def composition_chart(result: SurveyResult, font: Path | None) -> Chart | None:
     png = figures.composition_png(shares, classes["color"].to_dict(),
                                   (classes["name_zh"] + " " + classes["name_en"]).to_dict(), font_path=font)
     caption = (f"土地覆盖构成 · Land-cover composition per unit: each sinkmap class's share of the mapped land (%), "
-               f"from {landcover.path.name} ({landcover.preset} preset; pixel centres in the land polygons, true "
+               f"from {landcover.name} ({landcover.preset} preset; pixel centres in the land polygons, true "
                "cell areas on the ellipsoid).")
     if len(uncovered):
         caption += (" Left out, the map does not cover them: "

@@ -63,7 +63,7 @@ def method_notes(result: SurveyResult) -> list[str]:
 def _named(result: SurveyResult, *inputs: tuple[str, int | None]) -> str:
     """The input files compared in a check with their years, e.g. "stands.gpkg (2025), stands_2020.gpkg
     (2020)"; an input without a year (not compared) is left out."""
-    return ", ".join(f"{result.config.inputs[kind].path.name} ({when})" for kind, when in inputs if when is not None)
+    return ", ".join(f"{result.config.inputs[kind].name} ({when})" for kind, when in inputs if when is not None)
 
 
 def _checks(result: SurveyResult) -> list:

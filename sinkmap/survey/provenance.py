@@ -1,9 +1,9 @@
 """provenance.json (来源记录): what one survey was made from, written beside its outputs.
 
 The sinkmap version, the command (configuration file and options), the survey year and area, every
-input file (path relative to the configuration's folder, size in bytes, SHA-256), the parameter tables
-(shipped and the survey's own: file, SHA-256, rows per tier), the CRS definitions and, compared with an
-earlier survey, that survey's folder, year and files. Paths are never the machine's absolute ones and no
+input file (path relative to the configuration's folder, size in bytes, SHA-256; of a land-cover map in
+tiles, each tile's too), the parameter tables (shipped and the survey's own: file, SHA-256, rows per tier),
+the CRS definitions and, compared with an earlier survey, that survey's folder, year and files. Paths are never the machine's absolute ones and no
 clock is read, so a rerun writes the same bytes; ``--stamp`` adds the run's date and per-step timings.
 """
 
@@ -20,12 +20,13 @@ from pyproj import CRS
 
 from sinkmap import __version__
 from sinkmap.catalogue import load_catalogue
-from sinkmap.config import SurveyConfig
+from sinkmap.config import EARLIER, SurveyConfig
 from sinkmap.crs import AREA_CRS, STORAGE_CRS
 from sinkmap.indicators.parameters import tier_class
-from sinkmap.readers.files import digest, sidecars
+from sinkmap.readers.files import Digest, digest, digest_listing, sidecars
 from sinkmap.readers.parameters import PARAMETER_TABLES, shipped_table, user_table
 from sinkmap.readers.previous import PROVENANCE_FILE, PreviousSurvey
+from sinkmap.readers.tiles import tile_paths
 from sinkmap.writers.atomic import write_text_atomic
 
 __all__ = ["PROVENANCE_FILE", "Command", "survey_provenance", "write_provenance", "report_lines"]
@@ -54,6 +55,18 @@ def _file(path: Path, config: SurveyConfig) -> dict:
     return record
 
 
+def _raster(path: Path, config: SurveyConfig) -> dict:
+    """A raster input's record: its file's (``_file``), or, for tiles (a folder or a pattern), the folder or
+    pattern, the tiles' total size and the SHA-256 of their ``path  sha256`` lines (paths as ``tiles`` shows
+    them, in mosaic order), and each tile's record under ``tiles``."""
+    tiles = tile_paths(path)
+    if tiles == [path]:
+        return _file(path, config)
+    records = [_file(tile, config) for tile in tiles]
+    total = digest_listing([(r["path"], Digest(r["size_bytes"], r["sha256"])) for r in records])
+    return {"path": config.relative(path), "size_bytes": total.size_bytes, "sha256": total.sha256, "tiles": records}
+
+
 def _command(command: Command, config: SurveyConfig) -> dict:
     """The command as typed from the configuration's folder, and its parts."""
     previous = None if command.previous is None else config.relative(command.previous)
@@ -69,7 +82,7 @@ def _inputs(config: SurveyConfig) -> dict:
     """Each input's file record with the options it was read with (layer, preset, year, encoding, mappings)."""
     out = {}
     for kind, given in config.inputs.items():
-        record = _file(given.path, config)
+        record = _raster(given.path, config) if EARLIER.get(kind, kind) == "landcover" else _file(given.path, config)
         for option in INPUT_OPTIONS:
             value = getattr(given, option)
             if value is not None:

@@ -319,7 +319,9 @@ def zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "ce
     Parameters
     ----------
     raster : path to a GDAL raster (GeoTIFF/COG, VRT …), an open rasterio dataset, or an
-        xarray DataArray with a CRS (rioxarray; dask-backed arrays run in parallel).
+        xarray DataArray with a CRS (rioxarray; dask-backed arrays run in parallel); or tiles
+        read as one raster: a folder of GeoTIFFs, a glob pattern ("tiles/*.tif") or a list of
+        paths, on one grid (``readers/tiles.py``: a zone across tile edges is counted once).
     zones : path to a vector file (GeoPackage, Shapefile, GeoJSON, GeoParquet) or a
         GeoDataFrame; reprojected to the raster's CRS (with a SinkmapWarning) when needed.
     categorical : one row per (zone, class): ``pixels`` (coverage-weighted cell count) and

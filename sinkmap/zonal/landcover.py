@@ -26,6 +26,7 @@ from rasterio.io import DatasetReader
 from sinkmap.catalogue import forest_classes, load_preset
 from sinkmap.crs import STORAGE_CRS
 from sinkmap.readers.raster import ClassImage, check_landcover, class_image, has_gdal_mask, open_raster
+from sinkmap.readers.tiles import input_name
 from sinkmap.zonal.engine import zonal_stats
 from sinkmap.zonal.zones import reproject_zones
 
@@ -68,8 +69,8 @@ class LandCover:
 
     @property
     def name(self) -> str:
-        """The file's name, for messages."""
-        return self.path.name
+        """The file's (or tile folder's, or tile pattern's: lc2020/*.tif) name, for messages."""
+        return input_name(self.path)
 
     @property
     def crs(self) -> CRS:

@@ -1,4 +1,5 @@
-"""Raster sources for the zonal engine: a path, an open rasterio dataset, or an xarray DataArray.
+"""Raster sources for the zonal engine: a path (or tiles: a folder, a pattern, a list), an open rasterio
+dataset, or an xarray DataArray.
 
 Each gives the grid (transform, CRS, shape, nodata, dtype) and ``read(window)``: the values and
 where they are valid (not nodata, not NaN, not masked by a GDAL mask band or alpha band). A file is
@@ -23,7 +24,7 @@ from rasterio.windows import Window
 
 from sinkmap.crs import require_crs
 from sinkmap.errors import CRSError, InputError
-from sinkmap.readers.raster import has_gdal_mask, open_raster, read_valid, valid_mask
+from sinkmap.readers.raster import has_gdal_mask, open_raster, raster_name, read_valid, valid_mask
 
 
 @dataclass
@@ -75,7 +76,7 @@ def _from_dataset(dataset: DatasetReader, band: int) -> RasterSource:
         raise InputError(f"has no band {band} (it has {dataset.count})", path=dataset.name, fix="choose --band")
     crs = require_crs(dataset.crs, path=dataset.name)
     _north_up(dataset.transform, dataset.name)
-    return RasterSource(name=dataset.name, transform=dataset.transform, crs=crs, width=dataset.width,
+    return RasterSource(name=raster_name(dataset), transform=dataset.transform, crs=crs, width=dataset.width,
                         height=dataset.height, nodata=dataset.nodatavals[band - 1],
                         dtype=np.dtype(dataset.dtypes[band - 1]), band=band, masked=has_gdal_mask(dataset, band),
                         dataset=dataset)
@@ -99,14 +100,16 @@ def _from_dataarray(array, band: int) -> RasterSource:
 
 @contextlib.contextmanager
 def open_source(raster, band: int = 1) -> Iterator[RasterSource]:
-    """Yield a RasterSource for a path, an open rasterio dataset or a (rioxarray) DataArray."""
+    """Yield a RasterSource for a path, tiles read as one raster (a folder, a glob pattern or a list of files:
+    ``readers.tiles``), an open rasterio dataset or a (rioxarray) DataArray."""
     if hasattr(raster, "rio"):  # xarray DataArray with the rioxarray accessor
         yield _from_dataarray(raster, band)
         return
     if isinstance(raster, DatasetReader):
         yield _from_dataset(raster, band)
         return
-    if not isinstance(raster, (str, Path)):
-        raise InputError(f"raster must be a path, a rasterio dataset or a DataArray, not {type(raster).__name__}")
-    with open_raster(Path(raster)) as dataset:  # checks it opens and has a CRS; the call's one open of the file
+    if not isinstance(raster, (str, Path, list, tuple)):
+        raise InputError(f"raster must be a path, a folder or pattern of tiles, a list of tiles, a rasterio dataset "
+                         f"or a DataArray, not {type(raster).__name__}")
+    with open_raster(raster) as dataset:  # checks it opens and has a CRS; the call's one open of the file (or mosaic)
         yield _from_dataset(dataset, band)
