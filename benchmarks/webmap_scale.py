@@ -129,8 +129,8 @@ def browser_times(page: Path) -> tuple[float, float, int, int] | None:
         summary = time.perf_counter() - start
         zoom = tab.evaluate("() => Object.values(window.sinkmapTiled)[0]._spec.showZoom")
         start = time.perf_counter()
-        tab.evaluate(f"""() => Object.values(window.sinkmapTiled)[0]._map.setView([{(SOUTH + NORTH) / 2},
-            {(WEST + EAST) / 2}], {zoom}, {{animate: false}})""")
+        tab.evaluate(f"""() => {{ Object.values(window.sinkmapTiled)[0]._map.setView([{(SOUTH + NORTH) / 2},
+            {(WEST + EAST) / 2}], {zoom}, {{animate: false}}); }}""")  # returns nothing: no map to serialise
         tab.wait_for_function("() => Object.values(window.sinkmapTiled)[0].idle()", timeout=300_000)
         tab.evaluate(frame)
         zoomed = time.perf_counter() - start

@@ -67,12 +67,22 @@ def sidecar_name(page: str | os.PathLike) -> str:
 
 def _display_texts(values: pd.Series, unit: str | None) -> tuple[np.ndarray, list[str]]:
     """(code per value, escaped display text per distinct value): each distinct value is formatted once."""
-    codes, uniques = pd.factorize(values.astype(object))
-    texts = [display_text(v, unit) for v in uniques]
+    codes, uniques = pd.factorize(values)
+    if pd.api.types.is_string_dtype(uniques) and not pd.api.types.is_object_dtype(uniques):  # str only: escape all at once
+        texts = escape_html(pd.Series(uniques)).tolist()
+    else:
+        texts = [display_text(v, unit) for v in uniques]
     if (codes < 0).any():  # missing values show as ""
         codes = np.where(codes < 0, len(texts), codes)
         texts.append("")
     return codes, texts
+
+
+def escape_html(texts: pd.Series) -> pd.Series:
+    """``html.escape(text, quote=True)`` of each string, vectorised."""
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;")):
+        texts = texts.str.replace(char, entity, regex=False)
+    return texts
 
 
 def _columns(frame: pd.DataFrame, units: dict[str, str], fields: list[str]) -> tuple[list, list]:
@@ -192,7 +202,9 @@ def tiled_layer(layer: MapLayer, key: str, *, popup: bool = True) -> TiledLayer:
     columns, dicts = _columns(frame, layer.units, fields)
     centres = shapely.centroid(geoms)
     area_ha = area_m2(frame.geometry) / 1e4 if shape.kind >= 4 else np.zeros(len(frame))
-    tiles = np.unique(np.stack(pairs[1:], axis=1), axis=0)
+    _, tx, ty = pairs
+    first = np.r_[True, (tx[1:] != tx[:-1]) | (ty[1:] != ty[:-1])]  # pairs come by tile
+    tiles = np.stack([tx[first], ty[first]], axis=1)
     spec = {"kind": shape.kind, "origin": list(origin), "step": step, "detailZoom": zoom,
             "showZoom": show_zoom, "tileZoom": tile_zoom, "fields": fields,
             "labels": [display_text(labels.get(f, f)) for f in fields], "dicts": dicts,
