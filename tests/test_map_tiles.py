@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
 import pytest
-import shapely
 from click.testing import CliRunner
 from pyproj import Geod
 from shapely.geometry import box
@@ -125,6 +125,14 @@ def test_tile_scripts_hold_every_stand_on_its_grid_and_nothing_else(tmp_path):
         assert np.abs(np.asarray(seen[fid][0]) - expected).max() <= step / 2 + 1e-12
     page = (tmp_path / "map.html").read_text(encoding="utf-8")
     assert "S01234" not in page and "sinkmapTiledLayer(" in page  # no stand in the page, only the summary
+
+
+def test_a_classed_fill_travels_with_each_feature_but_not_into_its_popup():
+    frame = grid_stands(30, 20)
+    colours = np.where(frame["species_group"] == "acacia", "#ff0000", "#00ff00").tolist()
+    spec = tiled_layer(replace(stands_layer(frame), fills=colours), "stands").spec
+    assert spec["fields"] == [*FIELDS, "_fill"] and spec["fill"] == 3 and len(spec["labels"]) == 3
+    assert sorted(spec["dicts"][3]) == ["#00ff00", "#ff0000"] and spec["style"]["fillOpacity"] == 0.75
 
 
 def test_the_tile_folder_is_replaced_whole_and_removed_when_a_later_map_needs_none(tmp_path):

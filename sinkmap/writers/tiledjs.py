@@ -16,8 +16,9 @@ window.sinkmapTile = function (key, x, y, doc) {
 };
 function sinkmapTiledLayer(spec) {
   var table = function (props) {
-    return '<table>' + spec.fields.map(function (f, k) {
-      return '<tr><th>' + spec.labels[k] + '</th><td>' + (props[f] === null ? '' : props[f]) + '</td></tr>';
+    return '<table>' + spec.labels.map(function (label, k) {  // the popup fields come first; _fill has no label
+      var value = props[spec.fields[k]];
+      return '<tr><th>' + label + '</th><td>' + (value === null ? '' : value) + '</td></tr>';
     }).join('') + '</table>';
   };
   var Layer = L.Layer.extend({

@@ -207,7 +207,7 @@ def tiled_layer(layer: MapLayer, key: str, *, popup: bool = True) -> TiledLayer:
     tiles = np.stack([tx[first], ty[first]], axis=1)
     spec = {"kind": shape.kind, "origin": list(origin), "step": step, "detailZoom": zoom,
             "showZoom": show_zoom, "tileZoom": tile_zoom, "fields": fields,
-            "labels": [display_text(labels.get(f, f)) for f in fields], "dicts": dicts,
+            "labels": [display_text(labels.get(f, f)) for f in fields if f != "_fill"], "dicts": dicts,
             "style": layer.style if layer.fills is None else {**layer.style, "fillOpacity": 0.75},
             "fill": fields.index("_fill") if "_fill" in fields else -1, "popup": popup and bool(layer.fields),
             "tiles": np.diff(tiles, axis=0, prepend=0).ravel().tolist(),
