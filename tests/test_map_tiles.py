@@ -216,7 +216,7 @@ def test_tiled_page_summary_then_stands_from_tile_scripts_with_popups(tiled_page
         counts = tab.evaluate("() => { let n = 0; " + LAYER + "._cells.eachLayer(c => { n += Number(c.getTooltip()"
                               ".getContent().match(/Features: ([0-9,]+)/)[1].replace(/,/g, '')); }); return n; }")
         assert counts == 3000  # every stand counted once in the cells drawn (all in view)
-        assert "格网汇总 Grid summary" in tab.locator("#sinkmap-summary").inner_text()
+        assert "格网汇总 Grid summary" in tab.locator("#sinkmap-layer1-summary").inner_text()
         assert tab.evaluate(f"() => {LAYER}.featureCount()") == 0 and not any("map_tiles" in u for u in requests)
 
         tab.evaluate(f"() => {{ {LAYER}._map.setView([{SOUTH + 25 * DY}, {WEST + 30 * DX}], 15, {{animate: false}}); }}")
@@ -225,7 +225,7 @@ def test_tiled_page_summary_then_stands_from_tile_scripts_with_popups(tiled_page
         assert scripts and all(u.startswith("file://") for u in requests)  # tile scripts, read from disk only
         ids = tab.evaluate(f"() => {{ const ids = []; {LAYER}._detail.eachLayer(l => ids.push(l.feature.properties.stand_id)); return ids; }}")
         assert len(ids) == len(set(ids)) == tab.evaluate(f"() => {LAYER}.featureCount()")  # edge stands drawn once
-        assert tab.locator("#sinkmap-summary").is_hidden()
+        assert tab.locator("#sinkmap-layer1-summary").is_hidden()
         lon, lat = tab.evaluate(f"() => {{ const ll = {LAYER}._map.containerPointToLatLng([600, 400]); return [ll.lng, ll.lat]; }}")
         tab.mouse.click(600, 400)
         popup = tab.locator(".leaflet-popup-content")

@@ -105,16 +105,17 @@ def _deltas(values: np.ndarray) -> list[int]:
 
 
 def summary_spec(lon: np.ndarray, lat: np.ndarray, area_ha: np.ndarray, show_zoom: int, label: str,
-                 polygons: bool) -> dict:
+                 polygons: bool, key: str) -> dict:
     """The page's grid summary of features at ``lon``/``lat`` (°) with ``area_ha``: its levels (the finest
     the tiles CELL_ZOOMS below the show zoom, coarser while it has more than MAX_CELLS cells), colour
-    classes (share of the cell in % for polygons, else features per km²), legend and tooltip."""
+    classes (share of the cell in % for polygons, else features per km²), legend (#sinkmap-``key``-summary)
+    and tooltip."""
     finest = show_zoom - 1 + CELL_ZOOMS
     grids = {finest: grid_summary(lon, lat, area_ha, finest)}
     while len(grids[finest].x) > MAX_CELLS and finest > 0:
         finest -= 1
         grids[finest] = grid_summary(lon, lat, area_ha, finest)
-    grids = {z: grids.get(z) or grid_summary(lon, lat, area_ha, z)
+    grids = {z: grids[z] if z in grids else grid_summary(lon, lat, area_ha, z)
              for z in range(max(finest - SUMMARY_LEVELS + 1, 0), finest + 1)}
     if polygons:
         values = {z: g.share for z, g in grids.items()}
@@ -125,9 +126,10 @@ def summary_spec(lon: np.ndarray, lat: np.ndarray, area_ha: np.ndarray, show_zoo
         breaks, unit, what = [0.0, *cuts[cuts > 0].tolist(), float(values[finest].max())], "/km²", "密度 Density"
     colours = SUMMARY_COLOURS[-(len(breaks) - 1):]
     legend = legend_box(f"{label} · 格网汇总 Grid summary: {what}", list(zip(colours, class_labels(breaks, unit))),
-                        element_id="sinkmap-summary", position=None)
+                        element_id=f"sinkmap-{key}-summary", position=None)
     legend = f"{legend[:-len('</div>')]}<div>放大至 {show_zoom} 级显示每个图斑 Zoom to {show_zoom} for each feature</div></div>"
-    tooltip = f"<b>{label}</b><br>图斑 Features: {{n}}<br>面积 Area: {{a}} ha<br>{what}: {{v}} {unit}"
+    area = "<br>面积 Area: {a} ha" if polygons else ""
+    tooltip = f"<b>{label}</b><br>图斑 Features: {{n}}{area}<br>{what}: {{v}} {unit}"
     return {"cellZoom": CELL_ZOOMS, "breaks": list(breaks), "colours": colours, "legend": legend, "tooltip": tooltip,
             "levels": [{"z": z, "x": _deltas(g.x), "y": _deltas(g.y), "n": g.count.tolist(),
                         "a": np.round(g.area_ha, 2).tolist(), "v": np.round(values[z], 1).tolist()}
@@ -212,7 +214,7 @@ def tiled_layer(layer: MapLayer, key: str, *, popup: bool = True) -> TiledLayer:
             "fill": fields.index("_fill") if "_fill" in fields else -1, "popup": popup and bool(layer.fields),
             "tiles": np.diff(tiles, axis=0, prepend=0).ravel().tolist(),
             "summary": summary_spec(shapely.get_x(centres), shapely.get_y(centres), area_ha, show_zoom,
-                                    display_text(layer.name), shape.kind >= 4)}
+                                    display_text(layer.name), shape.kind >= 4, key)}
     return TiledLayer(key, display_text(layer.name), spec, shape, pairs, columns, show=layer.show)
 
 
