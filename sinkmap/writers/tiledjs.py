@@ -38,7 +38,8 @@ function sinkmapTiledLayer(spec) {
       window.sinkmapTiled[spec.key] = this;
     },
     onAdd: function (map) {
-      this._renderer = L.canvas({padding: 0.5});
+      if (!map.getPane('sinkmapTiled')) { map.createPane('sinkmapTiled').style.zIndex = 405; }  // over the choropleth
+      this._renderer = L.canvas({padding: 0.5, pane: 'sinkmapTiled'});
       this._cells = L.layerGroup().addTo(map);
       this._detail = L.layerGroup().addTo(map);
       var legend = this._legend = L.control({position: 'bottomright'});
@@ -97,7 +98,7 @@ function sinkmapTiledLayer(spec) {
         var cell = L.rectangle([map.unproject([x * 256, y * 256], level.z), map.unproject([(x + 1) * 256, (y + 1) * 256], level.z)],
           {renderer: this._renderer, color: '#555', weight: 0.3, fillColor: s.colours[k], fillOpacity: 0.7});
         cell.bindTooltip(s.tooltip.replace('{n}', level.n[i].toLocaleString('en-US'))
-          .replace('{a}', sinkmapNumber(level.a[i])).replace('{v}', sinkmapNumber(value)), {sticky: true});
+          .replace('{a}', sinkmapNumber(level.a[i])).replace('{v}', value.toFixed(1)), {sticky: true});
         this._cells.addLayer(cell);
         drawn++;
       }
