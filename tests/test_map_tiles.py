@@ -241,3 +241,34 @@ def test_tiled_page_summary_then_stands_from_tile_scripts_with_popups(tiled_page
         assert tab.evaluate(f"() => [{LAYER}.featureCount(), {LAYER}._detail.getLayers().length]") == [0, 0]
         browser.close()
     assert problems == []
+
+
+@pytest.mark.browser
+def test_survey_map_stands_switched_on_open_their_popups_over_the_county_choropleth(tmp_path):
+    from sinkmap import aoi
+    from sinkmap.writers.map import survey_map
+
+    counties = aoi.load_counties().assign(forest_cover=50.0, land_area=100.0, stock_volume=10.0)
+    fmap = survey_map(counties, {"stands": grid_stands(60, 50)}, column="forest_cover", label=("森林覆盖率", "Forest cover"),
+                      unit="%", attributions=[], synthetic=True, survey_year=2025, basemap="none", tile_from=300)
+    write_map(fmap, tmp_path / "map.html")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        tab = browser.new_page(viewport={"width": 1200, "height": 850})
+        problems = []
+        tab.on("pageerror", lambda error: problems.append(str(error)))
+        tab.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+        tab.goto((tmp_path / "map.html").as_uri())
+        tab.locator(".leaflet-control-layers-overlays label", has_text="森林小班").locator("input").check()
+        tab.wait_for_function(f"() => {LAYER}._cellsDrawn > 0")
+        tab.evaluate(f"() => {{ {LAYER}._map.setView([{SOUTH + 25.5 * DY}, {WEST + 30.5 * DX}], 16, {{animate: false}}); }}")
+        tab.wait_for_function(f"() => {LAYER}.idle() && {LAYER}.featureCount() > 0")
+        x, y = tab.evaluate(f"() => {{ const p = {LAYER}._map.latLngToContainerPoint([{SOUTH + 25.5 * DY}, "
+                            f"{WEST + 30.5 * DX}]); return [p.x, p.y]; }}")
+        tab.mouse.click(x, y)  # the middle of stand 25 × 60 + 30, inside 海丰县's polygon
+        popup = tab.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=5000)
+        text = popup.inner_text()
+        browser.close()
+    assert "小班号 Stand\tS01530" in text and "面积 Area\t" in text
+    assert problems == []
