@@ -19,6 +19,7 @@ and a shared border simplified twice differs by under half a pixel at the detail
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -185,6 +186,8 @@ def _to_4326(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def tiled_layer(layer: MapLayer, key: str, *, popup: bool = True) -> TiledLayer:
     """``layer`` as a TiledLayer under the name ``key`` (a folder name: letters, digits, _ and -)."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
+        raise ValueError(f"tile layer key {key!r}: letters, digits, _ and - only")
     keep = ~(layer.frame.geometry.isna() | layer.frame.geometry.is_empty).to_numpy()
     frame = layer.frame.assign(_row=np.arange(len(layer.frame)))[keep].reset_index(drop=True)
     if layer.fills is not None:
