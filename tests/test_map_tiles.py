@@ -180,9 +180,14 @@ def test_survey_map_tiles_a_large_stand_layer_and_keeps_it_switched_off():
 
 # --- in Chromium -------------------------------------------------------------------------------------------
 
-playwright = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]'")
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
 LAYER = "Object.values(window.sinkmapTiled)[0]"
+
+
+@pytest.fixture
+def playwright():
+    """playwright.sync_api (the browser tests only: the tests above run without it)."""
+    return pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]'")
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +203,7 @@ def tiled_page(tmp_path_factory):
 
 
 @pytest.mark.browser
-def test_tiled_page_summary_then_stands_from_tile_scripts_with_popups(tiled_page):
+def test_tiled_page_summary_then_stands_from_tile_scripts_with_popups(tiled_page, playwright):
     chromium_path = shutil.which("chromium")
     assert chromium_path, "chromium is not installed: run `make test` (it installs Debian's chromium)"
     assert tiled_page.stat().st_size < 400_000  # Leaflet and the summary; inline, the stands alone were ≈ 400 KB
@@ -244,7 +249,7 @@ def test_tiled_page_summary_then_stands_from_tile_scripts_with_popups(tiled_page
 
 
 @pytest.mark.browser
-def test_survey_map_stands_switched_on_open_their_popups_over_the_county_choropleth(tmp_path):
+def test_survey_map_stands_switched_on_open_their_popups_over_the_county_choropleth(tmp_path, playwright):
     from sinkmap import aoi
     from sinkmap.writers.map import survey_map
 
