@@ -47,6 +47,7 @@ aoi: install
 benchmark: install-test sysdeps-browser
 	$(PY) benchmarks/zonal.py
 	$(PY) benchmarks/webmap.py
+	$(PY) benchmarks/webmap_scale.py
 
 clean:
 	rm -rf out .pytest_cache

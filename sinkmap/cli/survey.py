@@ -30,14 +30,13 @@ def survey(config_path: Path | None, demo: bool, out_dir: Path, previous: Path |
            quiet: bool) -> None:
     """Compute the survey indicators against the plan targets and write tables, map, report and provenance."""
     from sinkmap.pipelines.survey import DEMO_STEPS, run_demo, run_survey
-    from sinkmap.survey import OUTPUTS
 
     if demo == (config_path is not None):
         raise InputError("give exactly one of --config FILE or --demo", fix="see `sinkmap survey --help`")
     progress = Progress(enabled=not quiet, total=DEMO_STEPS if demo else DEMO_STEPS - 1)
     if demo:
-        run_demo(out_dir, progress, previous=previous, stamp=stamp)
+        written = run_demo(out_dir, progress, previous=previous, stamp=stamp)
     else:
-        run_survey(config_path, out_dir, progress, previous=previous, stamp=stamp)
+        written = run_survey(config_path, out_dir, progress, previous=previous, stamp=stamp)
     if not quiet:
-        click.echo(f"wrote {', '.join(OUTPUTS)} to {out_dir}", err=True)
+        click.echo(f"wrote {', '.join(path.name for path in written)} to {out_dir}", err=True)

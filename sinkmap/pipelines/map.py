@@ -21,7 +21,7 @@ from branca.element import Element
 
 from sinkmap.catalogue import LayerSpec, load_catalogue, load_indicator_specs
 from sinkmap.crs import require_crs
-from sinkmap.errors import InputError
+from sinkmap.errors import InputError, OutputError
 from sinkmap.readers.gcj02_check import warn_if_gcj02
 from sinkmap.readers.vector import PARQUET_SUFFIXES, choose_layer, gcj02_to_storage, read_frame
 from sinkmap.units import shown_unit
@@ -29,8 +29,18 @@ from sinkmap.writers.atomic import check_output_dir, write_text_atomic
 from sinkmap.writers.classify import classes_legend_html, classify
 from sinkmap.writers.controls import add_controls
 from sinkmap.writers.offline import make_offline
+from sinkmap.writers.staging import staged_dir
 from sinkmap.writers.tables import wide_column
-from sinkmap.writers.webmap import MapLayer, add_basemap, add_vector_layer, footer, set_title, stable_ids
+from sinkmap.writers.tiles import (
+    TILED_FROM,
+    add_layer,
+    is_tile_folder,
+    render_map,
+    sidecar_name,
+    tiled_layers,
+    write_tiles,
+)
+from sinkmap.writers.webmap import MapLayer, add_basemap, footer, set_title, stable_ids
 
 RASTER_SUFFIXES = {".tif", ".tiff", ".vrt", ".img", ".jp2"}
 MAX_DEFAULT_FIELDS = 12
@@ -114,8 +124,9 @@ def _label(field: str, spec, lang: str) -> str:
 
 
 def layers_map(layers: Sequence[MapLayer], *, basemap: str = "osm", synthetic: bool = False,
-               title: str = "sinkmap", attributions: Sequence[str] = ()) -> folium.Map:
-    """A self-contained folium map of ``layers`` with a layer control and a provenance footer."""
+               title: str = "sinkmap", attributions: Sequence[str] = (), tile_from: int = TILED_FROM) -> folium.Map:
+    """A self-contained folium map of ``layers`` with a layer control and a provenance footer; a layer of
+    more than ``tile_from`` features is tiled (``writers/tiles.py``), its tile folder written by ``write_page``."""
     if not layers:
         raise InputError("no layers to map", fix="name at least one vector file")
     west, south, east, north = gpd.GeoSeries(
@@ -123,8 +134,8 @@ def layers_map(layers: Sequence[MapLayer], *, basemap: str = "osm", synthetic: b
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=None,
                       control_scale=True)
     credits = add_basemap(fmap, basemap)
-    for layer in layers:
-        add_vector_layer(fmap, layer)
+    for number, layer in enumerate(layers, start=1):
+        add_layer(fmap, layer, f"layer{number}", tile_from=tile_from)
     folium.LayerControl(collapsed=False).add_to(fmap)
     add_controls(fmap)
     fmap.get_root().html.add_child(footer([*attributions, *credits], synthetic, None))
@@ -153,9 +164,9 @@ def colour_by(layers: Sequence[MapLayer], column: str, scheme: str = "quantiles"
 
 def run_map(paths: Sequence[str | Path], out: str | Path, *, layer: str | None = None, popup_fields: Sequence[str] | None = None,
               basemap: str = "osm", lang: str = "zh", gcj02: bool = False, synthetic: bool = False,
-              title: str | None = None, color_by: str | None = None, scheme: str = "quantiles", k: int = 5
-              ) -> Path:
-    """Read ``paths``, build the map and write it to ``out`` atomically; returns ``out``."""
+              title: str | None = None, color_by: str | None = None, scheme: str = "quantiles", k: int = 5,
+              tile_from: int = TILED_FROM) -> Path:
+    """Read ``paths``, build the map and write it to ``out`` atomically (``write_page``); returns ``out``."""
     out = check_output_dir(out)
     if lang not in LANGS:
         raise InputError(f"unknown language '{lang}'", fix=f"use one of: {', '.join(LANGS)}")
@@ -170,7 +181,26 @@ def run_map(paths: Sequence[str | Path], out: str | Path, *, layer: str | None =
     legend = None
     if color_by:
         layers, legend = colour_by(layers, color_by, scheme, k)
-    fmap = layers_map(layers, basemap=basemap, synthetic=synthetic, title=title or " · ".join(x.name for x in layers))
+    fmap = layers_map(layers, basemap=basemap, synthetic=synthetic, title=title or " · ".join(x.name for x in layers),
+                      tile_from=tile_from)
     if legend is not None:
         fmap.get_root().html.add_child(legend)
-    return write_text_atomic(out, fmap.get_root().render())
+    return write_page(fmap, out)
+
+
+def write_page(fmap: folium.Map, out: Path) -> Path:
+    """Write ``fmap`` to ``out`` and its tile folder beside it (``out.stem``_tiles), the two moved in
+    together; returns ``out``. A tile folder an earlier map left there and this one does not need is
+    removed (only one sinkmap wrote: it holds its README)."""
+    folder = out.with_name(sidecar_name(out))
+    tiled, ours = bool(tiled_layers(fmap)), is_tile_folder(folder)
+    if tiled and folder.exists() and not ours:
+        raise OutputError(f"{folder.name} beside the map is not a tile folder sinkmap wrote; the map's tiles go there",
+                          path=folder, fix="move it away, or choose another -o name")
+    if not tiled and not ours:
+        return write_text_atomic(out, render_map(fmap, out))
+    with staged_dir(out.parent, optional=[folder.name] if ours else ()) as stage:
+        (stage / out.name).write_text(render_map(fmap, out), encoding="utf-8")
+        if tiled:
+            write_tiles(fmap, stage / folder.name, out.name)
+    return out

@@ -17,6 +17,7 @@ from sinkmap.survey.workbook import write_survey_workbook
 
 OUTPUTS = (*load_output_tables().index, "survey.xlsx", "survey.gpkg", "map.html", "report.html", "report.pdf",
            PROVENANCE_FILE)
+SIDECARS = ("map_tiles",)  # written when the map has a layer too large for the page (writers/tiles.py), else removed
 MAP_INDICATOR = "forest_cover"
 REPORT_TITLE = "{zh}森林与蓝碳碳汇本底调查 {en} forest and blue-carbon sink baseline survey"  # the survey area
 
@@ -100,12 +101,12 @@ def _checks(result: SurveyResult) -> list:
 
 def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress | None = None, *,
                   record: dict | None = None, stamp: bool = False) -> list[Path]:
-    """Write the survey outputs (OUTPUTS) into ``out_dir``, all or none (staged, then moved in).
+    """Write the survey outputs (OUTPUTS, and the SIDECARS the map needs) into ``out_dir``, all or none
+    (staged, then moved in); returns their paths.
 
     ``record``: the survey's provenance (``survey.provenance.survey_provenance``; by default that of its
     configuration alone), written last as provenance.json, with ``progress``'s step timings when ``stamp``."""
     from sinkmap.survey.gpkg import survey_gpkg
-    from sinkmap.writers.atomic import write_text_atomic
     from sinkmap.writers.charts import choropleth_png, landcover_png, sensitivity_png
     from sinkmap.writers.figures import Chart
     from sinkmap.writers.map import COVER_BREAKS, COVER_COLOURS, LANDCOVER_LABEL, overlays, survey_map
@@ -114,6 +115,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
     from sinkmap.writers.report.tables import coverage_lines
     from sinkmap.writers.staging import staged_dir
     from sinkmap.writers.tables import write_survey_gpkg, write_table
+    from sinkmap.writers.tiles import write_map
 
     progress = progress or Progress(enabled=False)
     config = result.config
@@ -124,7 +126,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
     counties = result.units[result.units["adcode"].isin(area.codes)]
     record = record or survey_provenance(config, Command(config.source), out_dir)
     earlier = record.get("previous_survey", {})
-    with staged_dir(out_dir) as stage:
+    with staged_dir(out_dir, optional=SIDECARS) as stage:
         with progress.step("writing indicators.csv, tables and survey.gpkg"):
             for name, table in result.tables().items():
                 write_table(table, stage / name)
@@ -142,7 +144,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
                               unit=specs.loc[MAP_INDICATOR, "unit"], attributions=attributions(),
                               synthetic=config.synthetic, survey_year=config.survey_year, landcover=image,
                               area_names=(area.name_zh, area.name_en))
-            write_text_atomic(stage / "map.html", fmap.get_root().render())
+            sidecars = [path.name for path in write_map(fmap, stage / "map.html")[1:]]
         with progress.step("writing report.html and report.pdf"):
             font = find_cjk_font()
             png = stage / ".report-map.png"
@@ -176,4 +178,4 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
                 if figure is not None:
                     figure.unlink()
         write_provenance(stage / PROVENANCE_FILE, record, progress.timings if stamp else None)
-    return [Path(out_dir) / name for name in OUTPUTS]
+    return [Path(out_dir) / name for name in (*OUTPUTS, *sidecars)]

@@ -48,13 +48,19 @@ def detail_zoom(frame: gpd.GeoDataFrame) -> int:
     return min(max(zoom, MIN_DETAIL_ZOOM), MAX_DETAIL_ZOOM)
 
 
+def display_step(frame: gpd.GeoDataFrame, zoom: int) -> float:
+    """The grid step (degrees) of ``frame`` (EPSG:4326) drawn at ``zoom``: a quarter pixel where its
+    pixels are smallest (the latitude farthest from the equator)."""
+    south, north = frame.total_bounds[[1, 3]]
+    return pixel_degrees(zoom, max(abs(south), abs(north))) / 4
+
+
 def display_frame(frame: gpd.GeoDataFrame, zoom: int | None = None) -> tuple[gpd.GeoDataFrame, float]:
     """``frame`` in EPSG:4326, simplified to half a pixel at ``zoom`` (default: its detail zoom)
     and snapped to a quarter-pixel grid; returns the frame and the grid step (degrees)."""
     frame = frame.to_crs(4326).reset_index(drop=True)
     zoom = detail_zoom(frame) if zoom is None else zoom
-    south, north = frame.total_bounds[[1, 3]]
-    step = pixel_degrees(zoom, max(abs(south), abs(north))) / 4
+    step = display_step(frame, zoom)
     geoms = frame.geometry.to_numpy()
     polygons = np.isin(shapely.get_type_id(geoms), (3, 6))
     if polygons.all() and bool(shapely.coverage_is_valid(geoms)):

@@ -22,10 +22,10 @@ from sinkmap.writers.controls import add_controls
 from sinkmap.writers.format import NOT_COVERED, NOT_COVERED_COLOUR, code_label, format_number
 from sinkmap.writers.offline import make_offline
 from sinkmap.writers.overlay import RasterOverlay, categorical_legend_html
+from sinkmap.writers.tiles import TILED_FROM, add_layer
 from sinkmap.writers.webmap import (
     MapLayer,
     add_basemap,
-    add_vector_layer,
     escaped,
     footer,
     legend_box,
@@ -56,7 +56,13 @@ def coded_labels(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     """``frame`` with each coded field of catalogue layer ``kind`` shown as "中文 code" (现有 existing)."""
     spec = load_catalogue().layers.get(kind)
     coded = {f: s.allowed for f, s in (spec.fields.items() if spec else ()) if s.allowed and f in frame.columns}
-    return frame.assign(**{f: [code_label(c, allowed) for c in frame[f]] for f, allowed in coded.items()})
+    return frame.assign(**{f: _each_distinct(frame[f], lambda c, a=a: code_label(c, a)) for f, a in coded.items()})
+
+
+def _each_distinct(values: pd.Series, label) -> np.ndarray:
+    """``label`` of each value, as an object array: called once per distinct value (10^6 stands, a few codes)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return np.asarray([label(u) for u in uniques], dtype=object)[codes]
 
 
 def colour_for(value: float, breaks: Sequence[float] = COVER_BREAKS, colours: Sequence[str] = COVER_COLOURS) -> str:
@@ -105,9 +111,10 @@ MAP_TITLE = "{zh}碳汇与生态保护红线 {en} carbon sinks and redlines"  # 
 def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], *, column: str,
                label: tuple[str, str], unit: str, attributions: Sequence[str], synthetic: bool,
                survey_year: int, basemap: str = "osm", landcover: RasterOverlay | None = None,
-               area_names: tuple[str, str] = ("汕尾市", "Shanwei")) -> folium.Map:
+               area_names: tuple[str, str] = ("汕尾市", "Shanwei"), tile_from: int = TILED_FROM) -> folium.Map:
     """The survey map: choropleth of ``column`` over the counties, the land-cover image (off at first,
-    a layer to switch on) and the vector overlays in ``layers``."""
+    a layer to switch on) and the vector overlays in ``layers``; a layer of more than ``tile_from``
+    features is tiled (``tiles.py``: write the map with ``tiles.write_map``)."""
     west, south, east, north = counties.to_crs(4326).total_bounds
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=None,
                       control_scale=True, prefer_canvas=False)
@@ -130,8 +137,8 @@ def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], 
                 allowed, present = load_catalogue().layers[kind].fields[field].allowed, set(layers[kind][field])
                 legends.append(legend_box(drawn.label, [(colours[c], code_label(c, allowed)) for c in colours
                                                         if c in present], element_id=f"sinkmap-{kind}", position=None))
-            add_vector_layer(fmap, MapLayer(coded_labels(layers[kind], kind), drawn.label, fields, labels, drawn.units,
-                                            drawn.style, fills, show=not drawn.hidden))
+            add_layer(fmap, MapLayer(coded_labels(layers[kind], kind), drawn.label, fields, labels, drawn.units,
+                                     drawn.style, fills, show=not drawn.hidden), kind, tile_from=tile_from)
     if legends:
         fmap.get_root().html.add_child(Element(stacked_legends(legends, element_id="sinkmap-fills",
                                                                position=FILL_LEGENDS_AT)))

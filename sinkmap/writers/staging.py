@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from sinkmap.errors import OutputError
@@ -59,24 +59,41 @@ def check_output_folder(out_dir: str | os.PathLike) -> Path:
 
 
 @contextlib.contextmanager
-def staged_dir(out_dir: str | os.PathLike) -> Iterator[Path]:
+def staged_dir(out_dir: str | os.PathLike, *, optional: Collection[str] = ()) -> Iterator[Path]:
     """Yield a staging folder inside ``out_dir``; on success move its files into ``out_dir``.
 
     ``out_dir`` is created if needed. On failure the staging folder is removed and files
-    from an earlier run in ``out_dir`` stay as they were. Each move is an atomic rename.
+    from an earlier run in ``out_dir`` stay as they were. Each move is an atomic rename (a folder
+    takes the place of an earlier one as a whole, ``replace_folder``). ``optional``: outputs a run
+    writes only sometimes (a map's tile folder); one the stage does not hold is removed from
+    ``out_dir`` after the moves, so no earlier run's copy outlives its page.
     """
     out = Path(out_dir)
     stage = _make_stage(out)
     try:
         yield stage
-        for item in sorted(stage.iterdir()):
+        written = sorted(stage.iterdir())
+        for item in written:
             target = out / item.name
             if item.is_dir() and target.is_dir():
                 replace_folder(item, target)
             else:
                 os.replace(item, target)
+        for name in set(optional) - {item.name for item in written}:
+            _remove(out / name)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _remove(path: Path) -> None:
+    """Remove the file or folder ``path``, if there."""
+    if path.is_dir() and not path.is_symlink():  # renamed aside first: a run killed meanwhile leaves debris
+        aside = _make_stage(path.parent)
+        os.rename(path, aside)  # over the empty folder just made
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 def replace_folder(folder: Path, target: Path) -> None:

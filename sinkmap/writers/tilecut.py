@@ -1,0 +1,177 @@
+"""Cut a large vector layer into Web Mercator tiles of compact features, and sum it up on a grid.
+
+Both work on whole arrays (shapely's ragged coordinates, numpy), never feature by feature, so
+10^6 stands take seconds. Tiles and grid cells are numbered as web maps number them (XYZ, y down
+from the north): tile (x, y) at zoom z covers [x, x + 1) × [y, y + 1) in units of 1/2^z of the
+world's width, which is what Leaflet's ``map.project(latlng, z) / 256`` gives in the page.
+
+A tile holds every feature whose bounding box touches it, so a feature crossing a tile edge is in
+each tile it crosses (the page keeps one copy, by feature number). Coordinates are on the layer's
+grid (``compact.py``: a quarter pixel at its detail zoom): each ring's first vertex relative to the
+tile's corner on that grid, then deltas.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+EARTH_RADIUS_M = 6_371_007.2  # m: authalic radius of GRS80, for the ground area of grid cells
+MAX_LATITUDE = 85.0511287798  # °: Web Mercator's limit (Leaflet's too)
+RAGGED_TYPES = {shapely.GeometryType.POINT: 0, shapely.GeometryType.MULTIPOINT: 1, shapely.GeometryType.LINESTRING: 2,
+                shapely.GeometryType.MULTILINESTRING: 3, shapely.GeometryType.POLYGON: 4,
+                shapely.GeometryType.MULTIPOLYGON: 5}  # the codes of compact.GEOMETRY_CODES
+
+
+def tile_x(lon: np.ndarray, zoom: int) -> np.ndarray:
+    """Longitude (°) → tile column at ``zoom``, fractional."""
+    return (np.asarray(lon, dtype=float) + 180.0) / 360.0 * 2.0 ** zoom
+
+
+def tile_y(lat: np.ndarray, zoom: int) -> np.ndarray:
+    """Latitude (°) → tile row at ``zoom`` (0 at the north edge), fractional."""
+    phi = np.radians(np.clip(np.asarray(lat, dtype=float), -MAX_LATITUDE, MAX_LATITUDE))
+    return (1.0 - np.arcsinh(np.tan(phi)) / math.pi) / 2.0 * 2.0 ** zoom
+
+
+def row_latitude(y: np.ndarray, zoom: int) -> np.ndarray:
+    """Tile row edge ``y`` at ``zoom`` → its latitude (°)."""
+    return np.degrees(np.arctan(np.sinh(math.pi * (1.0 - 2.0 * np.asarray(y, dtype=float) / 2.0 ** zoom))))
+
+
+def cell_area_ha(y: np.ndarray, zoom: int) -> np.ndarray:
+    """Ground area (ha) of a tile in row ``y`` at ``zoom``, on the authalic sphere."""
+    north, south = np.radians(row_latitude(y, zoom)), np.radians(row_latitude(np.asarray(y) + 1, zoom))
+    return EARTH_RADIUS_M ** 2 * (2 * math.pi / 2.0 ** zoom) * (np.sin(north) - np.sin(south)) / 1e4
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The indices start, start + 1, … of each (start, count), concatenated."""
+    counts = np.asarray(counts, dtype=np.int64)
+    ends = np.cumsum(counts)
+    return np.repeat(np.asarray(starts, dtype=np.int64) - (ends - counts), counts) + np.arange(ends[-1] if len(ends) else 0)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Sum of a layer on grid cells (tiles) of one zoom: the non-empty cells, with features and area."""
+
+    zoom: int
+    x: np.ndarray  # cell column
+    y: np.ndarray  # cell row
+    count: np.ndarray  # features whose centroid lies in the cell
+    area_ha: np.ndarray  # their summed area (ha)
+    share: np.ndarray  # area_ha / the cell's ground area, in %
+
+
+def grid_summary(lon: np.ndarray, lat: np.ndarray, area_ha: np.ndarray, zoom: int) -> Grid:
+    """Features (centroids ``lon``/``lat`` in °, areas in ha) summed on the tiles of ``zoom``."""
+    x = np.floor(tile_x(lon, zoom)).astype(np.int64)
+    y = np.floor(tile_y(lat, zoom)).astype(np.int64)
+    keys, inverse = np.unique(x * (1 << zoom) + y, return_inverse=True)
+    count = np.bincount(inverse, minlength=len(keys))
+    area = np.bincount(inverse, weights=area_ha, minlength=len(keys))
+    cx, cy = keys // (1 << zoom), keys % (1 << zoom)
+    return Grid(zoom, cx, cy, count, area, 100.0 * area / cell_area_ha(cy, zoom))
+
+
+@dataclass
+class Ragged:
+    """A layer's display geometry on its grid: integer vertices and the counts that nest them."""
+
+    kind: int  # compact.GEOMETRY_CODES of the whole layer (Polygon + MultiPolygon → MultiPolygon)
+    xy: np.ndarray  # (vertices, 2) int64 on the grid
+    parts: np.ndarray  # per feature: its parts (polygons; 1 for other kinds)
+    rings: np.ndarray  # per part: its rings (lines of a MultiLineString; 1 for points and lines)
+    vertices: np.ndarray  # per ring: its vertices
+    part_start: np.ndarray  # per feature: its first part
+    ring_start: np.ndarray  # per part: its first ring
+    vertex_start: np.ndarray  # per ring: its first vertex
+
+
+def ragged(geoms: np.ndarray, origin: tuple[float, float], step: float) -> Ragged:
+    """``geoms`` (one geometry family, none empty) snapped to the grid of ``step`` from ``origin``.
+
+    A ValueError when they mix points, lines and polygons (``shapely.to_ragged_array``)."""
+    kind, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+    xy = np.rint((coords - np.asarray(origin)) / step).astype(np.int64)
+    code, one = RAGGED_TYPES[kind], np.arange(len(geoms) + 1)
+    if code == 0:  # points: one part, one ring, one vertex each
+        ring_off, part_off, geom_off = one, one, one
+    elif code in (1, 2):  # multipoints, lines: one part, one ring
+        ring_off, part_off, geom_off = offsets[0], one, one
+    elif code in (3, 4):  # multilines, polygons: one part, its lines or rings
+        ring_off, part_off, geom_off = offsets[0], offsets[1], one
+    else:
+        ring_off, part_off, geom_off = offsets
+    ring_off, part_off, geom_off = (np.asarray(o, dtype=np.int64) for o in (ring_off, part_off, geom_off))
+    return Ragged(code, xy, np.diff(geom_off), np.diff(part_off), np.diff(ring_off), geom_off[:-1], part_off[:-1],
+                  ring_off[:-1])
+
+
+def tiles_of(bounds: np.ndarray, zoom: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(feature, tile column, tile row) for each tile each feature's bounding box touches, by tile."""
+    x0 = np.floor(tile_x(bounds[:, 0], zoom)).astype(np.int64)
+    x1 = np.floor(tile_x(bounds[:, 2], zoom)).astype(np.int64)
+    y0 = np.floor(tile_y(bounds[:, 3], zoom)).astype(np.int64)  # north edge: the smaller row
+    y1 = np.floor(tile_y(bounds[:, 1], zoom)).astype(np.int64)
+    nx, ny = x1 - x0 + 1, y1 - y0 + 1
+    per = nx * ny
+    feature = np.repeat(np.arange(len(bounds)), per)
+    within = _ranges(np.zeros(len(bounds), np.int64), per)
+    tx = x0[feature] + within % nx[feature]
+    ty = y0[feature] + within // nx[feature]
+    order = np.lexsort((feature, ty, tx))
+    return feature[order], tx[order], ty[order]
+
+
+SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def json_text(value, *, script: bool = False) -> str:
+    """``value`` as compact JSON; with ``script``, also safe inside an HTML <script> element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.translate(SCRIPT_SAFE) if script else text
+
+
+def tile_documents(shape: Ragged, feature: np.ndarray, tx: np.ndarray, ty: np.ndarray,
+                   columns: list[tuple[np.ndarray, list | None]]) -> Iterator[tuple[int, int, str]]:
+    """(x, y, JSON document) of each tile from ``tiles_of``'s pairs.
+
+    ``columns``: per property field, (per-feature codes into the page's dictionary, that dictionary) or
+    (per-feature values, None). A document holds: ``i`` feature numbers (the first, then deltas), ``o``
+    the tile's corner on the grid, ``p``/``r``/``v`` parts per feature, rings per part, vertices per
+    ring, ``c`` vertex coordinates (each ring's first vertex relative to ``o``, then deltas), and ``a``
+    one list per field."""
+    if not len(feature):
+        return
+    starts = np.flatnonzero(np.r_[True, (tx[1:] != tx[:-1]) | (ty[1:] != ty[:-1])])
+    ends = np.r_[starts[1:], len(feature)]
+    # Per pair: its parts, rings and vertices, gathered for all tiles at once, then cut per tile.
+    part_index = _ranges(shape.part_start[feature], shape.parts[feature])
+    ring_index = _ranges(shape.ring_start[part_index], shape.rings[part_index])
+    vertex_index = _ranges(shape.vertex_start[ring_index], shape.vertices[ring_index])
+    first = np.zeros(len(vertex_index), bool)
+    first[np.cumsum(shape.vertices[ring_index]) - shape.vertices[ring_index]] = True
+    xy = shape.xy[vertex_index]
+    delta = np.diff(xy, axis=0, prepend=xy[:1])
+    part_end = np.cumsum(shape.parts[feature])
+    ring_end = np.cumsum(shape.rings[part_index])
+    vertex_end = np.cumsum(shape.vertices[ring_index])
+    for start, end in zip(starts.tolist(), ends.tolist()):
+        p0, p1 = (part_end[start - 1] if start else 0), part_end[end - 1]
+        r0, r1 = (ring_end[p0 - 1] if p0 else 0), ring_end[p1 - 1]
+        v0, v1 = (vertex_end[r0 - 1] if r0 else 0), vertex_end[r1 - 1]
+        corner = xy[v0:v1][first[v0:v1]].min(axis=0)
+        coords = np.where(first[v0:v1, None], xy[v0:v1] - corner, delta[v0:v1])
+        ids = feature[start:end]
+        doc = (f'{{"i":{json_text(np.diff(ids, prepend=0).tolist())},"o":{json_text(corner.tolist())},'
+               f'"p":{json_text(shape.parts[ids].tolist())},"r":{json_text(shape.rings[part_index[p0:p1]].tolist())},'
+               f'"v":{json_text(shape.vertices[ring_index[r0:r1]].tolist())},"c":{json_text(coords.ravel().tolist())},'
+               f'"a":[{",".join(json_text(values[ids].tolist()) for values, _ in columns)}]}}')
+        yield int(tx[start]), int(ty[start]), doc
