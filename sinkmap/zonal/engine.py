@@ -256,7 +256,7 @@ def bounded_gdal_cache() -> Iterator[None]:
     if user_set:
         yield
         return
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 2**20):  # rasterio passes a number to GDAL as bytes
         yield
 
 
