@@ -7,7 +7,8 @@ Every message names *where* (file, layer, field) and *what to do*. The CLI print
     ├── InputError (ValueError)         bad file, layer, table or argument
     │   ├── MissingInputError (FileNotFoundError)
     │   ├── SchemaError                 missing field, wrong type, value not allowed
-    │   └── CRSError                    no CRS, unsupported CRS, area asked in degrees
+    │   ├── CRSError                    no CRS, unsupported CRS, area asked in degrees
+    │   └── SchedulerError              a dask scheduler address that does not answer
     └── OutputError (OSError)           cannot write an output
 """
 
@@ -74,6 +75,10 @@ class SchemaError(InputError):
 
 class CRSError(InputError):
     """A missing, unsupported or unsuitable coordinate reference system."""
+
+
+class SchedulerError(InputError):
+    """A dask.distributed scheduler that cannot be reached (not started, wrong address or port, firewall)."""
 
 
 class OutputError(SinkmapError, OSError):

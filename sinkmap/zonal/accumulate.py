@@ -154,6 +154,22 @@ class ZoneTotals:
             self.dense_pixels = self.dense_area = None
             self._add_sparse(items)
 
+    def __getstate__(self) -> dict:
+        """Pickled (a task's totals coming back from a worker) with the dense arrays' non-zero entries only."""
+        state = dict(self.__dict__)
+        if self.dense_pixels is not None:
+            used = np.flatnonzero((self.dense_pixels != 0) | (self.dense_area != 0))
+            state.update(dense_pixels=(used, self.dense_pixels[used]), dense_area=self.dense_area[used])
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if state["dense_pixels"] is not None:  # back to DENSE_BINS entries, the others zero (as bincount left them)
+            used, pixels = state["dense_pixels"]
+            dense_pixels, dense_area = np.zeros(DENSE_BINS), np.zeros(DENSE_BINS)
+            dense_pixels[used], dense_area[used] = pixels, state["dense_area"]
+            state = {**state, "dense_pixels": dense_pixels, "dense_area": dense_area}
+        self.__dict__.update(state)
+
     def classes(self) -> list[tuple[int, float, float]]:
         """(class, pixels, area m²) for classes with pixels > 0, sorted by class."""
         rows = {code: (n, m2) for code, (n, m2) in self.sparse.items()}

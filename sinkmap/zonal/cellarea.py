@@ -21,7 +21,7 @@ exactextract, QGIS and InVEST report. It is refused for geographic rasters (squa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from affine import Affine
@@ -94,8 +94,8 @@ def ground_m2_per_unit2(crs: CRS, x: np.ndarray, y: np.ndarray, dx: float, dy: f
 class CellAreas:
     """Ground or nominal area of every cell of one north-up grid, handed out window by window.
 
-    ``rows`` (geographic: one area per row) or ``scale`` (other projections: the ground area of a
-    cell, m², at the cell edges ``scale_rows`` × ``scale_cols``) or neither (one area for all cells).
+    ``rows`` (geographic: one area per row, from row ``row0``) or ``scale`` (other projections: the ground
+    area of a cell, m², at the cell edges ``scale_rows`` × ``scale_cols``) or neither (one area for all cells).
     """
 
     nominal_m2: float
@@ -103,13 +103,29 @@ class CellAreas:
     scale: np.ndarray | None = None
     scale_rows: np.ndarray | None = None
     scale_cols: np.ndarray | None = None
+    row0: int = 0
+
+    def crop(self, window: Window) -> CellAreas:
+        """The part of these areas ``window`` needs: ``.window(w)`` of any ``w`` inside it is the same, to the
+        bit, as here (a few numbers, where the whole grid's can be megabytes: what a task takes to a worker)."""
+        r0, c0 = int(window.row_off), int(window.col_off)
+        r1, c1 = r0 + int(window.height), c0 + int(window.width)
+        if self.rows is not None:
+            return replace(self, rows=self.rows[r0 - self.row0:r1 - self.row0].copy(), row0=r0)
+        if self.scale is None:
+            return self
+        # the sample lines bracketing the cell centres of the window (as ``window`` finds them)
+        i0, i1 = np.searchsorted(self.scale_rows, [r0 + 0.5, r1 - 0.5], side="right") - 1
+        j0, j1 = np.searchsorted(self.scale_cols, [c0 + 0.5, c1 - 0.5], side="right") - 1
+        return replace(self, scale=self.scale[i0:i1 + 2, j0:j1 + 2].copy(),
+                       scale_rows=self.scale_rows[i0:i1 + 2].copy(), scale_cols=self.scale_cols[j0:j1 + 2].copy())
 
     def window(self, window: Window) -> float | np.ndarray:
         """Cell areas (m²) of ``window``: a number, or an array broadcastable to (rows, cols)."""
         r0, c0 = int(window.row_off), int(window.col_off)
         r1, c1 = r0 + int(window.height), c0 + int(window.width)
         if self.rows is not None:
-            return self.rows[r0:r1, None]
+            return self.rows[r0 - self.row0:r1 - self.row0, None]
         if self.scale is None:
             return self.nominal_m2
         # bilinear in the cell centres: along the rows at the sampled columns, then along each row
