@@ -19,8 +19,9 @@ Notes
 At any time one task holds one window of raster values (≤ max_cells), its validity mask, its
 weights (float64 for "fraction") and, for categorical runs on a non-equal-area grid, the
 window's cell areas (float64). With
-``chunks`` the tasks run on dask's threaded scheduler (one task per thread at a time) and
-give results identical to the serial run.
+``chunks`` the tasks run on dask's threaded scheduler (one task per thread at a time), with a
+dask.distributed cluster on its workers (``cluster.py``); both give results identical to the
+serial run.
 """
 
 from __future__ import annotations
@@ -205,9 +206,9 @@ def _process(plan: _Plan, data: np.ndarray, valid: np.ndarray, cell_m2: np.ndarr
     return dict(zip(zones, totals))
 
 
-def run_task(plan: _Plan, task: _Task) -> dict[int, ZoneTotals]:
-    """Totals of each zone of ``task`` over its window."""
-    data, valid = plan.source.read(task.window)
+def run_task(plan: _Plan, task: _Task, block: tuple[np.ndarray, np.ndarray] | None = None) -> dict[int, ZoneTotals]:
+    """Totals of each zone of ``task`` over its window (``block``: its values and validity, when already read)."""
+    data, valid = plan.source.read(task.window) if block is None else block
     cell_m2 = plan.areas.window(task.window) if plan.categorical else 1.0
     if task.batch:
         return _process(plan, data, valid, cell_m2, task.window, task.zones)
@@ -217,17 +218,23 @@ def run_task(plan: _Plan, task: _Task) -> dict[int, ZoneTotals]:
     return out
 
 
-def _partials(plan: _Plan, tasks: list[_Task], use_dask: bool, workers: int) -> Iterator[dict[int, ZoneTotals]]:
-    """Each task's totals, in task order, however the tasks are run."""
+def _partials(plan: _Plan, tasks: list[_Task], use_dask: bool, workers: int, client
+              ) -> Iterator[dict[int, ZoneTotals]]:
+    """Each task's totals, in task order, however the tasks are run (``client``: on a dask.distributed cluster)."""
     # rasterio's in-memory rasterize dataset warns NotGeoreferenced before its transform is set and
     # silences that with catch_warnings, which is not thread-safe: ignore it for the whole run instead
     # (every mask here is given the window's real transform)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        if use_dask:
+        if client is not None:
+            from sinkmap.zonal.cluster import cluster_partials
+
+            yield from cluster_partials(client, plan, tasks)
+        elif use_dask:
             import dask
 
-            yield from dask.compute(*[dask.delayed(run_task)(plan, task) for task in tasks], scheduler="threads",
+            shared = dask.delayed(plan, traverse=False)  # one node: not walked through for every task
+            yield from dask.compute(*[dask.delayed(run_task)(shared, task) for task in tasks], scheduler="threads",
                                     num_workers=workers)
         elif workers > 1 and len(tasks) > 1:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sinkmap-zonal") as pool:
@@ -237,11 +244,11 @@ def _partials(plan: _Plan, tasks: list[_Task], use_dask: bool, workers: int) -> 
                 yield run_task(plan, task)
 
 
-def _run(plan: _Plan, tasks: list[_Task], *, use_dask: bool, workers: int,
+def _run(plan: _Plan, tasks: list[_Task], *, use_dask: bool, workers: int, client,
          progress: Callable[[int, int], None] | None) -> list[ZoneTotals]:
     """Run the tasks and add their totals in task order: the same sums whichever way they ran."""
     totals = [ZoneTotals() for _ in plan.windows]
-    for done, partial in enumerate(_partials(plan, tasks, use_dask, workers), start=1):
+    for done, partial in enumerate(_partials(plan, tasks, use_dask, workers, client), start=1):
         for index, part in partial.items():
             totals[index].merge(part)
         if progress is not None:
@@ -273,13 +280,16 @@ def iter_zonal_stats(raster, zones, *, categorical: bool = False, coverage: str 
                      zone_field: str | None = None, stats: Iterable[str] = STATS, band: int = 1,
                      layer: str | None = None, area: str = "ground", max_cells: int = DEFAULT_MAX_CELLS,
                      chunks: bool | int | None = None, workers: int = DEFAULT_WORKERS,
-                     progress: Callable[[int, int], None] | None = None) -> Iterator[dict]:
+                     progress: Callable[[int, int], None] | None = None, scheduler: str | None = None
+                     ) -> Iterator[dict]:
     """Yield result rows zone by zone (see ``zonal_stats``)."""
+    from sinkmap.zonal.cluster import use_cluster
+
     stats = tuple(stats)
     _check_arguments(coverage, stats, area)
     if isinstance(chunks, int) and not isinstance(chunks, bool):
         max_cells = max(1, chunks)
-    with bounded_gdal_cache(), open_source(raster, band) as source:
+    with use_cluster(scheduler) as client, bounded_gdal_cache(), open_source(raster, band) as source:
         if categorical and not (np.issubdtype(source.dtype, np.integer) or np.issubdtype(source.dtype, np.floating)):
             raise InputError(f"categorical statistics need a raster of class codes, not {source.dtype}",
                              path=source.name, fix="classify the raster first, or drop --categorical")
@@ -289,7 +299,7 @@ def iter_zonal_stats(raster, zones, *, categorical: bool = False, coverage: str 
         windows = [zone_window(source, g.bounds) for g in geoms]
         plan = _Plan(source, geoms, windows, coverage, categorical, areas)
         tasks = plan_tasks(windows, max_cells)
-        totals = _run(plan, tasks, use_dask=bool(chunks) or source.chunked, workers=max(1, workers),
+        totals = _run(plan, tasks, use_dask=bool(chunks) or source.chunked, workers=max(1, workers), client=client,
                       progress=progress)
     labels = frame[zone_field].tolist() if zone_field else list(range(len(frame)))
     outside = [label for label, w in zip(labels, windows) if w is None]
@@ -313,7 +323,7 @@ def zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "ce
                 zone_field: str | None = None, stats: Iterable[str] = STATS, band: int = 1,
                 layer: str | None = None, area: str = "ground", max_cells: int = DEFAULT_MAX_CELLS,
                 chunks: bool | int | None = None, workers: int = DEFAULT_WORKERS,
-                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+                progress: Callable[[int, int], None] | None = None, scheduler: str | None = None) -> pd.DataFrame:
     """Statistics of ``raster`` inside each polygon of ``zones``, as a tidy table.
 
     Parameters
@@ -341,6 +351,10 @@ def zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "ce
         cells per read; a dask-backed DataArray always does.
     workers : threads (default: up to 4 cores); 1 runs serially. Results do not depend on it.
     progress : called with (tasks done, tasks) after each task.
+    scheduler : run the tasks on a dask.distributed cluster: its scheduler's address
+        (``tcp://HOST:8786``); by default the active ``distributed.Client``, else the address in
+        SINKMAP_SCHEDULER, else local threads (also with "local"). The raster must be readable
+        by every worker (``docs/cluster.md``). Results do not depend on it.
 
     Nodata, NaN and cells masked by a GDAL mask band (per-dataset mask, alpha band) never count. Zones outside the raster get zero counts (continuous) or no
     rows (categorical) and a SinkmapWarning.
@@ -350,7 +364,7 @@ def zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "ce
     values: dict[str, list] = {column: [] for column in columns}  # by column: 10⁶ rows as lists, not dicts
     for row in iter_zonal_stats(raster, zones, categorical=categorical, coverage=coverage, zone_field=zone_field,
                                 stats=stats, band=band, layer=layer, area=area, max_cells=max_cells, chunks=chunks,
-                                workers=workers, progress=progress):
+                                workers=workers, progress=progress, scheduler=scheduler):
         for column in columns:
             values[column].append(row[column])
     return pd.DataFrame(values, columns=columns)

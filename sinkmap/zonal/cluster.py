@@ -1,0 +1,191 @@
+"""Zonal tasks on a dask.distributed cluster: which client, what each task carries, results in order.
+
+The tasks of a ``zonal_stats`` call run on a cluster's workers when (``use_cluster``):
+
+- ``scheduler`` is an address (``tcp://HOST:8786``): a client connects for the call, or fails within
+  CONNECT_TIMEOUT_S with a SchedulerError naming the address (also when no worker joins within that time);
+- ``scheduler`` is None and a ``distributed.Client`` is active here (created, or ``as_current``), but not
+  inside a task on a worker;
+- ``scheduler`` is None, no client is active and SINKMAP_SCHEDULER holds an address;
+
+and on local threads otherwise, or with ``scheduler="local"`` (also for every call inside a ``use_cluster("local")``
+block). ``distributed`` is imported only for a cluster.
+
+A task carries only what it needs (``_shipped``): the raster's grid and ``location`` (the worker opens it
+itself, ``sources.opened``), its own zones' geometries and windows, its coverage rule and the cell areas of
+its window (``CellAreas.crop``): a few kB for a batch of 256 stands. A dask array without a file is sliced
+here and computed on the cluster as the task's input; an in-memory array or dataset is read here and its
+window scattered. Workers cap GDAL's block cache as the local run does and return the task's ZoneTotals,
+which are added here in task order: tables identical to the local run's, to the bit. At most
+IN_FLIGHT_PER_THREAD tasks per worker thread are submitted ahead of the one being added.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import gc
+import os
+import sys
+import uuid
+import warnings
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import replace
+
+import numpy as np
+from rasterio.errors import NotGeoreferencedWarning
+
+from sinkmap.errors import InputError, SchedulerError
+from sinkmap.readers.raster import valid_mask
+from sinkmap.zonal.accumulate import ZoneTotals
+from sinkmap.zonal.engine import bounded_gdal_cache, run_task
+
+SCHEDULER_ENV = "SINKMAP_SCHEDULER"  # a scheduler address used when none is given and no client is active
+LOCAL = "local"  # scheduler="local": local threads even with a client active
+CONNECT_TIMEOUT_S = 5
+IN_FLIGHT_PER_THREAD = 4  # tasks submitted ahead per worker thread (then one batch of half as many at a time)
+_local = contextvars.ContextVar("sinkmap_local", default=False)  # inside use_cluster("local")
+
+
+def _distributed(address: str):
+    try:
+        import distributed
+    except ImportError:
+        raise InputError(f"running on the dask scheduler {address} needs dask.distributed",
+                         fix="install it: pip install 'sinkmap[cluster]'") from None
+    return distributed
+
+
+def _connect(address: str):
+    """A client of the scheduler at ``address``; a SchedulerError naming it when it does not answer."""
+    distributed = _distributed(address)
+    try:
+        return distributed.Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        detail = " ".join(str(exc).split())[:160]
+    # the half-made client closes now: left to the interpreter's exit, it waits twice the timeout and prints a traceback
+    gc.collect()
+    raise SchedulerError(f"no dask scheduler answers at {address} ({detail})",
+                         fix="start one (`dask scheduler`) and its workers (`dask worker ADDRESS`), check the address "
+                             "and port, or leave out --scheduler to run on this machine")
+
+
+def active_client():
+    """The dask.distributed client active in this thread (``distributed.default_client``), or None (also inside a
+    task on a worker: its zonal work stays there)."""
+    if sys.modules.get("distributed") is None:  # not imported: no client can exist
+        return None
+    from distributed import default_client, get_worker
+
+    with contextlib.suppress(ValueError):
+        get_worker()
+        return None
+    try:
+        client = default_client()
+    except ValueError:
+        return None
+    return client if client.status == "running" and not client.asynchronous else None
+
+
+@contextlib.contextmanager
+def use_cluster(scheduler: str | None = None) -> Iterator[object | None]:
+    """The client zonal tasks run on during the block, or None (local threads).
+
+    ``scheduler``: an address (a client connected for the block and current in it, then closed), "local"
+    (None, and for every ``use_cluster(None)`` inside the block), or None: as the enclosing block, else the active
+    client, else one connected to $SINKMAP_SCHEDULER, else None. Entered around a survey, every zonal call inside
+    finds the one client.
+    """
+    address = scheduler
+    if scheduler is None:
+        client = None if _local.get() else active_client()
+        if client is not None or _local.get() or not os.environ.get(SCHEDULER_ENV):
+            yield client
+            return
+        address = os.environ[SCHEDULER_ENV]
+    if address == LOCAL:
+        token = _local.set(True)
+        try:
+            yield None
+        finally:
+            _local.reset(token)
+        return
+    with _connect(address) as client, client.as_current():
+        yield client
+
+
+def _shipped(plan, task, source) -> tuple:
+    """``plan`` and ``task`` cut to the task: its zones only (numbered from 0), the cell areas of its window,
+    ``source`` (the grid and location, no dataset or array)."""
+    zones = list(task.zones)
+    areas = None if plan.areas is None else plan.areas.crop(task.window)
+    sub = replace(plan, source=source, geoms=plan.geoms[zones], windows=[plan.windows[i] for i in zones], areas=areas)
+    return sub, replace(task, zones=tuple(range(len(zones))))
+
+
+_quiet = False
+
+
+def _work(plan, task, block=None) -> list[ZoneTotals]:
+    """On a worker: the totals of the task's zones (in order) over its window, read from the raster's location or
+    given as ``block`` (values, or values and validity)."""
+    global _quiet
+    if not _quiet:  # rasterize's NotGeoreferenced warning (see engine._partials), for the worker's life:
+        warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)  # catch_warnings is not thread-safe
+        _quiet = True
+    if block is not None and not isinstance(block, tuple):  # a dask slice the cluster computed
+        block = np.asarray(block)
+        block = block, valid_mask(block, plan.source.nodata)
+    with bounded_gdal_cache():
+        totals = run_task(plan, task, block)
+    return [totals[k] for k in task.zones]
+
+
+def _window_slice(array, window):
+    r0, c0 = int(window.row_off), int(window.col_off)
+    return array[r0:r0 + int(window.height), c0:c0 + int(window.width)]
+
+
+def _submit(client, plan, tasks: list, source, first: int, run: str) -> list:
+    """Futures of ``_work`` for ``tasks`` (numbered from ``first``), each with its input."""
+    if plan.source.location is not None:
+        blocks = [None] * len(tasks)
+    elif plan.source.chunked:  # computed on the cluster, never gathered here
+        blocks = client.compute([_window_slice(plan.source.array, task.window) for task in tasks])
+    else:  # in memory here: read here, sent once
+        blocks = client.scatter([plan.source.read(task.window) for task in tasks], hash=False)
+    return [client.submit(_work, *_shipped(plan, task, source), block, key=f"sinkmap-zonal-{run}-{first + n}",
+                          pure=False) for n, (task, block) in enumerate(zip(tasks, blocks))]
+
+
+def _threads(client) -> int:
+    """The cluster's worker threads; a SchedulerError when no worker joins within CONNECT_TIMEOUT_S."""
+    if not client.nthreads():
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+        except TimeoutError:
+            address = client.scheduler.address
+            raise SchedulerError(f"the dask scheduler at {address} has no workers",
+                                 fix=f"start them: `dask worker {address}` on each machine") from None
+    return sum(client.nthreads().values())
+
+
+def cluster_partials(client, plan, tasks: list) -> Iterator[dict[int, ZoneTotals]]:
+    """Each task's totals, in task order, computed on the workers of ``client``."""
+    ahead = IN_FLIGHT_PER_THREAD * _threads(client)
+    step = max(1, ahead // 2)
+    source = replace(plan.source, array=None, dataset=None)
+    run = uuid.uuid4().hex[:8]
+    pending: deque = deque()
+    try:
+        for first in [*range(0, len(tasks), step), None]:  # None: the last batch is in, add the rest
+            if first is not None:
+                batch = tasks[first:first + step]
+                pending.extend(zip(batch, _submit(client, plan, batch, source, first, run)))
+            while pending and (first is None or len(pending) > ahead - step):
+                task, future = pending.popleft()
+                yield dict(zip(task.zones, future.result()))
+    finally:
+        if pending:  # an error, or the caller stopped: nothing keeps running for this call
+            client.cancel([future for _, future in pending])
