@@ -15,6 +15,9 @@ from sinkmap import __version__
 from sinkmap.errors import SinkmapError, SinkmapWarning
 
 EXIT_USER_ERROR = 2
+SCHEDULER_HELP = ("Run the zonal statistics on a dask.distributed cluster: its scheduler's address (tcp://HOST:8786), "
+                  "or 'local'. Default: $SINKMAP_SCHEDULER, else this machine. The rasters must be on storage every "
+                  "worker can read; see docs/cluster.md.")
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

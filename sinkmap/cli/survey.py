@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sinkmap.cli import cli
+from sinkmap.cli import SCHEDULER_HELP, cli
 from sinkmap.errors import InputError
 from sinkmap.progress import Progress
 
@@ -25,9 +25,10 @@ from sinkmap.progress import Progress
                    "previous_survey.")
 @click.option("--stamp", is_flag=True, help="Write the run's date and step timings into provenance.json (the "
                                             "outputs then differ from run to run).")
+@click.option("--scheduler", metavar="ADDRESS", help=SCHEDULER_HELP + " The rest of the survey runs here.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 def survey(config_path: Path | None, demo: bool, out_dir: Path, previous: Path | None, stamp: bool,
-           quiet: bool) -> None:
+           scheduler: str | None, quiet: bool) -> None:
     """Compute the survey indicators against the plan targets and write tables, map, report and provenance."""
     from sinkmap.pipelines.survey import DEMO_STEPS, run_demo, run_survey
 
@@ -35,8 +36,8 @@ def survey(config_path: Path | None, demo: bool, out_dir: Path, previous: Path |
         raise InputError("give exactly one of --config FILE or --demo", fix="see `sinkmap survey --help`")
     progress = Progress(enabled=not quiet, total=DEMO_STEPS if demo else DEMO_STEPS - 1)
     if demo:
-        written = run_demo(out_dir, progress, previous=previous, stamp=stamp)
+        written = run_demo(out_dir, progress, previous=previous, stamp=stamp, scheduler=scheduler)
     else:
-        written = run_survey(config_path, out_dir, progress, previous=previous, stamp=stamp)
+        written = run_survey(config_path, out_dir, progress, previous=previous, stamp=stamp, scheduler=scheduler)
     if not quiet:
         click.echo(f"wrote {', '.join(path.name for path in written)} to {out_dir}", err=True)

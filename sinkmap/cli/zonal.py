@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sinkmap.cli import cli
+from sinkmap.cli import SCHEDULER_HELP, cli
 
 
 @cli.command()
@@ -26,9 +26,10 @@ from sinkmap.cli import cli
 @click.option("--class-names", "preset", help="Add class_name (中文 and English) from a preset, e.g. worldcover, clcd.")
 @click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output table: .csv, .parquet or .xlsx (its folder must exist).")
+@click.option("--scheduler", metavar="ADDRESS", help=SCHEDULER_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def zonal(raster: Path, zones: Path, categorical: bool, coverage: str, zone_field: str | None, layer: str | None,
-          band: int, area: str, stats: str, preset: str | None, out: Path, quiet: bool) -> None:
+          band: int, area: str, stats: str, preset: str | None, out: Path, scheduler: str | None, quiet: bool) -> None:
     """Statistics of RASTER inside each polygon of ZONES (areas in hectares, true ground area by default).
 
     RASTER is a GeoTIFF, a .vrt or any GDAL raster, or tiles read as one raster: a folder of GeoTIFFs or a
@@ -46,7 +47,7 @@ def zonal(raster: Path, zones: Path, categorical: bool, coverage: str, zone_fiel
 
     try:
         table = run_zonal(raster, zones, out, categorical=categorical, coverage=coverage, zone_field=zone_field,
-                          layer=layer, band=band, area=area, class_names=preset, progress=progress,
+                          layer=layer, band=band, area=area, class_names=preset, progress=progress, scheduler=scheduler,
                           stats=[s.strip() for s in stats.split(",") if s.strip()])
     finally:
         for bar in bars:

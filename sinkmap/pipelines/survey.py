@@ -20,7 +20,7 @@ DEMO_STEPS = 11  # progress steps of run_demo: generating the inputs, then the s
 
 def run_survey(config_path: str | Path, out_dir: str | Path, progress: Progress | None = None,
                parameters: Mapping[str, str | Path] | None = None, *, previous: str | Path | None = None,
-               stamp: bool = False) -> list[Path]:
+               stamp: bool = False, scheduler: str | None = None) -> list[Path]:
     """Read, compute and write one survey: the Python form of ``sinkmap survey``.
 
     ``parameters``: the survey's own parameter tables (``{"biomass_factors": "省清单因子.xlsx"}``, paths
@@ -30,8 +30,20 @@ def run_survey(config_path: str | Path, out_dir: str | Path, progress: Progress 
     value then and the change. ``stamp``: provenance.json also holds the run's date and step timings (the
     outputs then differ from run to run). ``out_dir`` is claimed before the work
     (``claimed_output_folder``): checked, locked against a second run into it, and cleared of what runs
-    that died left there.
+    that died left there. ``scheduler``: the zonal statistics run on that dask.distributed cluster
+    (``tcp://HOST:8786``; one client for the whole run, connected first), or "local"; by default an active
+    ``distributed.Client``, else $SINKMAP_SCHEDULER, else this machine (``zonal.cluster.use_cluster``). The
+    outputs do not depend on it.
     """
+    from sinkmap.zonal.cluster import use_cluster
+
+    with use_cluster(scheduler):  # an unreachable scheduler is named before any work
+        return _survey(config_path, out_dir, progress, parameters, previous, stamp)
+
+
+def _survey(config_path: str | Path, out_dir: str | Path, progress: Progress | None,
+            parameters: Mapping[str, str | Path] | None, previous: str | Path | None, stamp: bool) -> list[Path]:
+    """``run_survey`` once its cluster (or none) is settled."""
     from sinkmap.config import load_config
     from sinkmap.readers.parameters import checked_parameters, user_paths
     from sinkmap.readers.previous import read_previous_survey
@@ -57,15 +69,16 @@ def run_survey(config_path: str | Path, out_dir: str | Path, progress: Progress 
 
 
 def run_demo(out_dir: str | Path, progress: Progress | None = None, *, previous: str | Path | None = None,
-             stamp: bool = False) -> list[Path]:
+             stamp: bool = False, scheduler: str | None = None) -> list[Path]:
     """Generate the SYNTHETIC demo dataset into ``OUT/inputs`` and survey it into ``out_dir`` (the
     Python form of ``sinkmap survey --demo``); the folder stays locked from the inputs to the last output.
-    ``previous``, ``stamp``: as ``run_survey``."""
+    ``previous``, ``stamp``, ``scheduler``: as ``run_survey``."""
     from sinkmap.demo import generate_demo
     from sinkmap.writers.staging import claimed_output_folder
+    from sinkmap.zonal.cluster import use_cluster
 
     progress = progress or Progress(enabled=False)
-    with claimed_output_folder(out_dir):
+    with use_cluster(scheduler), claimed_output_folder(out_dir):
         with progress.step("generating the SYNTHETIC demo dataset"):
             config_path = generate_demo(Path(out_dir) / "inputs")
         return run_survey(config_path, out_dir, progress, previous=previous, stamp=stamp)
