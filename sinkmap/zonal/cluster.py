@@ -11,9 +11,10 @@ The tasks of a ``zonal_stats`` call run on a cluster's workers when (``use_clust
 and on local threads otherwise, or with ``scheduler="local"`` (also for every call inside a ``use_cluster("local")``
 block). ``distributed`` is imported only for a cluster.
 
-A task carries only what it needs (``_shipped``): the raster's grid and ``location`` (the worker opens it
-itself, ``sources.opened``), its own zones' geometries and windows, its coverage rule and the cell areas of
-its window (``CellAreas.crop``): a few kB for a batch of 256 stands. A dask array without a file is sliced
+A task carries only what it needs (``_shipped``): its own zones' geometries and windows, its coverage rule
+and the cell areas of its window (``CellAreas.crop``): ≈ 50 kB for a batch of 256 stands. The raster's grid
+and ``location`` (the worker opens it itself, ``sources.opened``; for tiles, a VRT document that grows with
+their number) go to every worker once per call (``scatter``). A dask array without a file is sliced
 here and computed on the cluster as the task's input; an in-memory array or dataset is read here and its
 window scattered. Workers cap GDAL's block cache as the local run does and return the task's ZoneTotals,
 which are added here in task order: tables identical to the local run's, to the bit. At most
@@ -115,22 +116,23 @@ def use_cluster(scheduler: str | None = None) -> Iterator[object | None]:
         yield client
 
 
-def _shipped(plan, task, source) -> tuple:
-    """``plan`` and ``task`` cut to the task: its zones only (numbered from 0), the cell areas of its window,
-    ``source`` (the grid and location, no dataset or array)."""
+def _shipped(plan, task) -> tuple:
+    """``plan`` and ``task`` cut to the task: its zones only (numbered from 0), the cell areas of its window, no
+    source (sent apart)."""
     zones = list(task.zones)
     areas = None if plan.areas is None else plan.areas.crop(task.window)
-    sub = replace(plan, source=source, geoms=plan.geoms[zones], windows=[plan.windows[i] for i in zones], areas=areas)
+    sub = replace(plan, source=None, geoms=plan.geoms[zones], windows=[plan.windows[i] for i in zones], areas=areas)
     return sub, replace(task, zones=tuple(range(len(zones))))
 
 
 _quiet = False
 
 
-def _work(plan, task, block=None) -> list[ZoneTotals]:
-    """On a worker: the totals of the task's zones (in order) over its window, read from the raster's location or
+def _work(plan, task, source, block=None) -> list[ZoneTotals]:
+    """On a worker: the totals of the task's zones (in order) over its window, read from ``source``'s location or
     given as ``block`` (values, or values and validity)."""
     global _quiet
+    plan = replace(plan, source=source)
     if not _quiet:  # rasterize's NotGeoreferenced warning (see engine._partials), for the worker's life:
         warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)  # catch_warnings is not thread-safe
         _quiet = True
@@ -148,14 +150,15 @@ def _window_slice(array, window):
 
 
 def _submit(client, plan, tasks: list, source, first: int, run: str) -> list:
-    """Futures of ``_work`` for ``tasks`` (numbered from ``first``), each with its input."""
+    """Futures of ``_work`` for ``tasks`` (numbered from ``first``), each with its input; ``source``: the future
+    of the raster's grid and location."""
     if plan.source.location is not None:
         blocks = [None] * len(tasks)
     elif plan.source.chunked:  # computed on the cluster, never gathered here
         blocks = client.compute([_window_slice(plan.source.array, task.window) for task in tasks])
     else:  # in memory here: read here, sent once
         blocks = client.scatter([plan.source.read(task.window) for task in tasks], hash=False)
-    return [client.submit(_work, *_shipped(plan, task, source), block, key=f"sinkmap-zonal-{run}-{first + n}",
+    return [client.submit(_work, *_shipped(plan, task), source, block, key=f"sinkmap-zonal-{run}-{first + n}",
                           pure=False) for n, (task, block) in enumerate(zip(tasks, blocks))]
 
 
@@ -175,7 +178,7 @@ def cluster_partials(client, plan, tasks: list) -> Iterator[dict[int, ZoneTotals
     """Each task's totals, in task order, computed on the workers of ``client``."""
     ahead = IN_FLIGHT_PER_THREAD * _threads(client)
     step = max(1, ahead // 2)
-    source = replace(plan.source, array=None, dataset=None)
+    source = client.scatter(replace(plan.source, array=None, dataset=None), broadcast=True, hash=False)
     run = uuid.uuid4().hex[:8]
     pending: deque = deque()
     try:
