@@ -147,6 +147,20 @@ def test_in_memory_rasters_are_computed_on_the_workers(client, case):
             assert_ran_on_workers(client, stream, tasks)
 
 
+def test_tiles_read_as_one_raster_are_read_by_the_workers(client, case, tmp_path):
+    """A folder of tiles is a VRT document in memory (``readers.tiles``): the workers open that XML."""
+    path, zones = case["gauss_kruger"]
+    with rasterio.open(path) as src:
+        for row in (0, 100):
+            for col in (0, 170):
+                window = Window(col, row, SHAPE[1] - col if col else 170, SHAPE[0] - row if row else 100)
+                write_raster(tmp_path / f"tile_{row}_{col}.tif", src.read(1, window=window), crs=src.crs,
+                             transform=src.window_transform(window))
+    got, tasks, stream = on_cluster(client, tmp_path, zones, coverage="fraction", categorical=True)
+    assert_identical(got, serial(path, zones, "fraction", True))
+    assert len(assert_ran_on_workers(client, stream, tasks)) == len(stream)
+
+
 def test_an_address_or_the_environment_connects_and_local_stays_here(client, case, monkeypatch):
     path, zones = case["geographic"]
     want = serial(path, zones, "fraction", False)
