@@ -39,7 +39,6 @@ import pandas as pd
 import rasterio
 import shapely
 from rasterio.errors import NotGeoreferencedWarning
-from rasterio.features import geometry_mask
 from rasterio.windows import Window
 
 from sinkmap.errors import InputError, SinkmapWarning
@@ -47,6 +46,7 @@ from sinkmap.readers.raster import DEFAULT_MAX_CELLS, class_codes
 from sinkmap.units import M2_PER_HA
 from sinkmap.zonal.accumulate import ZoneTotals
 from sinkmap.zonal.cellarea import CellAreas, cell_areas, check_area
+from sinkmap.zonal.centre import batch_centre
 from sinkmap.zonal.coverage import batch_coverage
 from sinkmap.zonal.sources import RasterSource, open_source
 from sinkmap.zonal.zones import load_zones
@@ -158,11 +158,10 @@ def _window_transform(source: RasterSource, window: Window):
 
 def _coverage(plan: _Plan, zones: tuple[int, ...], parts: list[Window]) -> np.ndarray:
     """Weights of each zone's cells in its part, concatenated (row-major per part): bool or fraction."""
+    if plan.coverage == "center":  # GDAL's rule, as rasterstats and gdal_rasterize
+        return batch_centre(plan.geoms[list(zones)], plan.source.transform, parts)
     transforms = [_window_transform(plan.source, p) for p in parts]
     shapes = [(int(p.height), int(p.width)) for p in parts]
-    if plan.coverage == "center":  # GDAL's rule, as rasterstats and gdal_rasterize
-        return np.concatenate([geometry_mask([plan.geoms[i]], out_shape=shape, transform=t, invert=True).ravel()
-                               for i, t, shape in zip(zones, transforms, shapes)])
     fraction = batch_coverage(plan.geoms[list(zones)], transforms, shapes)
     # all_touched: every cell the polygon covers any part of. From the exact coverage it does not
     # depend on how the raster is cut into windows (GDAL's all-touched can, by a cell).
