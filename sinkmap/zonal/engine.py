@@ -255,7 +255,9 @@ def bounded_gdal_cache() -> Iterator[None]:
     if user_set:
         yield
         return
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+    # rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64, in bytes (a bare 64 was 64 bytes: every
+    # read decoded its tiles anew and rasterize went one row at a time)
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 2**20):
         yield
 
 
