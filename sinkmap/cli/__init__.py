@@ -13,12 +13,14 @@ import click
 
 from sinkmap import __version__
 from sinkmap.errors import SinkmapError, SinkmapWarning
+from sinkmap.progress import end_line
 
 EXIT_USER_ERROR = 2
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     if issubclass(category, SinkmapWarning):
+        end_line()  # a step's open progress line
         click.echo(f"sinkmap: warning: {message}", err=True)
     else:
         _default_showwarning(message, category, filename, lineno, file, line)
