@@ -156,6 +156,23 @@ def test_dense_fixture_batch_equals_each_zone_alone():
     assert_batch_equals_per_zone(geoms)
 
 
+def test_zones_stacked_deep_cost_a_bounded_number_of_passes(monkeypatch):
+    """40 discs over one another: each pass reveals one more overlap (the first and last zone of the shared
+    cells), so after MAX_PASSES layers the zones left are rasterized alone; the cells stay the same."""
+    from sinkmap.zonal import centre
+
+    discs = [shapely.Point(WEST + 100 + k, NORTH - 100).buffer(40 + k % 3) for k in range(40)]
+    calls = []
+    counted = centre.rasterize
+    monkeypatch.setattr(centre, "rasterize", lambda *a, **k: calls.append(1) or counted(*a, **k))
+    assert_batch_equals_per_zone(discs)
+    capped = len(calls)  # at most two burns a pass (one for a layer of one zone); geometry_mask's are not counted
+    calls.clear()
+    monkeypatch.setattr(centre, "MAX_PASSES", 10**6)
+    assert_batch_equals_per_zone(discs)
+    assert capped <= 2 * 16 < len(calls)
+
+
 def test_window_transform_rounds_as_rasterstats():
     # rasterstats: c, f = affine * (col_off, row_off) → c + col·a; rasterio.windows.transform rounds (c + col·a) − c + c
     transform = from_origin(123_456.789, 2_345_678.9, 0.3, 0.3)

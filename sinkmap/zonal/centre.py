@@ -9,7 +9,7 @@ holds the last and the first zone that burned it. Where the two agree on every c
 zones, and a zone's cells are the cells holding its id. Where they differ, that cell's first and last zones
 overlap: the zones are split into layers of zones not known to overlap (greedy colouring) and each layer is
 checked the same way, until every layer passes (a layer can reveal more overlaps, as of a zone that lay
-between two others). Zones that merely touch, edges through cell centres included, burn disjoint cells
+between two others; after ``MAX_PASSES`` layers, zones left are rasterized alone). Zones that merely touch, edges through cell centres included, burn disjoint cells
 (GDAL's rule is half-open: a centre on a polygon's left or top edge is out, on its right or bottom edge in)
 and cost nothing extra.
 
@@ -32,6 +32,7 @@ from rasterio.features import geometry_mask, rasterize
 from rasterio.windows import Window
 
 POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon; other zones are rasterized alone
+MAX_PASSES = 16  # layers burned (twice each) in one batch; zones left after them are rasterized alone
 
 
 def window_transform(window: Window, transform: Affine) -> Affine:
@@ -107,11 +108,16 @@ def batch_centre(geoms, transform: Affine, parts: list[Window]) -> np.ndarray:
 
     weights: list[np.ndarray | None] = [None] * len(parts)
     conflicts: dict[int, set[int]] = {}
-    todo = [list(range(len(parts)))]
+    todo, passes = [list(range(len(parts)))], 0
     while todo:
         layer = todo.pop()
+        if passes >= MAX_PASSES:  # zones stacked many deep reveal one overlap a pass: the rest one by one
+            for zone in layer:
+                weights[zone] = centre_mask(geoms[zone], transform, parts[zone]).ravel()
+            continue
         last = burn(layer)
         first = burn(layer[::-1]) if len(layer) > 1 else last
+        passes += 1
         shared = last != first  # the first and the last of the layer's zones to burn a cell differ
         if not shared.any():  # no cell of two zones: each zone's cells are the cells it holds
             for zone in layer:
