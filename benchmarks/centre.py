@@ -10,7 +10,8 @@ The stands tile the raster like an inventory's 小班: Voronoi cells of a jitter
 seeds, ≈ 27 ha each), their edges cut every ≤ 100 m (≈ 20 vertices), so neighbours share edges. The raster
 is zonal.py's ``blocky`` land cover (uint8, 100 m patches, 5 % pixel noise, deflate, 512² tiles) in its
 Albers CRS, 26,000 × 20,800 cells. Each run is a fresh process, timing the ``zonal_stats`` call alone
-(categorical, as the survey's passes; reading the GeoPackage included):
+(categorical, as the survey's passes; reading the GeoPackage included), in wall seconds and in CPU seconds
+of all its threads (steadier on a shared machine):
 
 - centre: ``coverage="center"`` (``sinkmap/zonal/centre.py``: a batch's zones in two rasterize calls);
 - centre, each zone alone: ``geometry_mask`` per zone in its own window, the engine's way before, by
@@ -92,11 +93,11 @@ def run_one(folder: Path, coverage: str, setup: str, workers: int | None) -> dic
     script = (f"import time, json, warnings\nwarnings.simplefilter('ignore')\n{PEAK_RSS}\n"
               "import numpy as np, pandas as pd, rasterio\nimport sinkmap.zonal as z\nimport sinkmap.zonal.engine as engine\n"
               f"{setup}"
-              "t0 = time.perf_counter()\n"
+              "t0, c0 = time.perf_counter(), time.process_time()\n"
               f"t = z.zonal_stats({str(folder / 'landcover.tif')!r}, {str(folder / 'stands.gpkg')!r}, categorical=True,"
               f" coverage={coverage!r}, zone_field='zone_id'{kwargs})\n"
-              "seconds = time.perf_counter() - t0\n"
-              "print(json.dumps({'seconds': seconds, 'rss_mib': peak_rss_mib(), 'rows': len(t),"
+              "seconds, cpu = time.perf_counter() - t0, time.process_time() - c0\n"
+              "print(json.dumps({'seconds': seconds, 'cpu': cpu, 'rss_mib': peak_rss_mib(), 'rows': len(t),"
               " 'hash': int(pd.util.hash_pandas_object(t, index=False).sum())}))")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -111,10 +112,11 @@ def main(argv: list[str] | None = None) -> None:
     folder = prepare(args.small)
     results = {label: min((run_one(folder, coverage, setup, args.workers) for _ in range(max(1, args.repeat))),
                           key=lambda r: r["seconds"]) for label, coverage, setup in RUNS}
-    fraction = results["fraction"]["seconds"]
-    print("\n| run | s | ÷ fraction's s | MiB | rows |\n|---|---|---|---|---|")
+    fraction = results["fraction"]
+    print("\n| run | s | ÷ fraction's s | CPU s | ÷ fraction's CPU s | MiB | rows |\n|---|---|---|---|---|---|---|")
     for label, r in results.items():
-        print(f"| {label} | {r['seconds']:.2f} | **{r['seconds'] / fraction:.2f}** | {r['rss_mib']:.0f} | {r['rows']:,} |")
+        print(f"| {label} | {r['seconds']:.2f} | **{r['seconds'] / fraction['seconds']:.2f}** | {r['cpu']:.2f} | "
+              f"**{r['cpu'] / fraction['cpu']:.2f}** | {r['rss_mib']:.0f} | {r['rows']:,} |")
     tables = {(r["rows"], r["hash"]) for label, r in results.items() if label.startswith("centre")}
     before = results["centre, each zone alone, 64-byte cache (before)"]["seconds"]
     print(f"\ncentre now ÷ before: {results['centre']['seconds'] / before:.3f}; "
