@@ -159,3 +159,17 @@ def test_cli_zonal_shows_the_percentage_on_a_terminal_only(tmp_path, monkeypatch
     quiet = CliRunner().invoke(cli, ["zonal", str(raster), str(tmp_path / "zones.gpkg"), "-q",
                                      "-o", str(tmp_path / "out.csv")])
     assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_the_land_cover_passes_report_their_tasks(tmp_path):
+    """The survey's steps see the zonal passes' tasks through the LandCover they read (read_inputs hands it
+    the display's ``tasks``)."""
+    from sinkmap.zonal.landcover import LandCover
+    from tests.test_landcover_input import LC3X3, ZONES
+
+    reports = []
+    with LandCover.open(write_raster(tmp_path / "lc.tif", LC3X3), "worldcover",
+                        progress=lambda done, total: reports.append((done, total))) as landcover:
+        landcover.class_areas_centre(ZONES, "id")
+        landcover.class_areas_fraction(ZONES, "id")
+    assert reports == [(1, 1), (1, 1)]  # two small zones: one task a pass
