@@ -121,9 +121,11 @@ def batch_centre(geoms, transform: Affine, parts: list[Window]) -> np.ndarray:
 
     dtype = "uint16" if len(parts) < 2**16 else "int32"  # GDAL burns uint16 ≈ 2.5× faster than int32
 
-    def burn(zones: list[int]) -> np.ndarray:  # each cell: 1 + the last of ``zones`` to burn it, or 0
-        shapes = [(polygons[i], zone + 1) for zone in zones for i in of_zone[zone]]
-        return rasterize(shapes, out_shape=shape, transform=at, fill=0, dtype=dtype)
+    every = list(zip(polygons, (owner + 1).tolist()))  # (polygon, id) of every zone, in order
+
+    def burn(zones: list[int], reverse: bool = False) -> np.ndarray:  # each cell: the last id burned, or 0
+        shapes = every if len(zones) == len(parts) else [(polygons[i], z + 1) for z in zones for i in of_zone[z]]
+        return rasterize(shapes[::-1] if reverse else shapes, out_shape=shape, transform=at, fill=0, dtype=dtype)
 
     weights: list[np.ndarray | None] = [None] * len(parts)
     conflicts: dict[int, set[int]] = {}
@@ -135,7 +137,7 @@ def batch_centre(geoms, transform: Affine, parts: list[Window]) -> np.ndarray:
                 weights[zone] = centre_mask(geoms[zone], transform, parts[zone]).ravel()
             continue
         last = burn(layer)
-        first = burn(layer[::-1]) if len(layer) > 1 else last
+        first = burn(layer, reverse=True) if len(layer) > 1 else last
         passes += 1
         shared = last != first  # the first and the last of the layer's zones to burn a cell differ
         if not shared.any():  # no cell of two zones: each zone's cells are the cells it holds
