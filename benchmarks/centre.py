@@ -1,13 +1,13 @@
 """Centre mode on many small zones: 200,000 forest stands over a 10 m land cover, centre vs fraction.
 
-    python benchmarks/centre.py              # ≈ 4 min, plus ≈ 2 min the first time (data cached in
+    python benchmarks/centre.py              # ≈ 10 min, plus ≈ 2 min the first time (data cached in
                                              #   benchmarks/_work/stands/)
     python benchmarks/centre.py --small      # 8,000 stands on a raster 25× smaller: a smoke run (< 1 min)
     python benchmarks/centre.py --workers 1  # serially
     python benchmarks/centre.py --repeat 3   # the fastest of 3 runs each (a busy machine)
 
 The stands tile the raster like an inventory's 小班: Voronoi cells of a jittered 520 m grid (500 × 400
-seeds, ≈ 27 ha each), their edges cut every ≤ 100 m (≈ 20 vertices), so neighbours share edges. The raster
+seeds, ≈ 27 ha each), their edges cut every ≤ 100 m (≈ 25 vertices), so neighbours share edges. The raster
 is zonal.py's ``blocky`` land cover (uint8, 100 m patches, 5 % pixel noise, deflate, 512² tiles) in its
 Albers CRS, 26,000 × 20,800 cells. Each run is a fresh process, timing the ``zonal_stats`` call alone
 (categorical, as the survey's passes; reading the GeoPackage included), in wall seconds and in CPU seconds
