@@ -13,6 +13,7 @@ import click
 
 from sinkmap import __version__
 from sinkmap.errors import SinkmapError, SinkmapWarning
+from sinkmap.progress import end_line
 
 EXIT_USER_ERROR = 2
 SCHEDULER_HELP = ("Run the zonal statistics on a dask.distributed cluster: its scheduler's address (tcp://HOST:8786), "
@@ -22,6 +23,7 @@ SCHEDULER_HELP = ("Run the zonal statistics on a dask.distributed cluster: its s
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     if issubclass(category, SinkmapWarning):
+        end_line()  # a step's open progress line
         click.echo(f"sinkmap: warning: {message}", err=True)
     else:
         _default_showwarning(message, category, filename, lineno, file, line)

@@ -27,7 +27,7 @@ from sinkmap.cli import SCHEDULER_HELP, cli
 @click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output table: .csv, .parquet or .xlsx (its folder must exist).")
 @click.option("--scheduler", metavar="ADDRESS", help=SCHEDULER_HELP)
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 def zonal(raster: Path, zones: Path, categorical: bool, coverage: str, zone_field: str | None, layer: str | None,
           band: int, area: str, stats: str, preset: str | None, out: Path, scheduler: str | None, quiet: bool) -> None:
     """Statistics of RASTER inside each polygon of ZONES (areas in hectares, true ground area by default).
@@ -35,22 +35,14 @@ def zonal(raster: Path, zones: Path, categorical: bool, coverage: str, zone_fiel
     RASTER is a GeoTIFF, a .vrt or any GDAL raster, or tiles read as one raster: a folder of GeoTIFFs or a
     quoted glob pattern ("tiles/*.tif")."""
     from sinkmap.pipelines.zonal import run_zonal
+    from sinkmap.progress import Progress
 
-    bars = []  # the progress bar opens with the first progress report: input errors come before it
-
-    def progress(done: int, total: int) -> None:
-        if not bars:
-            bars.append(click.progressbar(length=total, label="zonal statistics", file=click.get_text_stream("stderr"),
-                                          hidden=quiet).__enter__())
-        bars[0].length = total
-        bars[0].update(done - bars[0].pos)
-
-    try:
+    progress = Progress(enabled=not quiet)
+    # lazy: the line appears once tasks are shown (after 2 s), so that a refused input stays one line
+    with progress.step("zonal statistics", lazy=True):
         table = run_zonal(raster, zones, out, categorical=categorical, coverage=coverage, zone_field=zone_field,
-                          layer=layer, band=band, area=area, class_names=preset, progress=progress, scheduler=scheduler,
+                          layer=layer, band=band, area=area, class_names=preset, progress=progress.tasks,
+                          scheduler=scheduler,
                           stats=[s.strip() for s in stats.split(",") if s.strip()])
-    finally:
-        for bar in bars:
-            bar.__exit__(None, None, None)
     if not quiet:
         click.echo(f"wrote {len(table)} rows to {out}", err=True)

@@ -150,7 +150,7 @@ def read_inputs(config: SurveyConfig, progress: Progress) -> SurveyInputs:
     open), the vector layers (county assigned) and the scenario."""
     with progress.step("checking inputs against the layer catalogue"), contextlib.ExitStack() as opened:
         maps = {kind: opened.enter_context(LandCover.open(config.inputs[kind].path, config.inputs[kind].preset,
-                                                          year=config.inputs[kind].year))
+                                                          year=config.inputs[kind].year, progress=progress.tasks))
                 for kind in ("landcover", LANDCOVER_PREVIOUS) if kind in config.inputs}
         counties = aoi.load_counties()
         layers = {}

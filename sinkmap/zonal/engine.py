@@ -40,7 +40,6 @@ import pandas as pd
 import rasterio
 import shapely
 from rasterio.errors import NotGeoreferencedWarning
-from rasterio.features import geometry_mask
 from rasterio.windows import Window
 
 from sinkmap.errors import InputError, SinkmapWarning
@@ -48,6 +47,7 @@ from sinkmap.readers.raster import DEFAULT_MAX_CELLS, class_codes
 from sinkmap.units import M2_PER_HA
 from sinkmap.zonal.accumulate import ZoneTotals
 from sinkmap.zonal.cellarea import CellAreas, cell_areas, check_area
+from sinkmap.zonal.centre import batch_centre, window_transform
 from sinkmap.zonal.coverage import batch_coverage
 from sinkmap.zonal.sources import RasterSource, open_source
 from sinkmap.zonal.zones import load_zones
@@ -151,19 +151,12 @@ def plan_tasks(windows: list[Window | None], max_cells: int) -> list[_Task]:
     return tasks
 
 
-def _window_transform(source: RasterSource, window: Window):
-    """The affine transform of ``window`` (north-up grids)."""
-    t = source.transform
-    return type(t)(t.a, t.b, t.c + window.col_off * t.a, t.d, t.e, t.f + window.row_off * t.e)
-
-
 def _coverage(plan: _Plan, zones: tuple[int, ...], parts: list[Window]) -> np.ndarray:
     """Weights of each zone's cells in its part, concatenated (row-major per part): bool or fraction."""
-    transforms = [_window_transform(plan.source, p) for p in parts]
-    shapes = [(int(p.height), int(p.width)) for p in parts]
     if plan.coverage == "center":  # GDAL's rule, as rasterstats and gdal_rasterize
-        return np.concatenate([geometry_mask([plan.geoms[i]], out_shape=shape, transform=t, invert=True).ravel()
-                               for i, t, shape in zip(zones, transforms, shapes)])
+        return batch_centre(plan.geoms[list(zones)], plan.source.transform, parts)
+    transforms = [window_transform(p, plan.source.transform) for p in parts]
+    shapes = [(int(p.height), int(p.width)) for p in parts]
     fraction = batch_coverage(plan.geoms[list(zones)], transforms, shapes)
     # all_touched: every cell the polygon covers any part of. From the exact coverage it does not
     # depend on how the raster is cut into windows (GDAL's all-touched can, by a cell).
@@ -263,7 +256,9 @@ def bounded_gdal_cache() -> Iterator[None]:
     if user_set:
         yield
         return
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 2**20):  # rasterio passes a number to GDAL as bytes
+    # rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64, in bytes (a bare 64 was 64 bytes: every
+    # read decoded its tiles anew and rasterize went one row at a time)
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 2**20):
         yield
 
 

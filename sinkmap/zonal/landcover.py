@@ -14,6 +14,7 @@ block); every pass reads it (the engine reads a dataset one thread at a time).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,16 +46,19 @@ class LandCover:
     year: int | None = None
     band: int = 1
     _closing: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, repr=False)
+    progress: Callable[[int, int], None] | None = field(default=None, repr=False)  # each pass's (tasks done, tasks)
 
     @classmethod
-    def open(cls, path: str | Path, preset: str, *, year: int | None = None, band: int = 1) -> LandCover:
+    def open(cls, path: str | Path, preset: str, *, year: int | None = None, band: int = 1,
+             progress: Callable[[int, int], None] | None = None) -> LandCover:
         """Open ``path`` (its one open) and check it: a raster with a CRS, coordinates in that CRS's area of
-        use, every class code in ``preset``. Raises InputError (one line naming the file) otherwise."""
+        use, every class code in ``preset``. Raises InputError (one line naming the file) otherwise.
+        ``progress``: called by every zonal pass with (tasks done, tasks), as ``zonal_stats``'s."""
         load_preset(preset)  # an unknown preset is named before the file is opened
         with contextlib.ExitStack() as stack:
             dataset = stack.enter_context(open_raster(path, area_of_use=True))
             codes = check_landcover(dataset, preset, band)
-            landcover = cls(Path(path), preset, dataset, tuple(codes.tolist()), year, band, stack.pop_all())
+            landcover = cls(Path(path), preset, dataset, tuple(codes.tolist()), year, band, stack.pop_all(), progress)
         return landcover
 
     def close(self) -> None:
@@ -101,7 +105,7 @@ class LandCover:
 
     def _classes(self, zones: gpd.GeoDataFrame, zone_field: str, coverage: str) -> pd.DataFrame:
         return zonal_stats(self.dataset, zones, categorical=True, coverage=coverage, zone_field=zone_field,
-                           band=self.band)
+                           band=self.band, progress=self.progress)
 
     def class_areas_centre(self, zones: gpd.GeoDataFrame, zone_field: str) -> pd.DataFrame:
         """Per zone and class, by the centre rule: pixels and area_ha (true cell areas, ha); columns
