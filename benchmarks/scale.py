@@ -166,7 +166,9 @@ def prepare(root: Path, sizes: list[int], stands: list[int], base: int = BASE) -
 CALL = "t = z.zonal_stats(RASTER, ZONES, categorical=True, coverage=COVERAGE, zone_field='zone_id'); N = len(t)"
 RUNNERS = {
     "threads": ("import sinkmap.zonal as z", CALL, "WORKERS = []"),
-    "cluster": ("import sinkmap.zonal as z\nfrom dask.distributed import Client, LocalCluster\n"
+    # workers started with the malloc thresholds docs/cluster.md recommends (glibc reads them at process start)
+    "cluster": ("import os, sinkmap.zonal as z\nfrom dask.distributed import Client, LocalCluster\n"
+                "os.environ.update(MALLOC_TRIM_THRESHOLD_='134217728', MALLOC_MMAP_THRESHOLD_='67108864')\n"
                 "cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)\n"
                 "client = Client(cluster)",
                 CALL, f"{PEAK_RSS}\nWORKERS = list(client.run(peak_rss_mib).values())\nclient.close(); cluster.close()"),
