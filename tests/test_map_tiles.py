@@ -184,6 +184,12 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background
 LAYER = "Object.values(window.sinkmapTiled)[0]"
 
 
+def settle(tab) -> None:
+    """Wait for the page's opening zoom to the data (an animated fitBounds) to end: a view set while it runs
+    is undone when it ends (Leaflet's _onZoomTransitionEnd moves to the animation's target; 4 runs in 15)."""
+    tab.wait_for_function(f"() => !{LAYER}._map._animatingZoom && !{LAYER}._map._panAnim?._inProgress")
+
+
 @pytest.fixture
 def playwright():
     """playwright.sync_api (the browser tests only: the tests above run without it)."""
@@ -224,6 +230,7 @@ def test_tiled_page_summary_then_stands_from_tile_scripts_with_popups(tiled_page
         assert "格网汇总 Grid summary" in tab.locator("#sinkmap-layer1-summary").inner_text()
         assert tab.evaluate(f"() => {LAYER}.featureCount()") == 0 and not any("map_tiles" in u for u in requests)
 
+        settle(tab)
         tab.evaluate(f"() => {{ {LAYER}._map.setView([{SOUTH + 25 * DY}, {WEST + 30 * DX}], 15, {{animate: false}}); }}")
         tab.wait_for_function(f"() => {LAYER}.idle() && {LAYER}.featureCount() > 0")
         scripts = [u for u in requests if "/map_tiles/layer1/14/" in u]
@@ -266,6 +273,7 @@ def test_survey_map_stands_switched_on_open_their_popups_over_the_county_choropl
         tab.goto((tmp_path / "map.html").as_uri())
         tab.locator(".leaflet-control-layers-overlays label", has_text="森林小班").locator("input").check()
         tab.wait_for_function(f"() => {LAYER}._cellsDrawn > 0")
+        settle(tab)
         tab.evaluate(f"() => {{ {LAYER}._map.setView([{SOUTH + 25.5 * DY}, {WEST + 30.5 * DX}], 16, {{animate: false}}); }}")
         tab.wait_for_function(f"() => {LAYER}.idle() && {LAYER}.featureCount() > 0")
         x, y = tab.evaluate(f"() => {{ const p = {LAYER}._map.latLngToContainerPoint([{SOUTH + 25.5 * DY}, "
