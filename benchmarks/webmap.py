@@ -18,9 +18,11 @@ drawn, with ratios against plain folium. Goal (issue 6): the full survey map, st
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 WORK = Path(__file__).parent / "_work"
@@ -60,26 +62,36 @@ def sinkmap_map(path: Path, out: Path) -> None:
     run_map([path], out, popup_fields=FIELDS, basemap="none")
 
 
-def load_seconds(page: Path) -> float | None:
-    """Navigation to the stands added and painted (one animation frame), in headless Chromium (None: no browser)."""
+@contextlib.contextmanager
+def chromium_tab() -> Iterator[object | None]:
+    """A tab (1200 × 850 px) of headless Chromium, closed afterwards; None without Chromium or playwright."""
     chromium = shutil.which("chromium")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        return None
+        chromium = None
     if chromium is None:
-        return None
+        yield None
+        return
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        tab = browser.new_page(viewport={"width": 1200, "height": 850})
+        try:
+            yield browser.new_page(viewport={"width": 1200, "height": 850})
+        finally:
+            browser.close()
+
+
+def load_seconds(page: Path) -> float | None:
+    """Navigation to the stands added and painted (one animation frame), in headless Chromium (None: no browser)."""
+    with chromium_tab() as tab:
+        if tab is None:
+            return None
         start = time.perf_counter()
         tab.goto(page.as_uri(), wait_until="domcontentloaded", timeout=120_000)
         tab.wait_for_function("""() => { for (const k in window) { if (k.startsWith('geo_json_') && window[k].getLayers
             && window[k].getLayers().length > 10000) { return new Promise(r => requestAnimationFrame(() => r(true))); } }
             return false; }""", timeout=120_000)  # every stand added, then one frame painted
-        seconds = time.perf_counter() - start
-        browser.close()
-    return seconds
+        return time.perf_counter() - start
 
 
 def main() -> int:

@@ -105,17 +105,12 @@ def write(frame, out: Path) -> tuple[float, float]:
 def browser_times(page: Path) -> tuple[float, float, int, int] | None:
     """Seconds to 'load' + the stands' grid summary painted at the default zoom, then to the stands drawn
     at their show zoom (which, and how many stands were drawn); None without Chromium."""
-    chromium = shutil.which("chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return None
-    if chromium is None:
-        return None
+    from webmap import chromium_tab  # benchmarks/webmap.py, beside this script
+
     frame = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        tab = browser.new_page(viewport={"width": 1200, "height": 850})
+    with chromium_tab() as tab:
+        if tab is None:
+            return None
         errors = []
         tab.on("pageerror", lambda e: errors.append(str(e)))
         start = time.perf_counter()
@@ -137,7 +132,6 @@ def browser_times(page: Path) -> tuple[float, float, int, int] | None:
         tab.evaluate(frame)
         zoomed = time.perf_counter() - start
         drawn = tab.evaluate("() => Object.values(window.sinkmapTiled)[0].featureCount()")
-        browser.close()
     if errors:
         raise RuntimeError(f"page errors: {errors}")
     return loaded, summary, zoomed, zoom, drawn
