@@ -20,8 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from pyproj import CRS
 
-EARTH_RADIUS_M = 6_371_007.2  # m: authalic radius of GRS80, for the ground area of grid cells
+from sinkmap.units import M2_PER_HA
+from sinkmap.zonal.cellarea import zone_area_m2
+
+WGS84 = CRS.from_epsg(4326)
 MAX_LATITUDE = 85.0511287798  # °: Web Mercator's limit (Leaflet's too)
 RAGGED_TYPES = {shapely.GeometryType.POINT: 0, shapely.GeometryType.MULTIPOINT: 1, shapely.GeometryType.LINESTRING: 2,
                 shapely.GeometryType.MULTILINESTRING: 3, shapely.GeometryType.POLYGON: 4,
@@ -45,9 +49,9 @@ def row_latitude(y: np.ndarray, zoom: int) -> np.ndarray:
 
 
 def cell_area_ha(y: np.ndarray, zoom: int) -> np.ndarray:
-    """Ground area (ha) of a tile in row ``y`` at ``zoom``, on the authalic sphere."""
-    north, south = np.radians(row_latitude(y, zoom)), np.radians(row_latitude(np.asarray(y) + 1, zoom))
-    return EARTH_RADIUS_M ** 2 * (2 * math.pi / 2.0 ** zoom) * (np.sin(north) - np.sin(south)) / 1e4
+    """Ground area (ha) of a tile in row ``y`` at ``zoom``, on the WGS84 ellipsoid (the page's latitudes)."""
+    north, south = row_latitude(y, zoom), row_latitude(np.asarray(y) + 1, zoom)
+    return zone_area_m2(north, south, 360.0 / 2.0 ** zoom, WGS84) / M2_PER_HA
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

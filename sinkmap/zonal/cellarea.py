@@ -40,15 +40,21 @@ def _ellipsoid_zone_factor(lat_rad: np.ndarray, e: float) -> np.ndarray:
     return s / (1.0 - e * e * s * s) + np.arctanh(e * s) / e
 
 
-def geographic_row_areas(transform: Affine, height: int, crs: CRS) -> np.ndarray:
-    """Cell area in m² for each row of a north-up geographic raster."""
+def zone_area_m2(north: np.ndarray, south: np.ndarray, dlon: float, crs: CRS) -> np.ndarray:
+    """Ground area (m²) on ``crs``'s ellipsoid of cells between the latitudes ``north`` and ``south`` and
+    ``dlon`` wide (all in degrees): the ellipsoidal zone area A above."""
     ellipsoid = crs.ellipsoid
     a, b = ellipsoid.semi_major_metre, ellipsoid.semi_minor_metre
     e = np.sqrt(1.0 - (b * b) / (a * a))
+    f_north = _ellipsoid_zone_factor(np.radians(north), e)
+    f_south = _ellipsoid_zone_factor(np.radians(south), e)
+    return np.abs(f_south - f_north) * (b * b * np.radians(abs(dlon)) / 2.0)
+
+
+def geographic_row_areas(transform: Affine, height: int, crs: CRS) -> np.ndarray:
+    """Cell area in m² for each row of a north-up geographic raster."""
     edges = transform.f + transform.e * np.arange(height + 1)  # latitudes of row edges, degrees
-    f = _ellipsoid_zone_factor(np.radians(edges), e)
-    dlon = np.radians(abs(transform.a))
-    return np.abs(np.diff(f)) * (b * b * dlon / 2.0)
+    return zone_area_m2(edges[:-1], edges[1:], transform.a, crs)
 
 
 def is_equal_area(crs: CRS) -> bool:
