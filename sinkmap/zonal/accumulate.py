@@ -134,10 +134,14 @@ class ZoneTotals:
         self.total += other.total
         self.low, self.high = min(self.low, other.low), max(self.high, other.high)
         self._add_sparse(other.sparse.items())
-        if other.dense_pixels is not None:
-            present = np.flatnonzero(other.dense_pixels > 0)
-            self._add_sparse(zip(present.tolist(), zip(other.dense_pixels[present].tolist(),
-                                                       other.dense_area[present].tolist())))
+        self._add_sparse(other._dense_items())
+
+    def _dense_items(self) -> list[tuple[int, tuple[float, float]]]:
+        """The 256-bin totals' classes with pixels > 0, as (class, (pixels, area m²))."""
+        if self.dense_pixels is None:
+            return []
+        present = np.flatnonzero(self.dense_pixels > 0)
+        return list(zip(present.tolist(), zip(self.dense_pixels[present].tolist(), self.dense_area[present].tolist())))
 
     def _add_sparse(self, items) -> None:
         for code, (n, m2) in items:
@@ -147,12 +151,9 @@ class ZoneTotals:
 
     def _fold_dense(self) -> None:
         """Move this zone's own 256-bin totals (if it was added to directly) into the sparse ones."""
-        if self.dense_pixels is not None:
-            present = np.flatnonzero(self.dense_pixels > 0)
-            items = list(zip(present.tolist(), zip(self.dense_pixels[present].tolist(),
-                                                   self.dense_area[present].tolist())))
-            self.dense_pixels = self.dense_area = None
-            self._add_sparse(items)
+        items = self._dense_items()
+        self.dense_pixels = self.dense_area = None
+        self._add_sparse(items)
 
     def __getstate__(self) -> dict:
         """Pickled (a task's totals coming back from a worker) with the dense arrays' non-zero entries only."""
@@ -173,8 +174,7 @@ class ZoneTotals:
     def classes(self) -> list[tuple[int, float, float]]:
         """(class, pixels, area m²) for classes with pixels > 0, sorted by class."""
         rows = {code: (n, m2) for code, (n, m2) in self.sparse.items()}
-        if self.dense_pixels is not None:  # a class may be in both (tasks of float codes differ in range)
-            for code in np.flatnonzero(self.dense_pixels > 0).tolist():
-                n, m2 = rows.get(code, (0.0, 0.0))
-                rows[code] = (n + float(self.dense_pixels[code]), m2 + float(self.dense_area[code]))
+        for code, (n_dense, m2_dense) in self._dense_items():  # a class may be in both (float codes' tasks)
+            n, m2 = rows.get(code, (0.0, 0.0))
+            rows[code] = (n + n_dense, m2 + m2_dense)
         return [(code, *rows[code]) for code in sorted(rows) if rows[code][0] > 0]

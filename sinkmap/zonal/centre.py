@@ -33,7 +33,7 @@ import numpy as np
 import shapely
 from affine import Affine
 from rasterio.features import geometry_mask, rasterize
-from rasterio.windows import Window
+from rasterio.windows import Window, union
 
 POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon; other zones are rasterized alone
 MAX_PASSES = 16  # layers burned (twice each) in one batch; zones left after them are rasterized alone
@@ -50,14 +50,6 @@ def centre_mask(geom, transform: Affine, window: Window) -> np.ndarray:
     """Cells of ``window`` (rows × cols, bool) whose centre is inside ``geom``, by GDAL's rule."""
     return geometry_mask([geom], out_shape=(int(window.height), int(window.width)),
                          transform=window_transform(window, transform), invert=True)
-
-
-def _bounding(windows: list[Window]) -> Window:
-    c0 = min(int(w.col_off) for w in windows)
-    r0 = min(int(w.row_off) for w in windows)
-    c1 = max(int(w.col_off + w.width) for w in windows)
-    r1 = max(int(w.row_off + w.height) for w in windows)
-    return Window(c0, r0, c1 - c0, r1 - r0)
 
 
 def _polygons(geoms) -> tuple[list[dict], np.ndarray]:
@@ -109,7 +101,7 @@ def batch_centre(geoms, transform: Affine, parts: list[Window]) -> np.ndarray:
     geoms = np.asarray(geoms, dtype=object)
     if len(parts) == 1 or not np.isin(shapely.get_type_id(geoms), POLYGONAL).all():
         return np.concatenate([centre_mask(g, transform, p).ravel() for g, p in zip(geoms, parts)])
-    whole = _bounding(parts)
+    whole = union(*parts)  # the batch's common window
     shape = (int(whole.height), int(whole.width))
     at = window_transform(whole, transform)
     polygons, owner = _polygons(geoms)
