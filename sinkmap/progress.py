@@ -47,12 +47,17 @@ def remaining(seconds: float) -> str:
     return f"~{seconds / 3600:.1f} h"
 
 
+def percent(done: int, total: int) -> int:
+    """Whole per cent of ``total`` done (rounded down: 100 only when every task is)."""
+    return 100 * done // max(total, 1)
+
+
 def task_status(done: int, total: int, seconds_per_task: float | None = None, pass_number: int = 1) -> str:
     """``37 % (1,520/4,096 tasks, ~21 s left)``: the time left at ``seconds_per_task`` (none shown without it);
     ``pass 2: …`` from a step's second pass of tasks on."""
     left = f", {remaining(seconds_per_task * (total - done))} left" if seconds_per_task and done < total else ""
     named = f"pass {pass_number}: " if pass_number > 1 else ""
-    return f"{named}{100 * done // max(total, 1)} % ({done:,}/{total:,} tasks{left})"
+    return f"{named}{percent(done, total)} % ({done:,}/{total:,} tasks{left})"
 
 
 class Progress:
@@ -149,7 +154,7 @@ class Progress:
         elif not self.live and now - self._last_draw >= NOTE_S:
             if not self._shown:
                 self._show_head()
-            self._print(f" {100 * done // max(total, 1)} %")
+            self._print(f" {percent(done, total)} %")
             self._last_draw = now
 
     def _draw(self, status: str) -> None:

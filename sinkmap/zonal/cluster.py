@@ -144,18 +144,13 @@ def _work(plan, task, source, block=None) -> list[ZoneTotals]:
     return [totals[k] for k in task.zones]
 
 
-def _window_slice(array, window):
-    r0, c0 = int(window.row_off), int(window.col_off)
-    return array[r0:r0 + int(window.height), c0:c0 + int(window.width)]
-
-
 def _submit(client, plan, tasks: list, source, first: int, run: str) -> list:
     """Futures of ``_work`` for ``tasks`` (numbered from ``first``), each with its input; ``source``: the future
     of the raster's grid and location."""
     if plan.source.location is not None:
         blocks = [None] * len(tasks)
     elif plan.source.chunked:  # computed on the cluster, never gathered here
-        blocks = client.compute([_window_slice(plan.source.array, task.window) for task in tasks])
+        blocks = client.compute([plan.source.array[task.window.toslices()] for task in tasks])
     else:  # in memory here: read here, sent once
         blocks = client.scatter([plan.source.read(task.window) for task in tasks], hash=False)
     return [client.submit(_work, *_shipped(plan, task), source, block, key=f"sinkmap-zonal-{run}-{first + n}",

@@ -73,10 +73,8 @@ class RasterSource:
 
     def read(self, window: Window) -> tuple[np.ndarray, np.ndarray]:
         """Values of ``window`` (rows × cols) and where they are valid, as numpy arrays."""
-        r0, c0 = int(window.row_off), int(window.col_off)
-        r1, c1 = r0 + int(window.height), c0 + int(window.width)
         if self.array is not None:
-            part = self.array[r0:r1, c0:c1]
+            part = self.array[window.toslices()]
             if hasattr(part, "compute"):  # dask: this task's slice only, without nesting schedulers
                 part = part.compute(scheduler="synchronous")
             data = np.asarray(part)
