@@ -26,6 +26,7 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__",
     "zonal_stats",
+    "iter_zonal_tables",
     "run_survey",
     "run_ledger",
     "carbon_stock",
@@ -41,10 +42,10 @@ __all__ = [
 
 def __getattr__(name: str):
     """Import the heavy parts on first use, so ``import sinkmap`` stays fast."""
-    if name == "zonal_stats":
-        from sinkmap.zonal import zonal_stats
+    if name in ("zonal_stats", "iter_zonal_tables"):
+        import sinkmap.zonal
 
-        return zonal_stats
+        return getattr(sinkmap.zonal, name)
     if name == "carbon_stock":
         from sinkmap.pipelines.carbon import carbon_stock
 

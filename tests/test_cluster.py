@@ -23,8 +23,8 @@ from sinkmap.errors import InputError, SchedulerError
 from sinkmap.zonal import zonal_stats
 from sinkmap.zonal.cellarea import cell_areas
 from sinkmap.zonal.cluster import CONNECT_TIMEOUT_S, SCHEDULER_ENV, use_cluster
-from sinkmap.zonal.engine import plan_tasks, zone_window
 from sinkmap.zonal.landcover import LandCover
+from sinkmap.zonal.plan import plan_tasks, zone_window
 from sinkmap.zonal.sources import RasterSource, open_source, opened
 from tests.conftest import write_raster
 

@@ -23,7 +23,7 @@ from shapely.geometry import Polygon, box
 from sinkmap.crs import AREA_CRS
 from sinkmap.zonal import zonal_stats
 from sinkmap.zonal.centre import batch_centre, centre_mask, window_transform
-from sinkmap.zonal.engine import zone_window
+from sinkmap.zonal.plan import zone_window
 from tests.conftest import write_raster
 
 CELL = 10.0

@@ -40,9 +40,9 @@ def zonal(raster: Path, zones: Path, categorical: bool, coverage: str, zone_fiel
     progress = Progress(enabled=not quiet)
     # lazy: the line appears once tasks are shown (after 2 s), so that a refused input stays one line
     with progress.step("zonal statistics", lazy=True):
-        table = run_zonal(raster, zones, out, categorical=categorical, coverage=coverage, zone_field=zone_field,
+        rows = run_zonal(raster, zones, out, categorical=categorical, coverage=coverage, zone_field=zone_field,
                           layer=layer, band=band, area=area, class_names=preset, progress=progress.tasks,
                           scheduler=scheduler,
                           stats=[s.strip() for s in stats.split(",") if s.strip()])
     if not quiet:
-        click.echo(f"wrote {len(table)} rows to {out}", err=True)
+        click.echo(f"wrote {rows:,} rows to {out}", err=True)

@@ -10,7 +10,8 @@ command        function                    returns
 ``ledger``     ``ledger.run_ledger``       the redline tables, file name → DataFrame (written with out_dir)
 ``carbon``     ``carbon.run_carbon``       the paths written (carbon_total.tif, carbon_summary.csv …)
 ``map``        ``map.run_map``             the HTML file written
-``zonal``      ``zonal.run_zonal``         the statistics table (written with out)
+``zonal``      ``zonal.run_zonal``         the rows written (the table a part of the zones at a time)
+               ``zonal.zonal_table``       the statistics table, in memory
 =============  ==========================  =========================================================
 
 The modules are imported on first use (``from sinkmap.pipelines.ledger import run_ledger``), so a

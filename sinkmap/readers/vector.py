@@ -7,12 +7,15 @@ is converted when declared; the result is in CGCS2000 (EPSG:4490). The file is n
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pyogrio
 import shapely
 
@@ -52,28 +55,60 @@ def choose_layer(path: Path, layer: str | None, preferred: str | None) -> tuple[
 
 
 def read_frame(path: str | Path, *, layer: str | None = None, preferred_layer: str | None = None,
-               encoding: str | None = None) -> tuple[gpd.GeoDataFrame, str | None]:
+               encoding: str | None = None, rows: tuple[int, int] | None = None) -> tuple[gpd.GeoDataFrame, str | None]:
     """Open any vector file (GeoPackage, Shapefile, GeoJSON, GeoParquet …) as a GeoDataFrame.
 
     ``encoding``: the text encoding of the attributes; for a Shapefile it is checked against the .dbf,
     and without it the .cpg's, UTF-8 or GB18030 is used (``readers.encoding.shapefile_encoding``).
-    Returns the frame and the layer name to show in messages (None for a single-layer file).
+    ``rows``: (start, stop), only those features (in file order; GeoParquet reads only the row groups
+    holding them). Returns the frame and the layer name to show in messages (None for a single-layer file).
     """
     path = Path(path)
-    if not path.exists():
-        raise MissingInputError("file not found", path=path, fix="check the path")
-    try:
+    with _readable(path):
         if path.suffix.lower() in PARQUET_SUFFIXES:
             if encoding:
                 raise InputError(f"is GeoParquet, always UTF-8; an encoding ({encoding}) cannot apply", path=path,
                                  fix="drop `encoding:` for this layer")
-            return gpd.read_parquet(path), None
+            return (gpd.read_parquet(path) if rows is None else parquet_rows(path, *rows)), None
         chosen, named = choose_layer(path, layer, preferred_layer)
         shown = chosen if named else None
+        part = {} if rows is None else {"skip_features": rows[0], "max_features": rows[1] - rows[0]}
         if path.suffix.lower() == ".shp":
             text = shapefile_encoding(path, encoding)
-            return recoded(gpd.read_file(path, layer=chosen, engine="pyogrio", encoding=BYTES), text), shown
-        return gpd.read_file(path, layer=chosen, engine="pyogrio", encoding=encoding), shown
+            return recoded(gpd.read_file(path, layer=chosen, engine="pyogrio", encoding=BYTES, **part), text), shown
+        return gpd.read_file(path, layer=chosen, engine="pyogrio", encoding=encoding, **part), shown
+
+
+def feature_count(path: str | Path, *, layer: str | None = None) -> int:
+    """Number of features of a vector file's layer (chosen as ``read_frame`` does), without reading them."""
+    path = Path(path)
+    with _readable(path):
+        if path.suffix.lower() in PARQUET_SUFFIXES:
+            return pq.ParquetFile(path).metadata.num_rows
+        chosen, _ = choose_layer(path, layer, None)
+        return int(pyogrio.read_info(path, layer=chosen, force_feature_count=True)["features"])
+
+
+def parquet_rows(path: Path, start: int, stop: int) -> gpd.GeoDataFrame:
+    """Rows [start, stop) of a GeoParquet file, reading only the row groups that hold them."""
+    from geopandas.io.arrow import _arrow_to_geopandas
+
+    parquet = pq.ParquetFile(path)
+    ends = np.cumsum([parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)])
+    first, last = np.searchsorted(ends, start, side="right"), np.searchsorted(ends, stop - 1, side="right")
+    groups = list(range(int(first), min(int(last) + 1, parquet.num_row_groups)))
+    offset = int(ends[first - 1]) if first > 0 else 0
+    table = parquet.read_row_groups(groups).slice(start - offset, stop - start)
+    return _arrow_to_geopandas(table)
+
+
+@contextlib.contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """A missing file, or one GDAL/Arrow cannot read, as one InputError naming it."""
+    if not path.exists():
+        raise MissingInputError("file not found", path=path, fix="check the path")
+    try:
+        yield
     except InputError:
         raise
     except Exception as exc:  # GDAL/Arrow errors: corrupt or unsupported file

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sinkmap.errors import OutputError
 from sinkmap.writers.atomic import atomic_path
@@ -20,18 +22,62 @@ CSV_DIGITS = 10  # significant digits of a float in a CSV table
 
 def write_table(table: pd.DataFrame, path: str | Path) -> Path:
     """Write a table by suffix: .csv (UTF-8 with BOM), .parquet, .xlsx — atomically."""
+    write_table_parts([table], path)
+    return Path(path)
+
+
+def write_table_parts(parts: Iterable[pd.DataFrame], path: str | Path) -> int:
+    """Write the parts of one table (same columns) as one table, by suffix, atomically, holding one part at
+    a time (.csv: appended; .parquet: one row group or more per part; .xlsx, at most 1,048,575 rows: joined
+    first). Returns the number of rows."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".xlsx"):
+        raise OutputError(f"unsupported table format '{suffix}'", path=path, fix="use .csv, .parquet or .xlsx")
     with atomic_path(path) as tmp:
-        if suffix == ".csv":
-            table.to_csv(tmp, index=False, encoding="utf-8-sig", float_format=f"%.{CSV_DIGITS}g")
-        elif suffix == ".parquet":
-            table.to_parquet(tmp, index=False)
-        elif suffix == ".xlsx":
+        if suffix == ".xlsx":
+            table = pd.concat(list(_non_empty_or_first(parts)), ignore_index=True)
             table.to_excel(tmp, index=False, engine="openpyxl")
-        else:
-            raise OutputError(f"unsupported table format '{suffix}'", path=path, fix="use .csv, .parquet or .xlsx")
-    return path
+            return len(table)
+        if suffix == ".csv":
+            return _write_csv_parts(parts, tmp)
+        return _write_parquet_parts(parts, tmp)
+
+
+def _write_csv_parts(parts: Iterable[pd.DataFrame], path: Path) -> int:
+    rows = 0
+    for k, part in enumerate(_non_empty_or_first(parts)):  # a BOM and the header once, at the top
+        part.to_csv(path, index=False, encoding="utf-8" if k else "utf-8-sig", float_format=f"%.{CSV_DIGITS}g",
+                    mode="a" if k else "w", header=not k)
+        rows += len(part)
+    return rows
+
+
+def _write_parquet_parts(parts: Iterable[pd.DataFrame], path: Path) -> int:
+    rows, writer = 0, None
+    try:
+        for part in _non_empty_or_first(parts):  # every part in the first part's schema
+            batch = pa.Table.from_pandas(part, preserve_index=False, schema=writer.schema if writer else None)
+            writer = writer or pq.ParquetWriter(path, batch.schema)
+            writer.write_table(batch)
+            rows += len(part)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows
+
+
+def _non_empty_or_first(parts: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The parts with rows (an empty part's columns may have lost their types), or the first if none has."""
+    first, filled = None, False
+    for part in parts:
+        if len(part):
+            filled = True
+            yield part
+        elif first is None:
+            first = part
+    if not filled and first is not None:
+        yield first
 
 
 def wide_column(indicator: str, unit: str) -> str:

@@ -1,5 +1,5 @@
 """The zonal statistics engine: coverage modes, strip processing, true-area units."""
 
-from sinkmap.zonal.engine import class_areas, iter_zonal_stats, zonal_stats
+from sinkmap.zonal.engine import class_areas, iter_zonal_stats, iter_zonal_tables, zonal_stats
 
-__all__ = ["zonal_stats", "iter_zonal_stats", "class_areas"]
+__all__ = ["zonal_stats", "iter_zonal_stats", "iter_zonal_tables", "class_areas"]

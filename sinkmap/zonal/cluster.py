@@ -40,7 +40,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from sinkmap.errors import InputError, SchedulerError
 from sinkmap.readers.raster import valid_mask
 from sinkmap.zonal.accumulate import ZoneTotals
-from sinkmap.zonal.engine import bounded_gdal_cache, run_task
+from sinkmap.zonal.tasks import bounded_gdal_cache, run_task
 
 SCHEDULER_ENV = "SINKMAP_SCHEDULER"  # a scheduler address used when none is given and no client is active
 LOCAL = "local"  # scheduler="local": local threads even with a client active

@@ -135,20 +135,13 @@ def batch_coverage(geoms, transforms: list[Affine], shapes: list[tuple[int, int]
         kp = k[piece]
         index = starts[kp] + row[piece] * stride[kp] + np.minimum(col, widths[kp] + 1)
         flat = np.bincount(index, weights=values, minlength=starts[-1])
-    if len(geoms) == 1:  # one window: a plain running sum along its rows
-        fractions = np.abs(np.cumsum(flat.reshape(heights[0], stride[0]), axis=1)[:, :widths[0]]).ravel()
-        fractions[fractions < NOISE] = 0.0
-        return np.minimum(fractions, 1.0, out=fractions)
-    # running sum along every row of every window: one cumsum, minus each row's starting value
-    row_length = np.repeat(stride, heights)
-    row_start = np.cumsum(row_length) - row_length
-    running = np.cumsum(flat)
-    before = np.where(row_start > 0, running[np.maximum(row_start - 1, 0)], 0.0)
-    running -= np.repeat(before, row_length)
-    in_row = np.arange(running.size) - np.repeat(row_start, row_length)
-    fractions = np.abs(running[in_row < np.repeat(np.repeat(widths, heights), row_length)])
+    # a running sum along each row of each window, from that row alone: a zone's fractions do not depend on
+    # the windows batched with it (one cumsum over the whole batch would carry the rows before in its rounding)
+    fractions = np.concatenate([np.cumsum(flat[starts[k]:starts[k + 1]].reshape(heights[k], stride[k]), axis=1)
+                                [:, :widths[k]].ravel() for k in range(len(geoms))])
+    np.abs(fractions, out=fractions)
     fractions[fractions < NOISE] = 0.0
-    return np.minimum(fractions, 1.0)
+    return np.minimum(fractions, 1.0, out=fractions)
 
 
 def coverage_fraction(geometry: shapely.Geometry, transform: Affine, shape: tuple[int, int]) -> np.ndarray:

@@ -26,240 +26,31 @@ serial run.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import repeat
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import rasterio
 import shapely
-from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 
 from sinkmap.errors import InputError, SinkmapWarning
-from sinkmap.readers.raster import DEFAULT_MAX_CELLS, class_codes
+from sinkmap.readers.raster import DEFAULT_MAX_CELLS
 from sinkmap.units import M2_PER_HA
 from sinkmap.zonal.accumulate import ZoneTotals
 from sinkmap.zonal.cellarea import CellAreas, cell_areas, check_area
-from sinkmap.zonal.centre import batch_centre, window_transform
-from sinkmap.zonal.coverage import batch_coverage
+from sinkmap.zonal.plan import plan_tasks, zone_window
 from sinkmap.zonal.sources import RasterSource, open_source
-from sinkmap.zonal.zones import load_zones
+from sinkmap.zonal.tasks import Plan, bounded_gdal_cache, run_tasks
+from sinkmap.zonal.zones import ZoneLayer
 
 COVERAGES = ("center", "all_touched", "fraction")
-GDAL_CACHE_MB = 64  # GDAL block cache during a run: memory stays flat as rasters grow
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
-BATCH_ZONES = 256  # small zones weighed together in one vectorised pass
-BATCH_ROWS = 512  # small zones are visited in bands of rows, then by column: neighbours share reads
 STATS = ("count", "sum", "mean", "min", "max")
 OUTSIDE_RASTER = "zones lie outside the raster"  # the warning for zones the raster does not reach
-
-
-@dataclass(frozen=True)
-class _Task:
-    """Read ``window`` once; weigh the cells of each zone in ``zones`` (indices) inside it.
-
-    A batch (small zones) is weighed in one vectorised pass; a strip (large zones) zone by zone,
-    so that memory stays within one window.
-    """
-
-    window: Window
-    zones: tuple[int, ...]
-    batch: bool = False
-
-
-@dataclass(frozen=True)
-class _Plan:
-    source: RasterSource
-    geoms: np.ndarray
-    windows: list[Window | None]
-    coverage: str
-    categorical: bool
-    areas: CellAreas | None  # categorical runs only
-
-
-def zone_window(source: RasterSource, bounds) -> Window | None:
-    """Whole-cell window covering ``bounds`` (floor/ceil on the inverse transform); None outside."""
-    t = source.transform  # north-up: column = (x − c) / a, row = (y − f) / e
-    cols = ((bounds[0] - t.c) / t.a, (bounds[2] - t.c) / t.a)
-    rows = ((bounds[3] - t.f) / t.e, (bounds[1] - t.f) / t.e)
-    c0, c1 = int(np.floor(min(cols))), int(np.ceil(max(cols)))
-    r0, r1 = int(np.floor(min(rows))), int(np.ceil(max(rows)))
-    c1, r1 = max(c1, c0 + 1), max(r1, r0 + 1)
-    c0, r0, c1, r1 = max(c0, 0), max(r0, 0), min(c1, source.width), min(r1, source.height)
-    if c0 >= c1 or r0 >= r1:
-        return None
-    return Window(c0, r0, c1 - c0, r1 - r0)
-
-
-def _overlap(a: Window, b: Window) -> Window | None:
-    c0, r0 = max(a.col_off, b.col_off), max(a.row_off, b.row_off)
-    c1 = min(a.col_off + a.width, b.col_off + b.width)
-    r1 = min(a.row_off + a.height, b.row_off + b.height)
-    return Window(c0, r0, c1 - c0, r1 - r0) if c1 > c0 and r1 > r0 else None
-
-
-def _union(a: Window, b: Window) -> Window:
-    c0, r0 = min(a.col_off, b.col_off), min(a.row_off, b.row_off)
-    c1 = max(a.col_off + a.width, b.col_off + b.width)
-    r1 = max(a.row_off + a.height, b.row_off + b.height)
-    return Window(c0, r0, c1 - c0, r1 - r0)
-
-
-def _batches(small: list[int], windows: list[Window | None], max_cells: int) -> list[_Task]:
-    """Neighbouring small zones share one read while their union window stays ≤ max_cells."""
-    tasks, members, union = [], [], None
-    for i in small:
-        grown = windows[i] if union is None else _union(union, windows[i])
-        if members and (grown.width * grown.height > max_cells or len(members) >= BATCH_ZONES):
-            tasks.append(_Task(union, tuple(members), batch=True))
-            members, grown = [], windows[i]
-        members.append(i)
-        union = grown
-    if members:
-        tasks.append(_Task(union, tuple(members), batch=True))
-    return tasks
-
-
-def plan_tasks(windows: list[Window | None], max_cells: int) -> list[_Task]:
-    """Small zones: batches of neighbours (in raster order); large zones: shared row strips."""
-    small = [i for i, w in enumerate(windows) if w is not None and w.width * w.height <= max_cells]
-    large = [i for i, w in enumerate(windows) if w is not None and w.width * w.height > max_cells]
-    small.sort(key=lambda i: (windows[i].row_off // BATCH_ROWS, windows[i].col_off, windows[i].row_off))
-    tasks = _batches(small, windows, max_cells)
-    if not large:
-        return tasks
-    # Large zones are few (counties): strips span all their columns and skip rows none of them covers.
-    c0 = min(windows[i].col_off for i in large)
-    c1 = max(windows[i].col_off + windows[i].width for i in large)
-    rows_per_strip = max(1, max_cells // (c1 - c0))
-    row, row_stop = min(windows[i].row_off for i in large), max(windows[i].row_off + windows[i].height for i in large)
-    while row < row_stop:
-        strip = Window(c0, row, c1 - c0, min(rows_per_strip, row_stop - row))
-        members = tuple(i for i in large if _overlap(strip, windows[i]) is not None)
-        if members:
-            tasks.append(_Task(strip, members))
-            row += int(strip.height)
-        else:  # a gap between large zones: jump to the next one
-            row = min(windows[i].row_off for i in large if windows[i].row_off > row)
-    return tasks
-
-
-def _coverage(plan: _Plan, zones: tuple[int, ...], parts: list[Window]) -> np.ndarray:
-    """Weights of each zone's cells in its part, concatenated (row-major per part): bool or fraction."""
-    if plan.coverage == "center":  # GDAL's rule, as rasterstats and gdal_rasterize
-        return batch_centre(plan.geoms[list(zones)], plan.source.transform, parts)
-    transforms = [window_transform(p, plan.source.transform) for p in parts]
-    shapes = [(int(p.height), int(p.width)) for p in parts]
-    fraction = batch_coverage(plan.geoms[list(zones)], transforms, shapes)
-    # all_touched: every cell the polygon covers any part of. From the exact coverage it does not
-    # depend on how the raster is cut into windows (GDAL's all-touched can, by a cell).
-    return fraction if plan.coverage == "fraction" else fraction > 0
-
-
-def _cells(grid: np.ndarray, blocks: list[tuple[slice, slice]], selected: np.ndarray | None = None) -> np.ndarray:
-    """The cells of ``grid`` in each block, concatenated (row-major per block); only the ``selected``
-    ones (a flat mask over those cells) when given. One block (a strip's zone) is read in one gather."""
-    if len(blocks) == 1:
-        block = grid[blocks[0]]
-        return block.ravel() if selected is None else block[selected.reshape(block.shape)]
-    cells = np.concatenate([grid[b].ravel() for b in blocks])
-    return cells if selected is None else cells[selected]
-
-
-def _process(plan: _Plan, data: np.ndarray, valid: np.ndarray, cell_m2: np.ndarray | float, window: Window,
-             zones: tuple[int, ...]) -> dict[int, ZoneTotals]:
-    """Totals of ``zones`` over the cells of ``data`` (which covers ``window``), in one vectorised pass.
-
-    ``cell_m2``: the window's cell areas, a number or an array broadcastable to ``data`` (categorical).
-    """
-    parts = [_overlap(window, plan.windows[i]) for i in zones]
-    blocks = [(slice(r, r + int(p.height)), slice(c, c + int(p.width)))
-              for p, r, c in ((p, int(p.row_off - window.row_off), int(p.col_off - window.col_off)) for p in parts)]
-    weight = _coverage(plan, zones, parts)
-    selected = _cells(valid, blocks) & (weight > 0)
-    values = _cells(data, blocks, selected)
-    sizes = np.array([int(p.height * p.width) for p in parts])
-    owner = np.repeat(np.arange(len(zones)), sizes)[selected] if len(zones) > 1 else None
-    weights = weight[selected] if weight.dtype != bool else None
-    totals = [ZoneTotals() for _ in zones]
-    if plan.categorical:
-        if not np.isscalar(cell_m2):  # ground areas that vary over the grid
-            cell_m2 = _cells(np.broadcast_to(cell_m2, data.shape), blocks, selected)
-        codes = class_codes(values, path=plan.source.name)
-        ZoneTotals.add_classes_by_zone(totals, owner, codes, weights, cell_m2)
-    else:
-        ZoneTotals.add_values_by_zone(totals, owner, values, weights)
-    return dict(zip(zones, totals))
-
-
-def run_task(plan: _Plan, task: _Task, block: tuple[np.ndarray, np.ndarray] | None = None) -> dict[int, ZoneTotals]:
-    """Totals of each zone of ``task`` over its window (``block``: its values and validity, when already read)."""
-    data, valid = plan.source.read(task.window) if block is None else block
-    cell_m2 = plan.areas.window(task.window) if plan.categorical else 1.0
-    if task.batch:
-        return _process(plan, data, valid, cell_m2, task.window, task.zones)
-    out = {}
-    for index in task.zones:  # large zones one at a time: memory stays within the strip
-        out.update(_process(plan, data, valid, cell_m2, task.window, (index,)))
-    return out
-
-
-def _partials(plan: _Plan, tasks: list[_Task], use_dask: bool, workers: int, client
-              ) -> Iterator[dict[int, ZoneTotals]]:
-    """Each task's totals, in task order, however the tasks are run (``client``: on a dask.distributed cluster)."""
-    # rasterio's in-memory rasterize dataset warns NotGeoreferenced before its transform is set and
-    # silences that with catch_warnings, which is not thread-safe: ignore it for the whole run instead
-    # (every mask here is given the window's real transform)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        if client is not None:
-            from sinkmap.zonal.cluster import cluster_partials
-
-            yield from cluster_partials(client, plan, tasks)
-        elif use_dask:
-            import dask
-
-            shared = dask.delayed(plan, traverse=False)  # one node: not walked through for every task
-            yield from dask.compute(*[dask.delayed(run_task)(shared, task) for task in tasks], scheduler="threads",
-                                    num_workers=workers)
-        elif workers > 1 and len(tasks) > 1:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sinkmap-zonal") as pool:
-                yield from pool.map(run_task, repeat(plan), tasks)
-        else:
-            for task in tasks:
-                yield run_task(plan, task)
-
-
-def _run(plan: _Plan, tasks: list[_Task], *, use_dask: bool, workers: int, client,
-         progress: Callable[[int, int], None] | None) -> list[ZoneTotals]:
-    """Run the tasks and add their totals in task order: the same sums whichever way they ran."""
-    totals = [ZoneTotals() for _ in plan.windows]
-    for done, partial in enumerate(_partials(plan, tasks, use_dask, workers, client), start=1):
-        for index, part in partial.items():
-            totals[index].merge(part)
-        if progress is not None:
-            progress(done, len(tasks))
-    return totals
-
-
-@contextlib.contextmanager
-def bounded_gdal_cache() -> Iterator[None]:
-    """Cap GDAL's block cache (default: 5 % of RAM) at GDAL_CACHE_MB, unless the user set GDAL_CACHEMAX."""
-    user_set = "GDAL_CACHEMAX" in os.environ or (rasterio.env.hasenv() and "GDAL_CACHEMAX" in rasterio.env.getenv())
-    if user_set:
-        yield
-        return
-    # rasterio hands an integer GDAL_CACHEMAX to GDALSetCacheMax64, in bytes (a bare 64 was 64 bytes: every
-    # read decoded its tiles anew and rasterize went one row at a time)
-    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB * 2**20):
-        yield
 
 
 def _check_arguments(coverage: str, stats: tuple[str, ...], area: str) -> None:
@@ -271,54 +62,138 @@ def _check_arguments(coverage: str, stats: tuple[str, ...], area: str) -> None:
         raise InputError(f"unknown statistics {unknown}", fix=f"use any of: {', '.join(STATS)}")
 
 
-def iter_zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "center",
-                     zone_field: str | None = None, stats: Iterable[str] = STATS, band: int = 1,
-                     layer: str | None = None, area: str = "ground", max_cells: int = DEFAULT_MAX_CELLS,
-                     chunks: bool | int | None = None, workers: int = DEFAULT_WORKERS,
-                     progress: Callable[[int, int], None] | None = None, scheduler: str | None = None
-                     ) -> Iterator[dict]:
-    """Yield result rows zone by zone (see ``zonal_stats``)."""
+@dataclass(frozen=True)
+class _Run:
+    """What every plan of one call shares: the open raster, the rule, the budget and where tasks run."""
+
+    source: RasterSource
+    coverage: str
+    categorical: bool
+    areas: CellAreas | None
+    max_cells: int
+    use_dask: bool
+    workers: int
+    client: object | None
+    progress: Callable[[int, int], None] | None
+
+    def totals(self, geoms: np.ndarray, windows: list[Window | None], done: int = 0, total: int | None = None
+               ) -> list[ZoneTotals]:
+        """Each zone's totals (zones whose window is None: none). ``done``/``total``: the call's tasks before
+        this plan and in all, for ``progress`` (default: this plan's)."""
+        plan = Plan(self.source, geoms, windows, self.coverage, self.categorical, self.areas)
+        tasks = plan_tasks(windows, self.max_cells)
+        report = None
+        if self.progress is not None:
+            report = lambda k, n: self.progress(done + k, n if total is None else total)  # noqa: E731
+        return run_tasks(plan, tasks, use_dask=self.use_dask, workers=self.workers, client=self.client,
+                         progress=report)
+
+    def windows(self, frame: gpd.GeoDataFrame) -> tuple[np.ndarray, list[Window | None]]:
+        geoms = frame.geometry.to_numpy()
+        return geoms, [zone_window(self.source, g.bounds) for g in geoms]
+
+    def is_large(self, window: Window | None) -> bool:
+        return window is not None and window.width * window.height > self.max_cells
+
+
+def _large_first(run: _Run, zones: ZoneLayer) -> tuple[dict[int, ZoneTotals], int, int]:
+    """For a layer read in several passes: the large zones' totals (by position in the layer), computed
+    first in one strip pass as one plan would, and the tasks already run and in all (for progress)."""
+    indices, geoms, windows, small_tasks = [], [], [], 0
+    for start, frame in zones.parts():
+        part_geoms, part_windows = run.windows(frame)
+        large = [run.is_large(w) for w in part_windows]
+        small_tasks += len(plan_tasks([None if big else w for w, big in zip(part_windows, large)], run.max_cells))
+        for i in np.flatnonzero(large).tolist():
+            indices.append(start + i)
+            geoms.append(part_geoms[i])
+            windows.append(part_windows[i])
+    large_tasks = len(plan_tasks(windows, run.max_cells))
+    total = large_tasks + small_tasks
+    totals = run.totals(np.array(geoms, dtype=object), windows, 0, total) if indices else []
+    return dict(zip(indices, totals)), large_tasks, total
+
+
+def _tables(raster, zones, *, categorical: bool, coverage: str, zone_field: str | None, stats: tuple[str, ...],
+            band: int, layer: str | None, area: str, max_cells: int, chunks: bool | int | None, workers: int,
+            progress: Callable[[int, int], None] | None, scheduler: str | None, zones_per_pass: int | None
+            ) -> Iterator[pd.DataFrame]:
+    """The result table a pass of zones at a time (see ``zonal_stats``)."""
     from sinkmap.zonal.cluster import use_cluster
 
-    stats = tuple(stats)
     _check_arguments(coverage, stats, area)
     if isinstance(chunks, int) and not isinstance(chunks, bool):
         max_cells = max(1, chunks)
+    outside: list = []
     with use_cluster(scheduler) as client, bounded_gdal_cache(), open_source(raster, band) as source:
+        name = source.name
         if categorical and not (np.issubdtype(source.dtype, np.integer) or np.issubdtype(source.dtype, np.floating)):
             raise InputError(f"categorical statistics need a raster of class codes, not {source.dtype}",
                              path=source.name, fix="classify the raster first, or drop --categorical")
         areas = cell_areas(source.transform, source.width, source.height, source.crs, area) if categorical else None
-        frame, key = load_zones(zones, source.crs, zone_field, layer=layer)
-        geoms = frame.geometry.to_numpy()
-        windows = [zone_window(source, g.bounds) for g in geoms]
-        plan = _Plan(source, geoms, windows, coverage, categorical, areas)
-        tasks = plan_tasks(windows, max_cells)
-        totals = _run(plan, tasks, use_dask=bool(chunks) or source.chunked, workers=max(1, workers), client=client,
-                      progress=progress)
-    labels = frame[zone_field].tolist() if zone_field else list(range(len(frame)))
-    outside = [label for label, w in zip(labels, windows) if w is None]
+        layer_zones = ZoneLayer.open(zones, source.crs, zone_field, layer=layer, per_pass=zones_per_pass)
+        run = _Run(source, coverage, categorical, areas, max_cells, bool(chunks) or source.chunked, max(1, workers),
+                   client, progress)
+        large, done, total = ({}, 0, None) if layer_zones.passes == 1 else _large_first(run, layer_zones)
+        for start, frame in layer_zones.parts(quiet=layer_zones.passes > 1):
+            geoms, windows = run.windows(frame)
+            own = [None if start + i in large else w for i, w in enumerate(windows)]
+            totals = run.totals(geoms, own, done, total)
+            done += len(plan_tasks(own, max_cells)) if total is not None else 0
+            totals = [large.get(start + i, t) for i, t in enumerate(totals)]
+            labels = frame[zone_field].tolist() if zone_field else list(range(start, start + len(frame)))
+            outside += [label for label, w in zip(labels, windows) if w is None]
+            yield _table(labels, totals, layer_zones.key, categorical, stats)
     if outside:
         shown = ", ".join(map(str, outside[:5])) + (" …" if len(outside) > 5 else "")
-        warnings.warn(f"{len(outside)} {OUTSIDE_RASTER} {source.name}: {shown}", SinkmapWarning,
-                      stacklevel=2)
-    for label, zone in zip(labels, totals):
-        if categorical:
-            for code, pixels, m2 in zone.classes():
-                yield {key: label, "class": code, "pixels": pixels, "area_ha": m2 / M2_PER_HA}
-        else:
-            empty = zone.count == 0
-            row = {key: label, "count": zone.count, "sum": zone.total,
-                   "mean": np.nan if empty else zone.total / zone.count,
-                   "min": np.nan if empty else zone.low, "max": np.nan if empty else zone.high}
-            yield {k: v for k, v in row.items() if k == key or k in stats}
+        warnings.warn(f"{len(outside)} {OUTSIDE_RASTER} {name}: {shown}", SinkmapWarning, stacklevel=3)
+
+
+def _table(labels: list, totals: list[ZoneTotals], key: str, categorical: bool, stats: tuple[str, ...]
+           ) -> pd.DataFrame:
+    """One pass's rows: per (zone, class) pixels and area_ha, or per zone the continuous ``stats``."""
+    if categorical:
+        rows = [(label, code, pixels, m2 / M2_PER_HA) for label, zone in zip(labels, totals)
+                for code, pixels, m2 in zone.classes()]
+        return pd.DataFrame(rows or None, columns=[key, "class", "pixels", "area_ha"])
+    count = np.array([zone.count for zone in totals], dtype=np.float64)
+    empty = count == 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        columns = {"count": count, "sum": np.array([zone.total for zone in totals], dtype=np.float64),
+                   "mean": np.where(empty, np.nan, np.array([z.total for z in totals]) / count),
+                   "min": np.where(empty, np.nan, [z.low for z in totals]),
+                   "max": np.where(empty, np.nan, [z.high for z in totals])}
+    return pd.DataFrame({key: labels, **{s: columns[s] for s in STATS if s in stats}})
+
+
+def iter_zonal_tables(raster, zones, *, categorical: bool = False, coverage: str = "center",
+                      zone_field: str | None = None, stats: Iterable[str] = STATS, band: int = 1,
+                      layer: str | None = None, area: str = "ground", max_cells: int = DEFAULT_MAX_CELLS,
+                      chunks: bool | int | None = None, workers: int = DEFAULT_WORKERS,
+                      progress: Callable[[int, int], None] | None = None, scheduler: str | None = None,
+                      zones_per_pass: int | None = None) -> Iterator[pd.DataFrame]:
+    """The table of ``zonal_stats`` in parts of ``zones_per_pass`` zones, in the zones' order (each part the
+    rows of those zones; same arguments). Memory stays bounded by the part, not by the layer: 10⁶ stands
+    are read, computed and written a part at a time (``sinkmap zonal``). The numbers do not depend on
+    ``zones_per_pass``: the large zones (counties) are computed first in one pass of strips, and a small
+    zone's totals come from its own cells only."""
+    yield from _tables(raster, zones, categorical=categorical, coverage=coverage, zone_field=zone_field,
+                       stats=tuple(stats), band=band, layer=layer, area=area, max_cells=max_cells, chunks=chunks,
+                       workers=workers, progress=progress, scheduler=scheduler, zones_per_pass=zones_per_pass)
+
+
+def iter_zonal_stats(raster, zones, **options) -> Iterator[dict]:
+    """Yield result rows zone by zone (see ``zonal_stats``; as rasterstats' ``gen_zonal_stats``)."""
+    for table in iter_zonal_tables(raster, zones, **options):
+        yield from table.to_dict("records")
 
 
 def zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "center",
                 zone_field: str | None = None, stats: Iterable[str] = STATS, band: int = 1,
                 layer: str | None = None, area: str = "ground", max_cells: int = DEFAULT_MAX_CELLS,
                 chunks: bool | int | None = None, workers: int = DEFAULT_WORKERS,
-                progress: Callable[[int, int], None] | None = None, scheduler: str | None = None) -> pd.DataFrame:
+                progress: Callable[[int, int], None] | None = None, scheduler: str | None = None,
+                zones_per_pass: int | None = None) -> pd.DataFrame:
     """Statistics of ``raster`` inside each polygon of ``zones``, as a tidy table.
 
     Parameters
@@ -350,19 +225,19 @@ def zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "ce
         (``tcp://HOST:8786``); by default the active ``distributed.Client``, else the address in
         SINKMAP_SCHEDULER, else local threads (also with "local"). The raster must be readable
         by every worker (``docs/cluster.md``). Results do not depend on it.
+    zones_per_pass : zones read and computed at a time (default ``zones.ZONES_PER_PASS``, 100,000;
+        ``iter_zonal_tables``).
+        Results do not depend on it.
 
     Nodata, NaN and cells masked by a GDAL mask band (per-dataset mask, alpha band) never count. Zones outside the raster get zero counts (continuous) or no
     rows (categorical) and a SinkmapWarning.
     """
-    key = zone_field or "zone"
-    columns = [key, "class", "pixels", "area_ha"] if categorical else [key, *[s for s in STATS if s in tuple(stats)]]
-    values: dict[str, list] = {column: [] for column in columns}  # by column: 10⁶ rows as lists, not dicts
-    for row in iter_zonal_stats(raster, zones, categorical=categorical, coverage=coverage, zone_field=zone_field,
-                                stats=stats, band=band, layer=layer, area=area, max_cells=max_cells, chunks=chunks,
-                                workers=workers, progress=progress, scheduler=scheduler):
-        for column in columns:
-            values[column].append(row[column])
-    return pd.DataFrame(values, columns=columns)
+    parts = list(iter_zonal_tables(raster, zones, categorical=categorical, coverage=coverage, zone_field=zone_field,
+                                  stats=stats, band=band, layer=layer, area=area, max_cells=max_cells, chunks=chunks,
+                                  workers=workers, progress=progress, scheduler=scheduler,
+                                  zones_per_pass=zones_per_pass))
+    filled = [part for part in parts if len(part)]
+    return pd.concat(filled, ignore_index=True) if len(filled) > 1 else (filled or parts)[0]
 
 
 def class_areas(raster, *, band: int = 1, area: str = "ground", max_cells: int = DEFAULT_MAX_CELLS
