@@ -66,17 +66,6 @@ def test_counties_are_drawn_where_they_are_on_the_ground(page):
     assert len(set(shot[1000:-1000:97])) > 50  # a non-blank picture
 
 
-@pytest.mark.browser
-def test_tooltip_shows_formatted_values_with_units(page):
-    tab, _, _ = page
-    box = tab.locator("path.leaflet-interactive").first.bounding_box()
-    tab.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    tooltip = tab.locator(".leaflet-tooltip").first
-    tooltip.wait_for(timeout=5000)
-    text = tooltip.inner_text()
-    assert "%" in text and "km²" in text and "万m³" in text
-
-
 PAYLOADS = ['<img src=x onerror="window.__pwned=1">', "</script><script>window.__pwned=2</script>",
             "`${window.__pwned=3}`", "${alert(1)} & 'quotes'"]
 
@@ -225,3 +214,101 @@ def test_leaflet_attribution_and_scale_sit_above_the_footer(page):
     for selector in (".leaflet-control-attribution", ".leaflet-control-scale"):
         box = tab.locator(selector).bounding_box()
         assert box["y"] + box["height"] <= footer["y"] + 0.5, selector  # not hidden under the footer
+
+
+# --- clicks reach the layer drawn on top ------------------------------------------------------------------
+
+MAP = "window[Object.keys(window).find(k => k.startsWith('map_') && window[k] instanceof L.Map)]"
+CLEAR = 0.0003  # °: ≈ 31 m (lon) to 33 m (lat) at 23°N, over the 17 m the counties' display outline may move
+SHOWN = ("redlines", "mangroves", "shelterbelts", "coastal_habitats", "restoration_sites")  # on at opening
+
+
+def clear_points(area, others, candidates):
+    """``candidates`` ((lon, lat) pairs) inside ``area`` by at least CLEAR and at least CLEAR from every
+    geometry of ``others`` (a GeoSeries), in the order given."""
+    import shapely
+
+    points = shapely.points(candidates)
+    inside = shapely.contains(shapely.buffer(area, -CLEAR), points)
+    near = set(others.sindex.query(shapely.buffer(points, CLEAR), predicate="intersects")[0])
+    return [p for i, p in enumerate(points) if inside[i] and i not in near]
+
+
+@pytest.fixture(scope="module")
+def demo_layers(demo_survey):
+    """The demo's stands, 海丰县 (441521) and the overlays shown at opening, in EPSG:4326 as the map draws them."""
+    import geopandas as gpd
+    import pandas as pd
+
+    read = lambda layer: gpd.read_file(demo_survey / "survey.gpkg", layer=layer).to_crs(4326)  # noqa: E731
+    county = read("units").set_index("adcode").loc["441521"]
+    shown = pd.concat([read(layer).geometry for layer in SHOWN], ignore_index=True)
+    return read("stands"), county, shown
+
+
+def click_at(tab, lon: float, lat: float, zoom: int):
+    """Centre the map on (lon, lat) at ``zoom`` once its opening fitBounds has ended; click there."""
+    tab.wait_for_function(f"() => !{MAP}._animatingZoom && !{MAP}._panAnim?._inProgress")
+    tab.evaluate(f"() => {MAP}.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
+    x, y = tab.evaluate(f"() => {{ const p = {MAP}.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }}")
+    tab.mouse.move(x, y)
+    tab.mouse.click(x, y)
+
+
+@pytest.fixture(scope="module")
+def stands_on(demo_survey, browser):
+    """A tab of the demo map with the stands layer switched on (the page fixture's tab keeps it off)."""
+    tab = browser.new_page(viewport={"width": 1200, "height": 850})
+    problems = []
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    tab.goto((demo_survey / "map.html").as_uri())
+    tab.wait_for_function("document.querySelectorAll('path.leaflet-interactive').length > 4")
+    tab.locator(".leaflet-control-layers-overlays label", has_text="森林小班").locator("input").check()
+    yield tab
+    tab.close()
+    assert problems == []
+
+
+@pytest.mark.browser
+def test_a_click_inside_a_stand_opens_its_popup_not_the_county_under_it(stands_on, demo_layers):
+    stands, county, shown = demo_layers
+    tab = stands_on
+    # The first 海丰县 stand whose point_on_surface is well inside it and clear of the overlays drawn over it.
+    haifeng = stands[stands["stand_id"].str.startswith("441521-")].sort_values("stand_id")
+    stand, point = next((s, p) for s in haifeng.itertuples()
+                        for p in clear_points(s.geometry, shown, [s.geometry.point_on_surface().coords[0]]))
+    choropleth = tab.locator(".leaflet-control-layers-overlays label", has_text="森林覆盖率").locator("input")
+    for switched in ("on at opening", "off and on again"):  # on again, it is drawn under the stands still
+        if switched != "on at opening":
+            tab.evaluate(f"() => {MAP}.closePopup()")  # its close button is under the layer control
+            choropleth.uncheck()
+            choropleth.check()
+        click_at(tab, point.x, point.y, 15)  # 1 px ≈ 4.4 m at zoom 15: CLEAR is ≥ 7 px, the stand tens of px wide
+        popup = tab.locator(".leaflet-popup-content")
+        popup.wait_for(timeout=5000)
+        text = popup.inner_text()
+        assert f"小班号 Stand\t{stand.stand_id}" in text and "海丰县" not in text, switched
+        tooltips = tab.locator(".leaflet-tooltip").all_inner_texts()
+        assert len(tooltips) == 1 and stand.stand_id in tooltips[0] and "海丰县" not in tooltips[0], switched
+
+
+@pytest.mark.browser
+def test_a_click_on_a_county_outside_every_stand_and_overlay_shows_its_formatted_values(stands_on, demo_layers):
+    import numpy as np
+    import pandas as pd
+
+    from sinkmap.writers.format import format_number
+
+    stands, county, shown = demo_layers
+    tab = stands_on
+    west, south, east, north = county.geometry.bounds
+    grid = np.stack(np.meshgrid(np.linspace(west, east, 60), np.linspace(south, north, 60)), -1).reshape(-1, 2)
+    point = clear_points(county.geometry, pd.concat([stands.geometry, shown], ignore_index=True), grid)[0]
+    click_at(tab, point.x, point.y, 15)
+    tooltip = tab.locator(".leaflet-tooltip", has_text="海丰县")
+    tooltip.wait_for(timeout=5000)
+    text = tooltip.inner_text()  # the survey's own numbers, formatted with their units: 45.0 %, 1,772.2 km², 267.4 万m³
+    assert f"森林覆盖率\t{format_number(county['forest_cover_pct'], '%')}" in text
+    assert f"土地面积 Land area\t{format_number(county['land_area_km2'], 'km²')}" in text
+    assert f"蓄积量 Stock\t{format_number(county['stock_volume_wan_m3'], '万m³')}" in text
+    tab.locator(".leaflet-popup-content").wait_for(state="detached", timeout=5000)  # no popup: no stand is there

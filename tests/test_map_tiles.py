@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from pyproj import Geod
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 from sinkmap.cli import cli
 from sinkmap.crs import AREA_CRS
@@ -282,6 +282,19 @@ def test_survey_map_stands_switched_on_open_their_popups_over_the_county_choropl
         popup = tab.locator(".leaflet-popup-content")
         popup.wait_for(timeout=5000)
         text = popup.inner_text()
+        # 0.015° north of the stands, ≥ 0.002° (≈ 200 m) inside 海丰县: the county's tooltip, not the canvas's void
+        assert counties.to_crs(4326).set_index("adcode").loc["441521"].geometry.buffer(-0.002).contains(
+            Point(WEST + 30 * DX, SOUTH + 50 * DY + 0.015))
+        tab.evaluate(f"() => {{ {LAYER}._map.setView([{SOUTH + 50 * DY + 0.015}, {WEST + 30 * DX}], 16, {{animate: false}}); }}")
+        x, y = tab.evaluate(f"() => {{ const p = {LAYER}._map.latLngToContainerPoint([{SOUTH + 50 * DY + 0.015}, "
+                            f"{WEST + 30 * DX}]); return [p.x, p.y]; }}")
+        tab.mouse.move(x, y)
+        tab.mouse.click(x, y)
+        county = tab.locator(".leaflet-tooltip", has_text="海丰县")
+        county.wait_for(timeout=5000)
+        county_text = county.inner_text()
+        popup.wait_for(state="detached", timeout=5000)  # the stand's popup closed; no other opened
         browser.close()
     assert "小班号 Stand\tS01530" in text and "面积 Area\t" in text
+    assert "森林覆盖率\t50.0 %" in county_text
     assert problems == []

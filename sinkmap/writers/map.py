@@ -28,8 +28,10 @@ from sinkmap.writers.webmap import (
     add_basemap,
     escaped,
     footer,
+    keep_at_back,
     legend_box,
     set_title,
+    shared_canvas,
     stable_ids,
     stacked_legends,
 )
@@ -85,7 +87,10 @@ def legend_html(title: str, unit: str, breaks: Sequence[float] = COVER_BREAKS,
     return classes_legend_html(title, Classes(list(breaks), list(colours)), unit, extra=extra)
 
 
-def _choropleth(units: gpd.GeoDataFrame, column: str, label: tuple[str, str], unit: str) -> folium.GeoJson:
+def _choropleth(fmap: folium.Map, units: gpd.GeoDataFrame, column: str, label: tuple[str, str], unit: str
+                ) -> folium.GeoJson:
+    """The county choropleth on ``fmap``'s shared canvas, under the other layers there (a click on a stand
+    reaches the stand): ``webmap.CANVAS_JS``."""
     shown, step = display_frame(units)
     shown["value_text"] = [NOT_COVERED if pd.isna(v) else format_number(v, unit) for v in shown[column]]
     shown["land_text"] = [format_number(v, "km²") for v in shown["land_area"]]
@@ -100,8 +105,9 @@ def _choropleth(units: gpd.GeoDataFrame, column: str, label: tuple[str, str], un
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(tooltip_fields, aliases=["县区", "Unit", label[0], "土地面积 Land area",
                                                                "蓄积量 Stock"], sticky=True),
+        renderer=shared_canvas(fmap),
     )
-    return layer
+    return keep_at_back(layer.add_to(fmap))
 
 
 LANDCOVER_LABEL = "土地覆盖 Land cover"
@@ -119,7 +125,7 @@ def survey_map(counties: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], 
     fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=None,
                       control_scale=True, prefer_canvas=False)
     basemap_credits = add_basemap(fmap, basemap)
-    _choropleth(counties, column, label, unit).add_to(fmap)
+    _choropleth(fmap, counties, column, label, unit)
     fmap.get_root().html.add_child(Element(legend_html(f"{label[0]} {label[1]}", unit,
                                                        not_covered=bool(counties[column].isna().any()))))
     if landcover is not None:

@@ -38,8 +38,7 @@ function sinkmapTiledLayer(spec) {
       window.sinkmapTiled[spec.key] = this;
     },
     onAdd: function (map) {
-      if (!map.getPane('sinkmapTiled')) { map.createPane('sinkmapTiled').style.zIndex = 405; }  // over the choropleth
-      this._renderer = L.canvas({padding: 0.5, pane: 'sinkmapTiled'});
+      this._renderer = sinkmapCanvas();  // webmap.CANVAS_JS: over the choropleth, which keeps to the back
       this._cells = L.layerGroup().addTo(map);
       this._detail = L.layerGroup().addTo(map);
       var legend = this._legend = L.control({position: 'bottomright'});

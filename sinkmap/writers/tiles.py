@@ -37,7 +37,7 @@ from sinkmap.writers.compact import detail_zoom, display_step
 from sinkmap.writers.format import class_labels
 from sinkmap.writers.tilecut import cell_area_ha, grid_summary, json_text, ragged, tile_documents, tiles_of
 from sinkmap.writers.tiledjs import TILED_JS
-from sinkmap.writers.webmap import MapLayer, add_vector_layer, display_text, legend_box
+from sinkmap.writers.webmap import MapLayer, add_canvas_script, add_vector_layer, display_text, legend_box
 
 TILED_FROM = 20_000  # features: a larger layer is tiled (the demo's 16,855 stands stay inline)
 VERTICES_PER_FEATURE = 50  # … as is one with more than this many vertices per feature of tile_from
@@ -159,6 +159,7 @@ class TiledLayer(folium.map.Layer):
     def render(self, **kwargs) -> None:
         figure = self.get_root()
         if isinstance(figure, Figure):
+            add_canvas_script(figure)  # the summary and the features are drawn on the page's shared canvas
             figure.header.add_child(Element(f"<script>{TILED_JS}</script>"), name="sinkmap_tiled")
         super().render(**kwargs)
 

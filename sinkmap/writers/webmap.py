@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import folium
 import geopandas as gpd
 import numpy as np
-from branca.element import Element
+from branca.element import Element, Figure, MacroElement
 from folium.utilities import JsCode
+from jinja2 import Template
 
 from sinkmap import __version__
 from sinkmap.errors import InputError
@@ -35,6 +36,46 @@ TIANDITU_ATTRIBUTION = "天地图 Tianditu © 国家地理信息公共服务平�
 TIANDITU_URL = ("https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
                 "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}"
                 "&TILECOL={{x}}&tk={key}")
+
+
+# One canvas for the page's canvas-drawn layers (the county choropleth and layers of more than CANVAS_FROM
+# features). A canvas takes every pointer event over its whole box, and Leaflet stacks a pane's canvases
+# under its SVG (z-index 100 < 200), so a second canvas, or an SVG choropleth, would take the clicks meant
+# for the layers under or over it. On one canvas Leaflet gives a click to the topmost of its paths there
+# (Canvas._onClick): a stand over its county. Smaller layers stay SVG above it; SVG lets events through
+# where it has no path.
+CANVAS_JS = """
+function sinkmapCanvas() {
+  return window.sinkmapSharedCanvas || (window.sinkmapSharedCanvas = L.canvas({padding: 0.5}));
+}
+"""
+
+
+def add_canvas_script(figure: Figure) -> None:
+    """Define ``sinkmapCanvas()``, the page's shared canvas renderer, in ``figure``'s header (once per page)."""
+    figure.header.add_child(Element(f"<script>{CANVAS_JS}</script>"), name="sinkmap_canvas")
+
+
+def shared_canvas(fmap: folium.Map) -> JsCode:
+    """The ``renderer`` option of a layer drawn on ``fmap``'s shared canvas (``CANVAS_JS``)."""
+    add_canvas_script(fmap.get_root())
+    return JsCode("sinkmapCanvas()")
+
+
+class _AtBack(MacroElement):
+    """Puts its parent layer behind the other paths of its renderer each time the layer is switched on."""
+
+    _template = Template("{% macro script(this, kwargs) %}"
+                         "(function (layer) { layer.on('add', function () { layer.bringToBack(); });"
+                         " if (layer._map) { layer.bringToBack(); } })({{ this._parent.get_name() }});"
+                         "{% endmacro %}")
+
+
+def keep_at_back(layer: folium.GeoJson) -> folium.GeoJson:
+    """``layer``, drawn under every other layer of its canvas even when switched off and on again
+    (a canvas draws its paths in the order they were added); returns ``layer``."""
+    layer.add_child(_AtBack())
+    return layer
 
 
 @dataclass(frozen=True)
@@ -90,7 +131,7 @@ def add_vector_layer(fmap: folium.Map, layer: MapLayer, *, popup: bool = True) -
     if layer.frame.geom_type.isin(["Point", "MultiPoint"]).any():
         extra["marker"] = folium.CircleMarker(radius=layer.style.get("radius", 5))
     elif len(data) > CANVAS_FROM:  # thousands of SVG paths are slow to draw and pan; one canvas is not
-        extra["renderer"] = JsCode("L.canvas({padding: 0.5})")
+        extra["renderer"] = shared_canvas(fmap)
     geojson = CompactGeoJson(
         data, step, name=html.escape(layer.name),
         show=layer.show,
