@@ -14,6 +14,8 @@ Runs, each in a fresh process (``categorical=True``: per-zone class areas, the s
 - ``threads``: ``sinkmap.zonal.zonal_stats(TILE_FOLDER, zones)`` on its default thread pool;
 - ``cluster``: the same call with a ``dask.distributed`` LocalCluster of 2 worker processes (1 thread
   each) active, so the tasks run on the workers;
+- ``stream``: ``sinkmap zonal``'s ``run_zonal(TILE_FOLDER, zones, "out.parquet")``, which reads, computes
+  and writes the zones 100,000 at a time (issue 21, item 3);
 - ``exactextract``: on a VRT of the same tiles (fraction coverage only), where it finishes within the
   time limit.
 
@@ -40,6 +42,7 @@ ORIGIN = (300_000.0, 2_700_000.0)  # top left (m): west of 114°E, north of Shan
 RES = 10.0
 BASE = 20_000  # cells per side of the 1× raster
 TILE = 5_000  # cells per side of a tile
+ROW_GROUP = 100_000  # stands per GeoParquet row group (one zonal pass reads one)
 COUNTIES = 50
 CLASSES = np.array([10, 20, 30, 40, 50, 60, 80, 90, 95], dtype="uint8")
 PROVINCE_GPX = 1.8  # Guangdong at 10 m: ≈ 180,000 km²
@@ -138,7 +141,7 @@ def make_stands(path: Path, count: int, side: int) -> None:
     shapes = shapely.polygons(np.concatenate([ring, ring[:, :1]], axis=1))
     frame = gpd.GeoDataFrame({"zone_id": [f"s{i}" for i in index]}, geometry=shapes, crs=CRS)
     frame.set_geometry(frame.translate(ORIGIN[0] + 0.01 * extent, ORIGIN[1] - extent + 0.01 * extent)
-                       ).to_parquet(path)
+                       ).to_parquet(path, row_group_size=ROW_GROUP)
 
 
 def prepare(root: Path, sizes: list[int], stands: list[int], base: int = BASE) -> dict[str, Path]:
@@ -172,6 +175,10 @@ RUNNERS = {
                 "cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)\n"
                 "client = Client(cluster)",
                 CALL, f"{PEAK_RSS}\nWORKERS = list(client.run(peak_rss_mib).values())\nclient.close(); cluster.close()"),
+    # `sinkmap zonal … -o table.parquet`: the zones read, computed and written 100,000 at a time
+    "stream": ("import sinkmap.pipelines.zonal as p",
+               "N = p.run_zonal(RASTER, ZONES, OUT, categorical=True, coverage=COVERAGE, zone_field='zone_id')",
+               "WORKERS = []"),
     "exactextract": ("from exactextract import exact_extract\nimport geopandas as gpd",
                      "t = exact_extract(RASTER, gpd.read_parquet(ZONES), ['unique', 'frac', 'count'], output='pandas');"
                      " N = int(sum(len(u) for u in t['unique']))", "WORKERS = []"),
@@ -183,6 +190,7 @@ def run_one(tool: str, raster: Path, zones: Path, coverage: str) -> dict:
     imports, call, after = RUNNERS[tool]
     script = (f"import time, json, warnings\nwarnings.simplefilter('ignore')\n{PEAK_RSS}\n{imports}\n"
               f"RASTER, ZONES, COVERAGE = {str(raster)!r}, {str(zones)!r}, {coverage!r}\n"
+              f"OUT = {str(WORK / 'stream_out.parquet')!r}\n"
               f"t0 = time.perf_counter()\n{call}\nseconds = time.perf_counter() - t0\nown = peak_rss_mib()\n"
               f"{after}\nprint(json.dumps({{'seconds': seconds, 'rows': N, 'rss_mib': own, 'workers': WORKERS}}))")
     try:
@@ -278,6 +286,16 @@ def report(rows: list[dict], cores: int) -> None:
             if largest["workers"]:
                 peak = max(max(r["workers"]) for r in done)
                 print(f"| ≤ 1 GB per worker | {tool} | {peak:.0f} MiB | {_verdict(peak <= 1024)} |")
+    for r in rows:  # item 3: 10⁶ zones within 2 GB, and memory flat as the inventory grows when streamed
+        if r["series"] == "stands" and r["zones"] >= 1_000_000 and "error" not in r:
+            print(f"| 10⁶ stands ≤ 2 GB | {r['tool']}, {r['coverage']} | {r['total_mib']:.0f} MiB | "
+                  f"{_verdict(r['total_mib'] <= 2048)} |")
+    for coverage in ("fraction", "center"):
+        rss = growth(rows, "stands", "stream", coverage, "total_mib")
+        if len(rss) > 1:
+            worst = max(abs(v - 1) for _, v in rss)
+            print(f"| peak RSS flat (± 10 %) as the stands grow, streamed | stream, {coverage} | {worst:+.0%} at most | "
+                  f"{_verdict(worst <= 0.10)} |")
 
 
 def _verdict(met: bool) -> str:
@@ -290,7 +308,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1,4", help="raster sizes, multiples of 20,000² cells (default 1,4)")
     parser.add_argument("--stands", default="10000,100000", help="stand counts on the 1× raster ('' for none)")
-    parser.add_argument("--tools", default="threads,cluster,exactextract")
+    parser.add_argument("--tools", default="threads,cluster,stream,exactextract")
     parser.add_argument("--small", action="store_true", help="a smoke run: sides ÷ 10, stands ÷ 100")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())

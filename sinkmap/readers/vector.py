@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
 import shapely
@@ -60,8 +61,7 @@ def read_frame(path: str | Path, *, layer: str | None = None, preferred_layer: s
 
     ``encoding``: the text encoding of the attributes; for a Shapefile it is checked against the .dbf,
     and without it the .cpg's, UTF-8 or GB18030 is used (``readers.encoding.shapefile_encoding``).
-    ``rows``: (start, stop), only those features (in file order; GeoParquet reads only the row groups
-    holding them). Returns the frame and the layer name to show in messages (None for a single-layer file).
+    ``rows``: (start, stop), only those features (in file order; not for GeoParquet: ``read_parts``). Returns the frame and the layer name to show in messages (None for a single-layer file).
     """
     path = Path(path)
     with _readable(path):
@@ -69,7 +69,7 @@ def read_frame(path: str | Path, *, layer: str | None = None, preferred_layer: s
             if encoding:
                 raise InputError(f"is GeoParquet, always UTF-8; an encoding ({encoding}) cannot apply", path=path,
                                  fix="drop `encoding:` for this layer")
-            return (gpd.read_parquet(path) if rows is None else parquet_rows(path, *rows)), None
+            return gpd.read_parquet(path), None
         chosen, named = choose_layer(path, layer, preferred_layer)
         shown = chosen if named else None
         part = {} if rows is None else {"skip_features": rows[0], "max_features": rows[1] - rows[0]}
@@ -89,17 +89,28 @@ def feature_count(path: str | Path, *, layer: str | None = None) -> int:
         return int(pyogrio.read_info(path, layer=chosen, force_feature_count=True)["features"])
 
 
-def parquet_rows(path: Path, start: int, stop: int) -> gpd.GeoDataFrame:
-    """Rows [start, stop) of a GeoParquet file, reading only the row groups that hold them."""
+def read_parts(path: str | Path, size: int, *, layer: str | None = None) -> Iterator[gpd.GeoDataFrame]:
+    """The features of a vector file's layer (chosen as ``read_frame`` does), ``size`` at a time, in file
+    order: GeoParquet streamed batch by batch (each row group read once), other formats by feature ranges."""
+    path = Path(path)
+    if path.suffix.lower() not in PARQUET_SUFFIXES:
+        count = feature_count(path, layer=layer)
+        for start in range(0, count, size):
+            yield read_frame(path, layer=layer, rows=(start, min(start + size, count)))[0]
+        return
     from geopandas.io.arrow import _arrow_to_geopandas
 
-    parquet = pq.ParquetFile(path)
-    ends = np.cumsum([parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)])
-    first, last = np.searchsorted(ends, start, side="right"), np.searchsorted(ends, stop - 1, side="right")
-    groups = list(range(int(first), min(int(last) + 1, parquet.num_row_groups)))
-    offset = int(ends[first - 1]) if first > 0 else 0
-    table = parquet.read_row_groups(groups).slice(start - offset, stop - start)
-    return _arrow_to_geopandas(table)
+    with _readable(path):
+        parquet = pq.ParquetFile(path, pre_buffer=False)
+        batches = parquet.iter_batches(batch_size=size)
+    while True:
+        with _readable(path):
+            batch = next(batches, None)
+            frame = None if batch is None else _arrow_to_geopandas(pa.Table.from_batches([batch],
+                                                                                         schema=parquet.schema_arrow))
+        if frame is None:
+            return
+        yield frame
 
 
 @contextlib.contextmanager

@@ -38,6 +38,7 @@ import shapely
 from rasterio.windows import Window
 
 from sinkmap.errors import InputError, SinkmapWarning
+from sinkmap.memory import give_back
 from sinkmap.readers.raster import DEFAULT_MAX_CELLS
 from sinkmap.units import M2_PER_HA
 from sinkmap.zonal.accumulate import ZoneTotals
@@ -108,6 +109,7 @@ def _large_first(run: _Run, zones: ZoneLayer) -> tuple[dict[int, ZoneTotals], in
             indices.append(start + i)
             geoms.append(part_geoms[i])
             windows.append(part_windows[i])
+    give_back()  # the parts read to find the large zones
     large_tasks = len(plan_tasks(windows, run.max_cells))
     total = large_tasks + small_tasks
     totals = run.totals(np.array(geoms, dtype=object), windows, 0, total) if indices else []
@@ -143,7 +145,11 @@ def _tables(raster, zones, *, categorical: bool, coverage: str, zone_field: str 
             totals = [large.get(start + i, t) for i, t in enumerate(totals)]
             labels = frame[zone_field].tolist() if zone_field else list(range(start, start + len(frame)))
             outside += [label for label, w in zip(labels, windows) if w is None]
-            yield _table(labels, totals, layer_zones.key, categorical, stats)
+            table = _table(labels, totals, layer_zones.key, categorical, stats)
+            del frame, geoms, windows, own, totals
+            if layer_zones.passes > 1:
+                give_back()  # the part's geometries and totals: RSS stays at one part's worth
+            yield table
     if outside:
         shown = ", ".join(map(str, outside[:5])) + (" …" if len(outside) > 5 else "")
         warnings.warn(f"{len(outside)} {OUTSIDE_RASTER} {name}: {shown}", SinkmapWarning, stacklevel=3)
