@@ -173,3 +173,25 @@ def test_the_land_cover_passes_report_their_tasks(tmp_path):
         landcover.class_areas_centre(ZONES, "id")
         landcover.class_areas_fraction(ZONES, "id")
     assert reports == [(1, 1), (1, 1)]  # two small zones: one task a pass
+
+
+def test_cli_carbon_shows_each_step_with_its_tasks(tmp_path, monkeypatch):
+    """``sinkmap carbon`` on a terminal: its three steps (four with zones) each with their tasks. 2,500 × 2,000
+    cells of class 10: the codes are read in strips of ≤ 1,000,000 cells (500 rows of 2,000: 2,500 / 500 = 5
+    strips), the class areas in the same strips (one large zone: 5 tasks), the density map in 256² blocks
+    (⌈2,000 / 256⌉ × ⌈2,500 / 256⌉ = 8 × 10 = 80)."""
+    monkeypatch.setattr(progress_module, "is_terminal", lambda stream: True)
+    monkeypatch.setattr(progress_module, "DELAY_S", 0.0)
+    monkeypatch.setattr(progress_module, "REFRESH_S", 0.0)
+    monkeypatch.setenv("COLUMNS", "200")
+    raster = write_raster(tmp_path / "lc.tif", np.full((2500, 2000), 10, dtype="uint8"),
+                          transform=from_origin(0, 75_000, 30, 30))
+    (tmp_path / "pools.csv").write_text("lucode,c_above,c_below,c_soil,c_dead\n10,50,10,60,2\n")
+    result = CliRunner().invoke(cli, ["carbon", str(raster), "--pools", str(tmp_path / "pools.csv"),
+                                      "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    last = {step: re.findall(rf"\r\[\d/3\] {re.escape(step)} … \d+ % \((\d+/\d+) tasks", result.stderr)[-1]
+            for step in ("land-cover codes against pools.csv", "class areas (zonal statistics)", "carbon density map")}
+    assert last == {"land-cover codes against pools.csv": "5/5", "class areas (zonal statistics)": "5/5",
+                    "carbon density map": "80/80"}
+    assert result.stderr.endswith(f"wrote carbon_total.tif, carbon_summary.csv to {tmp_path / 'out'}\n")

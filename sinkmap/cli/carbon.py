@@ -20,11 +20,15 @@ from sinkmap.cli import cli
 @click.option("--allow-missing", is_flag=True, help="Treat land-cover codes missing from the table as nodata.")
 @click.option("--area", type=click.Choice(["ground", "nominal"]), default="ground", show_default=True,
               help="Cell areas: true ground area on the ellipsoid, or the planar pixel area InVEST uses.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 def carbon(lulc: Path, pools: Path, out_dir: Path, zones: Path | None, zone_field: str | None,
-           allow_missing: bool, area: str) -> None:
+           allow_missing: bool, area: str, quiet: bool) -> None:
     """Carbon density map and pool totals for LULC, as InVEST's Carbon model computes them."""
-    from sinkmap.pipelines.carbon import run_carbon
+    from sinkmap.pipelines.carbon import CARBON_STEPS, run_carbon
+    from sinkmap.progress import Progress
 
+    progress = Progress(enabled=not quiet, total=CARBON_STEPS - (zones is None))
     written = run_carbon(lulc, pools, out_dir, zones=zones, zone_field=zone_field, allow_missing=allow_missing,
-                         area=area)
-    click.echo(f"wrote {', '.join(p.name for p in written)} to {out_dir}", err=True)
+                         area=area, progress=progress)
+    if not quiet:
+        click.echo(f"wrote {', '.join(p.name for p in written)} to {out_dir}", err=True)

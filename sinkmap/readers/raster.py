@@ -13,7 +13,7 @@ Class rasters may be float (ArcGIS/QGIS exports) as long as every value is a who
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,13 +129,18 @@ def class_codes(values: np.ndarray, *, path: str | Path | None = None) -> np.nda
     return values.astype(np.int64)
 
 
-def class_codes_present(dataset: DatasetReader, band: int = 1) -> np.ndarray:
-    """Sorted class codes present in a class raster (nodata and masked cells excluded), read in strips."""
+def class_codes_present(dataset: DatasetReader, band: int = 1,
+                        progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Sorted class codes present in a class raster (nodata and masked cells excluded), read in strips.
+    ``progress``: called with (strips done, strips)."""
     seen: set[int] = set()
     name = raster_name(dataset)
-    for window in strips(dataset):
+    windows = list(strips(dataset))
+    for done, window in enumerate(windows, start=1):
         data, valid = read_valid(dataset, band, window)
         seen.update(np.unique(class_codes(data[valid], path=name)).tolist())
+        if progress is not None:
+            progress(done, len(windows))
     return np.array(sorted(seen), dtype=np.int64)
 
 

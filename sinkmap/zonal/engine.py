@@ -246,14 +246,14 @@ def zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "ce
     return pd.concat(filled, ignore_index=True) if len(filled) > 1 else (filled or parts)[0]
 
 
-def class_areas(raster, *, band: int = 1, area: str = "ground", max_cells: int = DEFAULT_MAX_CELLS
-                ) -> pd.DataFrame:
+def class_areas(raster, *, band: int = 1, area: str = "ground", max_cells: int = DEFAULT_MAX_CELLS,
+                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Pixels and area (ha; ground or nominal, see ``zonal_stats``) of every class over the whole raster:
-    class, pixels, area_ha."""
+    class, pixels, area_ha. ``progress``: as ``zonal_stats``'s."""
     with open_source(raster, band) as source:
         t = source.transform
         bounds = (t.c, t.f + source.height * t.e, t.c + source.width * t.a, t.f)
         crs = source.crs
     whole = gpd.GeoDataFrame(geometry=[shapely.box(*bounds)], crs=crs)
-    table = zonal_stats(raster, whole, categorical=True, band=band, area=area, max_cells=max_cells)
+    table = zonal_stats(raster, whole, categorical=True, band=band, area=area, max_cells=max_cells, progress=progress)
     return table.drop(columns="zone")
