@@ -10,7 +10,7 @@ from sinkmap.cli import cli
 
 
 @cli.command()
-@click.argument("lulc", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("lulc", type=click.Path(dir_okay=False, path_type=str))  # str: keeps a URL's "//"
 @click.option("--pools", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="InVEST Carbon biophysical table (CSV/XLSX): lucode, c_above, c_below, c_soil, c_dead in Mg C/ha.")
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
@@ -21,7 +21,7 @@ from sinkmap.cli import cli
 @click.option("--area", type=click.Choice(["ground", "nominal"]), default="ground", show_default=True,
               help="Cell areas: true ground area on the ellipsoid, or the planar pixel area InVEST uses.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-def carbon(lulc: Path, pools: Path, out_dir: Path, zones: Path | None, zone_field: str | None,
+def carbon(lulc: str, pools: Path, out_dir: Path, zones: Path | None, zone_field: str | None,
            allow_missing: bool, area: str, quiet: bool) -> None:
     """Carbon density map and pool totals for LULC, as InVEST's Carbon model computes them."""
     from sinkmap.pipelines.carbon import CARBON_STEPS, run_carbon

@@ -10,7 +10,7 @@ from sinkmap.cli import SCHEDULER_HELP, cli
 
 
 @cli.command()
-@click.argument("raster", type=click.Path(path_type=Path))
+@click.argument("raster", type=click.Path(path_type=str))  # str: a /vsicurl/ or https:// path keeps its "//"
 @click.argument("zones", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--categorical", is_flag=True, help="One row per zone and class: pixels and area_ha.")
 @click.option("--coverage", type=click.Choice(["center", "all_touched", "fraction"]), default="center",
@@ -28,7 +28,7 @@ from sinkmap.cli import SCHEDULER_HELP, cli
               help="Output table: .csv, .parquet or .xlsx (its folder must exist).")
 @click.option("--scheduler", metavar="ADDRESS", help=SCHEDULER_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-def zonal(raster: Path, zones: Path, categorical: bool, coverage: str, zone_field: str | None, layer: str | None,
+def zonal(raster: str, zones: Path, categorical: bool, coverage: str, zone_field: str | None, layer: str | None,
           band: int, area: str, stats: str, preset: str | None, out: Path, scheduler: str | None, quiet: bool) -> None:
     """Statistics of RASTER inside each polygon of ZONES (areas in hectares, true ground area by default).
 

@@ -40,8 +40,9 @@ def open_raster(source: str | Path | Sequence[str | Path] | DatasetReader, *, ar
     """Yield an open dataset for ``source``; close it afterwards only if we opened it. Its coordinates
     are checked against its CRS (``sinkmap.crs.check_coordinates``, ``area_of_use`` for survey inputs).
 
-    ``source``: a raster file, an open dataset, or tiles read as one raster: a folder of GeoTIFFs, a glob
-    pattern or a list of files (``readers.tiles.locate``; its dataset's ``name`` is the mosaic's VRT text)."""
+    ``source``: a raster file, an open dataset, a GDAL virtual path or URL (``/vsicurl/https://…``), or tiles
+    read as one raster: a folder of GeoTIFFs, a glob pattern or a list of files (``readers.tiles.locate``;
+    its dataset's ``name`` is the mosaic's VRT text)."""
     if isinstance(source, DatasetReader):
         yield source
         return

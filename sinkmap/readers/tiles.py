@@ -5,7 +5,9 @@
 - a folder: its ``*.tif`` / ``*.tiff`` files (not its subfolders), sorted by name;
 - a glob pattern (``tiles/*.tif``, ``**`` reaches into subfolders): the files it matches, sorted;
 - a list of paths: those files, in the order given;
-- one file (a GeoTIFF, a ``.vrt`` or any GDAL raster): that file, unchanged.
+- one file (a GeoTIFF, a ``.vrt`` or any GDAL raster): that file, unchanged;
+- a GDAL virtual path or a URL (``/vsicurl/https://…``, ``https://…/lulc_cog.tif``, ``s3://…``): that text,
+  unchanged, for GDAL to open (a COG over HTTP is read block by block).
 
 Several files become a ``Mosaic``: a VRT document (XML text, built in memory: nothing is written beside
 the tiles) that ``rasterio.open`` takes as it takes a path — here, or in another process, which opens the
@@ -61,6 +63,12 @@ class Mosaic:
     label: str
 
 
+def is_remote(source) -> bool:
+    """True for a GDAL virtual file system path (``/vsicurl/…``, ``/vsis3/…``) or a URL (``https://…``,
+    ``s3://…``): text for GDAL to open, not a local path (``Path`` would fold its ``//``)."""
+    return isinstance(source, str) and re.match(r"(/vsi[a-z0-9_]+/|[a-z][a-z0-9+.-]*://)", source) is not None
+
+
 def is_pattern(text: str | Path) -> bool:
     """True when ``text`` holds a glob wildcard (``*``, ``?`` or ``[``)."""
     return re.search(r"[*?\[]", str(text)) is not None
@@ -102,8 +110,11 @@ def input_name(path: Path) -> str:
     return path.name if first is None else Path(*path.parts[max(0, first - 1):]).as_posix()
 
 
-def locate(source: str | Path | Sequence[str | Path]) -> Path | Mosaic:
-    """The one file ``source`` names, or the ``Mosaic`` of its tiles (checked to share one grid)."""
+def locate(source: str | Path | Sequence[str | Path]) -> Path | str | Mosaic:
+    """The one file ``source`` names (a remote one as its text: ``is_remote``), or the ``Mosaic`` of its tiles
+    (checked to share one grid)."""
+    if is_remote(source):
+        return source
     paths = tile_paths(source)
     if len(paths) == 1:
         return paths[0]
