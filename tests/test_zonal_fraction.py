@@ -11,7 +11,7 @@ import rasterio
 import rioxarray
 import shapely
 from exactextract import exact_extract
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 from rasterio.transform import from_origin
@@ -168,10 +168,27 @@ def class_area(lc4x4, geoms) -> float:
         return zonal_stats(lc4x4, frame, categorical=True, coverage="fraction")["area_ha"].sum()
 
 
+# found by hypothesis: a 1 m sliver along the bottom row whose vertex 1e-190 m from another crosses itself in
+# pixel units; GEOS's rectangle clip gave the window minus the sliver (0.26 ha for a 59.5 m² polygon)
+SELF_CROSSING_SLIVER = shapely.convex_hull(shapely.MultiPoint([(0.0, 0.0), (2.0, 1.0), (121.0, 1.0),
+                                                               (9.81172456739107e-190, 9.81172456739107e-190)]))
+
+
 @PROPERTY
+@example(polygon=SELF_CROSSING_SLIVER)
 @given(polygon=polygons)
 def test_class_areas_never_exceed_the_polygon(lc4x4, polygon):
     assert class_area(lc4x4, [polygon]) * 1e4 <= polygon.area + 1e-6
+
+
+def test_a_sliver_crossing_itself_in_pixel_units_keeps_its_area(lc4x4):
+    """The sliver above: 59.5 m² (½ · 119 m · 1 m, a triangle between y = 0 and 1), in the bottom row of the
+    4 × 4 raster of 30 m cells (40, 40, 95, nodata): what lies over x 0–90 m counts, 55.529 m² (the cells from
+    x = 90 m on are nodata or off the raster)."""
+    assert SELF_CROSSING_SLIVER.area == pytest.approx(59.5)
+    inside = SELF_CROSSING_SLIVER.intersection(shapely.box(0, 0, 90, 120)).area
+    assert inside == pytest.approx(55.529, abs=1e-3)
+    assert class_area(lc4x4, [SELF_CROSSING_SLIVER]) * 1e4 == pytest.approx(inside, rel=1e-9)
 
 
 @PROPERTY

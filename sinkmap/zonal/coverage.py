@@ -90,8 +90,12 @@ def _clip(geom, width: float, height: float):
     """``geom`` cut to the window [0, width] × [0, height] (pixel units).
 
     GEOS's fast rectangle clip can fail on a sliver that only grazes the window (it builds a
-    three-point ring); the general intersection handles that case.
+    three-point ring); the general intersection handles that case. It also expects a valid polygon: one
+    whose sliver the rounding to pixel units made cross itself (a vertex 1e-190 from another) came back
+    as the window minus the polygon, so such a polygon is repaired first.
     """
+    if not shapely.is_valid(geom):  # a sliver the move to pixel units pinched: GEOS's clip would invert it
+        geom = shapely.make_valid(geom, method="structure", keep_collapsed=False)
     try:
         return shapely.clip_by_rect(geom, 0.0, 0.0, width, height)
     except shapely.errors.GEOSException:
