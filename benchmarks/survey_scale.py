@@ -246,18 +246,61 @@ def report(rows: list[dict], demo: dict | None) -> None:
                   f"relative ({shown})")
 
 
+# --- memory by step (--memory K: one survey in this process) -----------------------------------------------------------
+
+def _status_mib(field: str) -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":")) / 1024
+
+
+def memory_by_step(config: Path, out: Path) -> None:
+    """Survey ``config`` here, printing each step's time, its own peak RSS (``VmHWM`` reset at the step's
+    start through /proc/self/clear_refs) and the RSS left when it ends."""
+    import contextlib
+
+    from sinkmap.pipelines.survey import run_survey
+    from sinkmap.progress import Progress
+
+    rows = []
+
+    class Measured(Progress):
+        @contextlib.contextmanager
+        def step(self, label: str, *, lazy: bool = False):
+            before = _status_mib("VmRSS")
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")  # reset the peak RSS to the current RSS
+            start = time.perf_counter()
+            with super().step(label, lazy=lazy):
+                yield
+            rows.append((short(label), time.perf_counter() - start, before, _status_mib("VmHWM"),
+                         _status_mib("VmRSS")))
+
+    shutil.rmtree(out, ignore_errors=True)
+    floor = _status_mib("VmRSS")
+    run_survey(config, out, Measured(enabled=False))
+    print(f"\n{config.parent.name}: RSS after imports {floor:.0f} MiB\n")
+    print("| step | s | MiB at start | peak MiB in the step | MiB at the end |\n|---|---|---|---|---|")
+    for label, seconds, before, peak, after in rows:
+        print(f"| {label} | {seconds:.1f} | {before:.0f} | {peak:.0f} | {after:.0f} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--k", default="1,4,16", help="pieces a stand, comma-separated (default 1,4,16)")
     parser.add_argument("--work", type=Path, default=WORK, help="data folder (default benchmarks/_work/survey_scale)")
     parser.add_argument("--no-demo", action="store_true", help="skip the plain demo's survey (the k = 1 check)")
+    parser.add_argument("--memory", type=int, metavar="K",
+                        help="instead: survey x{K} in this process, printing each step's peak and final RSS")
     parser.add_argument("--make", type=int, help=argparse.SUPPRESS)  # the child that makes one package
     args = parser.parse_args()
     if args.make is not None:
         make_package(args.work, args.make)
         return 0
-    ks = sorted(int(k) for k in args.k.split(","))
+    ks = sorted(int(k) for k in args.k.split(",")) if args.memory is None else [args.memory]
     prepare(args.work, ks)
+    if args.memory is not None:
+        memory_by_step(args.work / f"x{args.memory}" / "survey.yaml", args.work / f"out_x{args.memory}_memory")
+        return 0
     demo = None
     if not args.no_demo and 1 in ks:
         print("survey of the plain demo …", file=sys.stderr, flush=True)
