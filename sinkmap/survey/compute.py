@@ -225,8 +225,9 @@ def _compute_survey(config: SurveyConfig, inputs: SurveyInputs, progress: Progre
                                    class_areas if areas_then is None else areas_then, definition, factors,
                                    item.path.name)
     with progress.step(f"projection to {config.projection_end}"):
-        in_stock = current.stands.stands[current.stands.stands["in_stock"]]
-        base = in_stock.groupby(["county", "species_group", "age_group"], dropna=False, as_index=False)["stock_m3"].sum()
+        stands, keys = current.stands.stands, ["county", "species_group", "age_group"]
+        base = stands.loc[stands["in_stock"], [*keys, "stock_m3"]].groupby(keys, dropna=False, as_index=False)[
+            "stock_m3"].sum()  # no copy of the stand rows outlives this line
         forest_ha = current.per_unit["combined_ha"].reindex(land_ha.index, fill_value=0.0)
         projected = project(base, forest_ha, growth, config.survey_year, config.projection_end, scenario)
         observed = pd.concat([_observed(y, land_ha.index) for y in (previous, current) if y is not None],
