@@ -2,6 +2,7 @@
 
     python benchmarks/survey_scale.py                  # k = 1, 4, 16 (16,855 → ≈ 267,000 stands a year)
     python benchmarks/survey_scale.py --k 1,4,16,64    # 64: ≈ 1.07 million stands a year
+    python benchmarks/survey_scale.py --memory 16      # one survey in this process: each step's peak RSS
 
 Generated once into benchmarks/_work/survey_scale/: the SYNTHETIC demo (``sinkmap.demo.generate_demo``,
 the inputs of ``sinkmap survey --demo``) in ``demo/``, and per k a survey package ``x{k}/``: the demo's
