@@ -14,10 +14,12 @@ dBase number field or a spreadsheet drops them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from sinkmap.errors import InputError, SchemaError
@@ -115,8 +117,15 @@ def read_mappings(path: str | Path, spec: LayerSpec) -> ValueMap:
     return merged
 
 
+def each_distinct(values: pd.Series, function: Callable[[object], object]) -> pd.Series:
+    """``function`` of each value (missing ones too), as an object Series: called once per distinct value, as a
+    layer of 10⁶ stands holds a few codes per field."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return pd.Series(np.asarray([function(u) for u in uniques], dtype=object)[codes], index=values.index)
+
+
 def map_values(values: pd.Series, table: dict[str, str]) -> pd.Series:
     """``values`` with every value the table knows replaced by its code; the others unchanged."""
     if not table:
         return values
-    return values.map(lambda v: table.get(normalise(v), v) if isinstance(v, str) else v).astype(values.dtype)
+    return each_distinct(values, lambda v: table.get(normalise(v), v) if isinstance(v, str) else v).astype(values.dtype)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from sinkmap.catalogue import MAX_LISTED, SHAPEFILE_FIELD_LENGTH, FieldSpec, LayerSpec
 from sinkmap.errors import SchemaError, SinkmapWarning, located
-from sinkmap.mappings import ValueMap, map_values, shipped_mappings
+from sinkmap.mappings import ValueMap, each_distinct, map_values, shipped_mappings
 from sinkmap.units import shown_unit
 
 
@@ -96,7 +96,7 @@ def _check_allowed(values: pd.Series, fspec: FieldSpec, ctx: dict, noun: tuple[s
                    ids: pd.Series | None) -> pd.Series:
     lookup = {code: code for code in fspec.allowed}
     lookup.update({label: code for code, label in fspec.allowed.items()})
-    mapped = values.map(lambda v: lookup.get(v, np.nan) if isinstance(v, str) else v)
+    mapped = each_distinct(values, lambda v: lookup.get(v, np.nan) if isinstance(v, str) else v)
     bad = values[mapped.isna() & values.notna()]
     if len(bad):
         choices = ", ".join(f"{c} ({z})" for c, z in fspec.allowed.items())

@@ -229,3 +229,24 @@ def test_a_stand_larger_than_its_county_is_refused():
                                           rf"\([\d,]+ ha > {county_ha:,.0f} ha\)"):
         refuse_larger_than_units(frame, counties, id_field="stand_id", path="stands.gpkg")
     refuse_larger_than_units(frame.iloc[:1], counties, id_field="stand_id")  # a 0.5 × 0.5 km stand passes
+
+
+def test_nearest_units_is_sjoin_nearest_with_points_inside_one_unit_found_first():
+    """Two 10 × 10 km squares side by side (x 0–10 and 10–20 km): a point inside one, on their shared edge,
+    1 km beyond the east edge (nearest B, 1,000 m) and 5 km beyond it (none within 2 km). nearest_units
+    takes the first branch for the inside point only; every row equals geopandas.sjoin_nearest's first match."""
+    import pandas as pd
+    from shapely.geometry import Point
+
+    from sinkmap.readers.vector import nearest_units
+
+    zones = gpd.GeoDataFrame({"adcode": ["A", "B"]}, crs=AREA_CRS,
+                             geometry=[box(0, 0, 10_000, 10_000), box(10_000, 0, 20_000, 10_000)])
+    points = gpd.GeoDataFrame(geometry=[Point(5_000, 5_000), Point(10_000, 5_000), Point(21_000, 5_000),
+                                        Point(25_000, 5_000)], crs=AREA_CRS, index=[7, 3, 9, 1])
+    found = nearest_units(points, zones, "adcode", 2_000.0)
+    expected = gpd.sjoin_nearest(points, zones, how="left", max_distance=2_000.0, distance_col="distance_m")
+    expected = expected[~expected.index.duplicated()][["adcode", "distance_m"]]
+    pd.testing.assert_frame_equal(found, expected)
+    assert found["adcode"].tolist()[:3] == ["A", "A", "B"] and pd.isna(found["adcode"].iloc[3])  # edge: first of A, B
+    assert found["distance_m"].tolist()[:3] == [0.0, 0.0, 1_000.0]

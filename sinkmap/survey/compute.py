@@ -86,7 +86,9 @@ class SurveyResult:
     habitats: pd.DataFrame  # county × blue-carbon habitat: area, soil carbon stock and sink (empty without layers)
     ledger: RedlineYear | None  # the redline ledger and its change since an earlier version
     shelterbelt_sites: pd.DataFrame  # the plan's restoration sites: belts, area by status, work since PLAN_START
-    layers: dict[str, gpd.GeoDataFrame]  # validated input layers, EPSG:4490
+    layers: dict[str, gpd.GeoDataFrame]  # the survey year's validated input layers, EPSG:4490 (the earlier
+    # years' stands and redlines, EARLIER_VECTORS, are used in the computation and not kept: the writers draw
+    # this year's layers, and an earlier stand layer is as large as this year's)
     stands: gpd.GeoDataFrame  # the survey year's stands read as forest, with stock and carbon (survey.forest.stand_carbon)
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)  # species group × factor: share of the variance
     # of the survey area's biomass carbon (IPCC Approach 1), adding to 1
@@ -223,8 +225,9 @@ def _compute_survey(config: SurveyConfig, inputs: SurveyInputs, progress: Progre
                                    class_areas if areas_then is None else areas_then, definition, factors,
                                    item.path.name)
     with progress.step(f"projection to {config.projection_end}"):
-        in_stock = current.stands.stands[current.stands.stands["in_stock"]]
-        base = in_stock.groupby(["county", "species_group", "age_group"], dropna=False, as_index=False)["stock_m3"].sum()
+        stands, keys = current.stands.stands, ["county", "species_group", "age_group"]
+        base = stands.loc[stands["in_stock"], [*keys, "stock_m3"]].groupby(keys, dropna=False, as_index=False)[
+            "stock_m3"].sum()  # no copy of the stand rows outlives this line
         forest_ha = current.per_unit["combined_ha"].reindex(land_ha.index, fill_value=0.0)
         projected = project(base, forest_ha, growth, config.survey_year, config.projection_end, scenario)
         observed = pd.concat([_observed(y, land_ha.index) for y in (previous, current) if y is not None],
@@ -266,7 +269,9 @@ def _compute_survey(config: SurveyConfig, inputs: SurveyInputs, progress: Progre
     work = (pd.concat([w.assign(status=s) for s, w in blue.work.items()], ignore_index=True) if blue
             else pd.DataFrame(columns=["county", "year", "area_ha", "status"]))
     return SurveyResult(config, indicators, units, class_areas, stock_by_group(current.stands), current.carbon,
-                        path, habitats, ledger, sites, layers, stand_carbon(current.stands, factors),
+                        path, habitats, ledger, sites,
+                        {kind: frame for kind, frame in layers.items() if kind not in EARLIER_VECTORS},
+                        stand_carbon(current.stands, factors),
                         factors.variance_shares(current.carbon),
                         work, images)
 

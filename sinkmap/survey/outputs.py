@@ -145,6 +145,7 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
                               synthetic=config.synthetic, survey_year=config.survey_year, landcover=image,
                               area_names=(area.name_zh, area.name_en))
             sidecars = [path.name for path in write_map(fmap, stage / "map.html")[1:]]
+            del fmap, image  # the page's tiles hold arrays per stand: not kept through the report
         with progress.step("writing report.html and report.pdf"):
             font = find_cjk_font()
             png = stage / ".report-map.png"
