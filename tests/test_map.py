@@ -226,7 +226,10 @@ def test_labels_stay_with_their_fields_when_a_layer_lacks_one(tmp_path):
     assert 'aliases = ["A", "C"]' in page and '"B"' not in page
 
 
-def test_static_landcover_map_colours_classes_and_draws_stands(tmp_path):
+@pytest.mark.parametrize("as_paths", [True, False], ids=["paths", "burnt"])
+def test_static_landcover_map_colours_classes_and_draws_stands(tmp_path, monkeypatch, as_paths):
+    """Also with the outlines burnt into one image, as for more than OUTLINES_AS_PATHS stands (10⁶ paths would
+    take ~1.4 GB): the same pixels change."""
     import io
 
     import rasterio
@@ -236,6 +239,7 @@ def test_static_landcover_map_colours_classes_and_draws_stands(tmp_path):
     from sinkmap.aoi import load_counties
     from sinkmap.crs import AREA_CRS
     from sinkmap.readers.raster import class_image
+    from sinkmap.writers import charts
     from sinkmap.writers.charts import landcover_png
     from sinkmap.writers.overlay import class_colours
 
@@ -258,6 +262,8 @@ def test_static_landcover_map_colours_classes_and_draws_stands(tmp_path):
     plain = landcover_png(counties, image, title="t")
     assert count(plain, colours[10][0]) > 50_000 and count(plain, colours[50][0]) > 50_000  # both halves
     stand = gpd.GeoDataFrame(geometry=[box(115.50, 23.05, 115.60, 23.15).buffer(0.02)], crs=4490)
+    if not as_paths:
+        monkeypatch.setattr(charts, "OUTLINES_AS_PATHS", 0)
     with_stands = landcover_png(counties, image, title="t", stands=stand)
     a, b = (np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int) for png in (plain, with_stands))
     changed = np.abs(a - b).max(axis=2) > 10

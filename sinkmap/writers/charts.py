@@ -4,11 +4,13 @@ factor-sensitivity bars of the method section."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
 import matplotlib
+import numpy as np
 import pandas as pd
 
 matplotlib.use("Agg")  # no display: files only
@@ -23,6 +25,10 @@ from sinkmap.writers.figures import png_bytes, use_font  # noqa: E402
 from sinkmap.writers.format import format_number  # noqa: E402
 
 SCALE_KM = 20
+STAND_COLOUR = "#1b5e20"
+OUTLINES_AS_PATHS = 50_000  # stands drawn as paths; more are burnt into one image (``_outline_raster``)
+OUTLINE_COLUMNS = 2_250  # that image's columns: twice the figure's 1,125 pixels
+OUTLINE_PART = 100_000  # stands reprojected and burnt at a time
 
 
 def choropleth_png(counties: gpd.GeoDataFrame, column: str, breaks: Sequence[float], colours: Sequence[str],
@@ -70,15 +76,42 @@ def landcover_png(counties: gpd.GeoDataFrame, image: ClassImage, *, title: str,
     fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=150)
     ax.imshow(rgba, extent=(left, right, bottom, top), interpolation="nearest", zorder=0)
     handles = [Patch(facecolor=colour, edgecolor="#333333", label=f"{zh} {en}") for colour, zh, en in shown]
+    xmin, ymin, xmax, ymax = frame.total_bounds  # the raster's margin is cut to the counties
+    limits = (xmin - 0.02 * (xmax - xmin), ymin - 0.02 * (ymax - ymin), xmax + 0.02 * (xmax - xmin),
+              ymax + 0.02 * (ymax - ymin))
     if stands is not None and len(stands):
-        stands.to_crs(AREA_CRS).boundary.plot(ax=ax, color="#1b5e20", linewidth=0.15, zorder=1)
-        handles.append(Patch(facecolor="none", edgecolor="#1b5e20", label=stands_label))
+        if len(stands) <= OUTLINES_AS_PATHS:
+            stands.to_crs(AREA_CRS).boundary.plot(ax=ax, color=STAND_COLOUR, linewidth=0.15, zorder=1)
+        else:
+            _outline_raster(ax, stands, limits)
+        handles.append(Patch(facecolor="none", edgecolor=STAND_COLOUR, label=stands_label))
     frame.boundary.plot(ax=ax, color="#212121", linewidth=0.8, zorder=2)
     ax.legend(handles=handles, title=title, loc="upper left", fontsize=7, title_fontsize=8, frameon=True)
-    xmin, ymin, xmax, ymax = frame.total_bounds  # the raster's margin is cut to the counties
-    ax.set_xlim(xmin - 0.02 * (xmax - xmin), xmax + 0.02 * (xmax - xmin))
-    ax.set_ylim(ymin - 0.02 * (ymax - ymin), ymax + 0.02 * (ymax - ymin))
+    ax.set_xlim(limits[0], limits[2])
+    ax.set_ylim(limits[1], limits[3])
     return _finish(fig, ax, frame.total_bounds)
+
+
+def _outline_raster(ax, stands: gpd.GeoDataFrame, limits: Sequence[float]) -> None:
+    """The stands' outlines burnt into one image of OUTLINE_COLUMNS columns over ``limits`` (equal-area CRS), a
+    part of the stands at a time: 10⁶ outlines drawn as paths take ~1.4 KB each, finer than the figure shows."""
+    from rasterio.features import rasterize
+    from rasterio.transform import from_origin
+
+    left, bottom, right, top = limits
+    cell = (right - left) / OUTLINE_COLUMNS
+    shape = (max(1, math.ceil((top - bottom) / cell)), OUTLINE_COLUMNS)
+    burnt = np.zeros(shape, dtype=np.uint8)
+    transform = from_origin(left, top, cell, cell)
+    for start in range(0, len(stands), OUTLINE_PART):
+        lines = stands.geometry.iloc[start:start + OUTLINE_PART].to_crs(AREA_CRS).boundary
+        rasterize(((line, 1) for line in lines if line is not None and not line.is_empty), out=burnt,
+                  transform=transform, all_touched=True)
+    rgba = np.zeros((*shape, 4), dtype=np.float32)
+    rgba[..., :3] = matplotlib.colors.to_rgb(STAND_COLOUR)
+    rgba[..., 3] = burnt  # lines opaque, the rest clear; smoothed as the figure shrinks it (no broken lines)
+    ax.imshow(rgba, extent=(left, left + shape[1] * cell, top - shape[0] * cell, top), interpolation="antialiased",
+              zorder=1)
 
 
 def _finish(fig, ax, bounds: Sequence[float]) -> bytes:
