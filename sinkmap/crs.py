@@ -73,10 +73,17 @@ def is_wgs84_like(crs: CRS) -> bool:
     return any(crs.equals(other, ignore_axis_order=True) for other in _GEOGRAPHIC_LIKE_WGS84)
 
 
+AREA_PART = 100_000  # geometries reprojected at a time for their areas: a copy of 10⁶ stands is ~150 MiB
+
+
 def area_m2(geoms: gpd.GeoSeries) -> np.ndarray:
-    """Ground area of each geometry in m², computed in the equal-area CRS."""
+    """Ground area of each geometry in m², computed in the equal-area CRS (AREA_PART geometries at a time:
+    each area is the same, the reprojected copy stays small)."""
     require_crs(geoms.crs)
-    return geoms.to_crs(AREA_CRS).area.to_numpy(dtype="float64")
+    if len(geoms) <= AREA_PART:
+        return geoms.to_crs(AREA_CRS).area.to_numpy(dtype="float64")
+    return np.concatenate([geoms.iloc[k:k + AREA_PART].to_crs(AREA_CRS).area.to_numpy(dtype="float64")
+                           for k in range(0, len(geoms), AREA_PART)])
 
 
 def to_storage_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

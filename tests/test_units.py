@@ -25,3 +25,21 @@ def test_stock_targets_in_cubic_metres():
 def test_carbon_to_co2():
     assert units.c_to_co2(12.0) == pytest.approx(44.0)
     assert units.ha_to_km2(4865_00) == 4865
+
+
+def test_areas_of_a_large_layer_are_computed_a_part_at_a_time_with_the_same_values(monkeypatch):
+    """``crs.area_m2`` reprojects AREA_PART geometries at a time (10⁶ stands); the areas are those of one pass."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from sinkmap import crs
+
+    x = np.linspace(115.0, 115.9, 25)
+    frame = gpd.GeoSeries(shapely.box(x, 22.8, x + 0.01, 22.81), crs=4490)
+    whole = crs.area_m2(frame)
+    monkeypatch.setattr(crs, "AREA_PART", 7)  # 25 boxes: parts of 7, 7, 7 and 4
+    assert np.array_equal(crs.area_m2(frame), whole) and len(whole) == 25
+    # a 0.01° × 0.01° box at 22.8°N: 0.01° of longitude ≈ 111.32 km × cos 22.8° / 100 = 1.0262 km, 0.01° of
+    # latitude ≈ 1.1073 km there (meridian arc), so ≈ 1.1363 km² (the same for every box: one latitude)
+    assert whole == pytest.approx(np.full(25, 1.1363e6), rel=2e-3)
