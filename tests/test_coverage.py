@@ -127,6 +127,33 @@ def test_one_countys_package_reports_that_county_and_no_city(demo_survey, tmp_pa
     assert get(ours, "land_area", CITY) == pytest.approx(get(full, "land_area", CITY), rel=1e-9)
 
 
+def test_one_countys_map_as_tiles_gives_the_same_survey(demo_survey, tmp_path):
+    """陆河县's package with its clipped land cover delivered as 2 × 2 tiles of unequal size (a folder): every
+    indicator value is the single file's, bit for bit, and the notes say the same shares, naming the folder."""
+    whole = county_package(demo_survey, tmp_path)
+    tiles = tmp_path / "lc_luhe_tiles"
+    tiles.mkdir()
+    with rasterio.open(tmp_path / "lc_luhe.tif") as src:
+        rows, cols = (0, src.height // 3, src.height), (0, src.width * 2 // 3, src.width)
+        for i in range(2):
+            for j in range(2):
+                window = rasterio.windows.Window(cols[j], rows[i], cols[j + 1] - cols[j], rows[i + 1] - rows[i])
+                profile = src.profile | {"width": window.width, "height": window.height,
+                                         "transform": src.window_transform(window)}
+                with rasterio.open(tiles / f"tile_{i}{j}.tif", "w", **profile) as dst:
+                    dst.write(src.read(window=window))
+    config = yaml.safe_load((tmp_path / "survey.yaml").read_text(encoding="utf-8"))
+    config["landcover"]["path"] = "lc_luhe_tiles"
+    (tmp_path / "survey.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SinkmapWarning)
+        tiled = compute_survey(load_config(tmp_path / "survey.yaml"))
+    a, b = whole.indicators, tiled.indicators
+    pd.testing.assert_series_equal(a["value"], b["value"], check_exact=True)
+    assert (a["note"].str.replace("lc_luhe.tif", "lc_luhe_tiles") == b["note"]).all()
+    assert b["note"].str.contains("lc_luhe_tiles covers").any()
+
+
 def test_the_report_prints_not_covered_without_a_reach_year():
     from sinkmap.writers.format import DASH
     from sinkmap.writers.report.tables import NOT_COVERED, Sources, coverage_lines, target_rows, unit_tables
