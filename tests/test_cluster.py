@@ -161,6 +161,21 @@ def test_tiles_read_as_one_raster_are_read_by_the_workers(client, case, tmp_path
     assert len(assert_ran_on_workers(client, stream, tasks)) == len(stream)
 
 
+def test_a_gbk_shapefile_read_a_part_at_a_time_runs_on_the_workers(client, case, tmp_path):
+    """小班 delivered as a GBK Shapefile with Chinese ids, read 50 zones a pass (5 parts, the 2 large zones first):
+    the table is the serial one of the same zones in memory, and every task of every pass ran on a worker."""
+    path, zones = case["gauss_kruger"]
+    chinese = zones.assign(id=[f"小班{i:03d}" for i in range(len(zones))])
+    chinese.to_file(tmp_path / "xiaoban.shp", encoding="gbk")
+    assert (tmp_path / "xiaoban.cpg").read_text().strip().upper() in ("GBK", "936", "CP936")
+    want = zonal_stats(path, chinese, coverage="fraction", categorical=True, zone_field="id", max_cells=MAX_CELLS,
+                       workers=1, scheduler="local")
+    got, tasks, stream = on_cluster(client, path, tmp_path / "xiaoban.shp", coverage="fraction", categorical=True,
+                                    zones_per_pass=50)
+    assert_identical(got, want)
+    assert got["id"].iloc[0].startswith("小班") and len(assert_ran_on_workers(client, stream, tasks)) == len(stream)
+
+
 def test_an_address_or_the_environment_connects_and_local_stays_here(client, case, monkeypatch):
     path, zones = case["geographic"]
     want = serial(path, zones, "fraction", False)
