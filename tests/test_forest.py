@@ -120,6 +120,26 @@ def test_overlapping_stands_are_counted_once(definition):
         warn_about_stands(stands, result, definition, "stands.gpkg")
 
 
+def test_overlaps_of_many_stands_are_found_a_part_at_a_time_with_the_same_rows(monkeypatch, definition):
+    """A row of 40 squares of 100 m, each 30 m over the next (3,000 m² each, 39 pairs), with 10 squares of a
+    second row 100 m north touching it along an edge (no overlap): queried 7 stands at a time, the pairs and
+    the stands' effective areas are those of one query, bit for bit."""
+    from sinkmap.indicators import stands as stands_module
+
+    geoms = [box(70 * i, 0, 70 * i + 100, 100) for i in range(40)] + [box(200 * i, 100, 200 * i + 100, 200)
+                                                                         for i in range(10)]
+    layer = gpd.GeoDataFrame({"stand_id": [f"s{i:02d}" for i in range(50)], "county": "441502",
+                              "land_class": "arbor", "canopy_closure": 0.5, "volume_per_ha": 80.0},
+                             geometry=geoms, crs=AREA_CRS)
+    whole, forest = overlapping_pairs(layer), stand_forest(layer, definition).stands
+    monkeypatch.setattr(stands_module, "QUERY_PART", 7)
+    pd.testing.assert_frame_equal(overlapping_pairs(layer), whole, check_exact=True)
+    pd.testing.assert_frame_equal(stand_forest(layer, definition).stands, forest, check_exact=True)
+    # 39 pairs, each 30 m × 100 m = 0.3 ha; every stand but the first keeps 70 m × 100 m = 0.7 ha of its own
+    assert len(whole) == 39 and whole["overlap_ha"].to_numpy() == pytest.approx([0.3] * 39)
+    assert forest.set_index("stand_id")["area_ha"].iloc[:40].tolist() == pytest.approx([1.0] + [0.7] * 39)
+
+
 def test_neighbours_sharing_an_edge_do_not_overlap(definition):
     stands = stand_layer([("a", "441502", "arbor", 0.5, 10.0, 100, 100)])
     neighbour = stands.copy().assign(stand_id="b", geometry=[box(100, 0, 200, 100)])

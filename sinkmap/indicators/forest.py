@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sinkmap.catalogue import SHIPPED, forest_classes
-from sinkmap.indicators.stands import effective_areas_ha, forest_patches, overlapping_pairs
+from sinkmap.indicators.stands import effective_areas_ha, forest_patches, overlapping_pairs, projected
 from sinkmap.units import M2_PER_HA, mu_to_ha
 
 VOLUME_LAND_CLASSES = ("arbor", "mangrove")  # 森林蓄积量: stem volume of tree stands in forest
@@ -103,9 +103,11 @@ def stand_forest(stands: gpd.GeoDataFrame, definition: ForestDefinition, belts: 
     = Σ area_ha × volume_per_ha (ha · m³/ha) over forest stands of 乔木林地 and 红树林地, with
     overlapping areas counted once (they stay with the stand first in stand_id order).
     """
-    pairs = overlapping_pairs(stands)
+    in_area_crs = projected(stands)  # one reprojected copy for the overlaps and the effective areas
+    pairs = overlapping_pairs(stands, geoms=in_area_crs)
     frame = stands.copy()
-    frame["area_ha"] = effective_areas_ha(stands, pairs)
+    frame["area_ha"] = effective_areas_ha(stands, pairs, geoms=in_area_crs)
+    del in_area_crs
     forest_class = is_forest_class(stands, definition).to_numpy()
     geoms, units = stands.geometry[forest_class], stands[key][forest_class]
     every, every_unit = stands.geometry, stands[key]

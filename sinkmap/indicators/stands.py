@@ -23,35 +23,51 @@ def stand_areas_ha(stands: gpd.GeoDataFrame) -> pd.Series:
     return pd.Series(area_m2(stands.geometry) / M2_PER_HA, index=stands.index, name="area_ha")
 
 
-def overlapping_pairs(stands: gpd.GeoDataFrame, id_field: str = "stand_id") -> pd.DataFrame:
+QUERY_PART = 100_000  # features queried against the tree at a time: the candidate pairs of 10⁶ stands stay small
+
+
+def projected(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """``frame``'s geometries in the equal-area CRS, as an array (to share between the functions below)."""
+    return frame.geometry.to_crs(AREA_CRS).to_numpy()
+
+
+def overlapping_pairs(stands: gpd.GeoDataFrame, id_field: str = "stand_id", geoms: np.ndarray | None = None
+                      ) -> pd.DataFrame:
     """Pairs of stands whose interiors overlap by more than 1 m².
 
     Columns: ``stand_id`` (the later stand in id order), ``overlaps`` (the earlier one),
-    ``overlap_ha``. Stands that only share an edge are not listed.
+    ``overlap_ha``. Stands that only share an edge are not listed. ``geoms``: the stands ``projected``,
+    when already at hand. The stands are queried QUERY_PART at a time (the same pairs, in the same order).
     """
-    geoms = stands.geometry.to_crs(AREA_CRS).to_numpy()
+    geoms = projected(stands) if geoms is None else geoms
     rank = stands[id_field].rank(method="first").to_numpy()
-    later, earlier = shapely.STRtree(geoms).query(geoms, predicate="intersects")
-    keep = rank[later] > rank[earlier]
-    later, earlier = later[keep], earlier[keep]
-    inner = ~shapely.touches(geoms[later], geoms[earlier])
-    later, earlier = later[inner], earlier[inner]
-    overlap_m2 = shapely.area(shapely.intersection(geoms[later], geoms[earlier]))
-    real = overlap_m2 > OVERLAP_NOISE_M2
+    tree = shapely.STRtree(geoms)
+    found = [np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), np.empty(0)]
+    for start in range(0, len(geoms), QUERY_PART):
+        later, earlier = tree.query(geoms[start:start + QUERY_PART], predicate="intersects")
+        later = later + start
+        keep = rank[later] > rank[earlier]
+        later, earlier = later[keep], earlier[keep]
+        inner = ~shapely.touches(geoms[later], geoms[earlier])
+        later, earlier = later[inner], earlier[inner]
+        overlap_m2 = shapely.area(shapely.intersection(geoms[later], geoms[earlier]))
+        real = overlap_m2 > OVERLAP_NOISE_M2
+        found = [np.concatenate([f, new]) for f, new in zip(found, (later[real], earlier[real], overlap_m2[real]))]
+    later, earlier, overlap_m2 = found
     ids = stands[id_field].to_numpy()
-    return pd.DataFrame({"stand_id": ids[later[real]], "overlaps": ids[earlier[real]],
-                         "overlap_ha": overlap_m2[real] / M2_PER_HA})
+    return pd.DataFrame({"stand_id": ids[later], "overlaps": ids[earlier], "overlap_ha": overlap_m2 / M2_PER_HA})
 
 
-def effective_geometries(frame: gpd.GeoDataFrame, pairs: pd.DataFrame, id_field: str = "stand_id"
-                         ) -> gpd.GeoSeries:
+def effective_geometries(frame: gpd.GeoDataFrame, pairs: pd.DataFrame, id_field: str = "stand_id",
+                         geoms: np.ndarray | None = None) -> gpd.GeoSeries:
     """Each geometry in the equal-area CRS with the area it shares with an earlier one cut away.
 
     ``pairs`` come from ``overlapping_pairs``; the shared area stays with the feature first in
     ``id_field`` order, so the pieces tile the union of all features once. Same index as ``frame``
-    (positions are used inside, so a repeated index label is harmless).
+    (positions are used inside, so a repeated index label is harmless). ``geoms``: ``projected(frame)``,
+    when already at hand (left unchanged).
     """
-    original = frame.geometry.to_crs(AREA_CRS).to_numpy()
+    original = projected(frame) if geoms is None else geoms
     geoms = original.copy()
     position = pd.Series(np.arange(len(frame)), index=frame[id_field].to_numpy())
     for later, group in pairs.groupby("stand_id", sort=False):
@@ -60,10 +76,11 @@ def effective_geometries(frame: gpd.GeoDataFrame, pairs: pd.DataFrame, id_field:
     return gpd.GeoSeries(geoms, index=frame.index, crs=AREA_CRS)
 
 
-def effective_areas_ha(stands: gpd.GeoDataFrame, pairs: pd.DataFrame, id_field: str = "stand_id") -> pd.Series:
+def effective_areas_ha(stands: gpd.GeoDataFrame, pairs: pd.DataFrame, id_field: str = "stand_id",
+                       geoms: np.ndarray | None = None) -> pd.Series:
     """Each stand's area (ha) with overlaps counted once (``effective_geometries``), so Σ effective
     areas = area of the union of all stands."""
-    areas = shapely.area(effective_geometries(stands, pairs, id_field).to_numpy()) / M2_PER_HA
+    areas = shapely.area(effective_geometries(stands, pairs, id_field, geoms).to_numpy()) / M2_PER_HA
     return pd.Series(areas, index=stands.index, name="area_ha")
 
 
