@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from sinkmap.errors import InputError
+from sinkmap.tableparts import joined
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
 
@@ -44,9 +45,7 @@ def zonal_parts(raster: str | Path | Sequence[str | Path], zones, *, categorical
 
 def zonal_table(raster: str | Path | Sequence[str | Path], zones, **options) -> pd.DataFrame:
     """The whole table in memory (``zonal_parts``'s options)."""
-    parts = list(zonal_parts(raster, zones, **options))
-    filled = [part for part in parts if len(part)]
-    return pd.concat(filled, ignore_index=True) if len(filled) > 1 else (filled or parts)[0]
+    return joined(zonal_parts(raster, zones, **options))
 
 
 def run_zonal(raster: str | Path | Sequence[str | Path], zones, out: str | Path, **options) -> int:

@@ -89,14 +89,16 @@ def feature_count(path: str | Path, *, layer: str | None = None) -> int:
         return int(pyogrio.read_info(path, layer=chosen, force_feature_count=True)["features"])
 
 
-def read_parts(path: str | Path, size: int, *, layer: str | None = None) -> Iterator[gpd.GeoDataFrame]:
+def read_parts(path: str | Path, size: int, *, layer: str | None = None
+               ) -> Iterator[tuple[gpd.GeoDataFrame, str | None]]:
     """The features of a vector file's layer (chosen as ``read_frame`` does), ``size`` at a time, in file
-    order: GeoParquet streamed batch by batch (each row group read once), other formats by feature ranges."""
+    order, each part with the layer name to show (as ``read_frame``): GeoParquet streamed batch by batch
+    (each row group read once), other formats by feature ranges."""
     path = Path(path)
     if path.suffix.lower() not in PARQUET_SUFFIXES:
         count = feature_count(path, layer=layer)
         for start in range(0, count, size):
-            yield read_frame(path, layer=layer, rows=(start, min(start + size, count)))[0]
+            yield read_frame(path, layer=layer, rows=(start, min(start + size, count)))
         return
     from geopandas.io.arrow import _arrow_to_geopandas
 
@@ -110,7 +112,7 @@ def read_parts(path: str | Path, size: int, *, layer: str | None = None) -> Iter
                                                                                          schema=parquet.schema_arrow))
         if frame is None:
             return
-        yield frame
+        yield frame, None
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sinkmap.errors import OutputError
+from sinkmap.tableparts import filled, joined
 from sinkmap.writers.atomic import atomic_path
 from sinkmap.writers.layerstyle import LayerStyle
 from sinkmap.writers.vector import write_gpkg
@@ -36,7 +37,7 @@ def write_table_parts(parts: Iterable[pd.DataFrame], path: str | Path) -> int:
         raise OutputError(f"unsupported table format '{suffix}'", path=path, fix="use .csv, .parquet or .xlsx")
     with atomic_path(path) as tmp:
         if suffix == ".xlsx":
-            table = pd.concat(list(_non_empty_or_first(parts)), ignore_index=True)
+            table = joined(parts)
             table.to_excel(tmp, index=False, engine="openpyxl")
             return len(table)
         if suffix == ".csv":
@@ -46,7 +47,7 @@ def write_table_parts(parts: Iterable[pd.DataFrame], path: str | Path) -> int:
 
 def _write_csv_parts(parts: Iterable[pd.DataFrame], path: Path) -> int:
     rows = 0
-    for k, part in enumerate(_non_empty_or_first(parts)):  # a BOM and the header once, at the top
+    for k, part in enumerate(filled(parts)):  # a BOM and the header once, at the top
         part.to_csv(path, index=False, encoding="utf-8" if k else "utf-8-sig", float_format=f"%.{CSV_DIGITS}g",
                     mode="a" if k else "w", header=not k)
         rows += len(part)
@@ -56,7 +57,7 @@ def _write_csv_parts(parts: Iterable[pd.DataFrame], path: Path) -> int:
 def _write_parquet_parts(parts: Iterable[pd.DataFrame], path: Path) -> int:
     rows, writer = 0, None
     try:
-        for part in _non_empty_or_first(parts):  # every part in the first part's schema
+        for part in filled(parts):  # every part in the first part's schema
             batch = pa.Table.from_pandas(part, preserve_index=False, schema=writer.schema if writer else None)
             writer = writer or pq.ParquetWriter(path, batch.schema)
             writer.write_table(batch)
@@ -65,19 +66,6 @@ def _write_parquet_parts(parts: Iterable[pd.DataFrame], path: Path) -> int:
         if writer is not None:
             writer.close()
     return rows
-
-
-def _non_empty_or_first(parts: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """The parts with rows (an empty part's columns may have lost their types), or the first if none has."""
-    first, filled = None, False
-    for part in parts:
-        if len(part):
-            filled = True
-            yield part
-        elif first is None:
-            first = part
-    if not filled and first is not None:
-        yield first
 
 
 def wide_column(indicator: str, unit: str) -> str:

@@ -40,10 +40,11 @@ from rasterio.windows import Window
 from sinkmap.errors import InputError, SinkmapWarning
 from sinkmap.memory import give_back
 from sinkmap.readers.raster import DEFAULT_MAX_CELLS
+from sinkmap.tableparts import joined
 from sinkmap.units import M2_PER_HA
 from sinkmap.zonal.accumulate import ZoneTotals
 from sinkmap.zonal.cellarea import CellAreas, cell_areas, check_area
-from sinkmap.zonal.plan import plan_tasks, zone_window
+from sinkmap.zonal.plan import is_large, plan_tasks, zone_window
 from sinkmap.zonal.sources import RasterSource, open_source
 from sinkmap.zonal.tasks import Plan, bounded_gdal_cache, run_tasks
 from sinkmap.zonal.zones import ZoneLayer
@@ -78,23 +79,20 @@ class _Run:
     progress: Callable[[int, int], None] | None
 
     def totals(self, geoms: np.ndarray, windows: list[Window | None], done: int = 0, total: int | None = None
-               ) -> list[ZoneTotals]:
-        """Each zone's totals (zones whose window is None: none). ``done``/``total``: the call's tasks before
-        this plan and in all, for ``progress`` (default: this plan's)."""
+               ) -> tuple[list[ZoneTotals], int]:
+        """Each zone's totals (zones whose window is None: none) and the number of tasks run. ``done``/``total``:
+        the call's tasks before this plan and in all, for ``progress`` (default: this plan's)."""
         plan = Plan(self.source, geoms, windows, self.coverage, self.categorical, self.areas)
         tasks = plan_tasks(windows, self.max_cells)
         report = None
         if self.progress is not None:
             report = lambda k, n: self.progress(done + k, n if total is None else total)  # noqa: E731
         return run_tasks(plan, tasks, use_dask=self.use_dask, workers=self.workers, client=self.client,
-                         progress=report)
+                         progress=report), len(tasks)
 
     def windows(self, frame: gpd.GeoDataFrame) -> tuple[np.ndarray, list[Window | None]]:
         geoms = frame.geometry.to_numpy()
         return geoms, [zone_window(self.source, g.bounds) for g in geoms]
-
-    def is_large(self, window: Window | None) -> bool:
-        return window is not None and window.width * window.height > self.max_cells
 
 
 def _large_first(run: _Run, zones: ZoneLayer) -> tuple[dict[int, ZoneTotals], int, int]:
@@ -103,7 +101,7 @@ def _large_first(run: _Run, zones: ZoneLayer) -> tuple[dict[int, ZoneTotals], in
     indices, geoms, windows, small_tasks = [], [], [], 0
     for start, frame in zones.parts():
         part_geoms, part_windows = run.windows(frame)
-        large = [run.is_large(w) for w in part_windows]
+        large = [is_large(w, run.max_cells) for w in part_windows]
         small_tasks += len(plan_tasks([None if big else w for w, big in zip(part_windows, large)], run.max_cells))
         for i in np.flatnonzero(large).tolist():
             indices.append(start + i)
@@ -112,7 +110,7 @@ def _large_first(run: _Run, zones: ZoneLayer) -> tuple[dict[int, ZoneTotals], in
     give_back()  # the parts read to find the large zones
     large_tasks = len(plan_tasks(windows, run.max_cells))
     total = large_tasks + small_tasks
-    totals = run.totals(np.array(geoms, dtype=object), windows, 0, total) if indices else []
+    totals = run.totals(np.array(geoms, dtype=object), windows, 0, total)[0] if indices else []
     return dict(zip(indices, totals)), large_tasks, total
 
 
@@ -140,8 +138,8 @@ def _tables(raster, zones, *, categorical: bool, coverage: str, zone_field: str 
         for start, frame in layer_zones.parts(quiet=layer_zones.passes > 1):
             geoms, windows = run.windows(frame)
             own = [None if start + i in large else w for i, w in enumerate(windows)]
-            totals = run.totals(geoms, own, done, total)
-            done += len(plan_tasks(own, max_cells)) if total is not None else 0
+            totals, tasks = run.totals(geoms, own, done, total)
+            done += tasks if total is not None else 0
             totals = [large.get(start + i, t) for i, t in enumerate(totals)]
             labels = frame[zone_field].tolist() if zone_field else list(range(start, start + len(frame)))
             outside += [label for label, w in zip(labels, windows) if w is None]
@@ -165,8 +163,8 @@ def _table(labels: list, totals: list[ZoneTotals], key: str, categorical: bool, 
     count = np.array([zone.count for zone in totals], dtype=np.float64)
     empty = count == 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        columns = {"count": count, "sum": np.array([zone.total for zone in totals], dtype=np.float64),
-                   "mean": np.where(empty, np.nan, np.array([z.total for z in totals]) / count),
+        sums = np.array([zone.total for zone in totals], dtype=np.float64)
+        columns = {"count": count, "sum": sums, "mean": np.where(empty, np.nan, sums / count),
                    "min": np.where(empty, np.nan, [z.low for z in totals]),
                    "max": np.where(empty, np.nan, [z.high for z in totals])}
     return pd.DataFrame({key: labels, **{s: columns[s] for s in STATS if s in stats}})
@@ -238,12 +236,10 @@ def zonal_stats(raster, zones, *, categorical: bool = False, coverage: str = "ce
     Nodata, NaN and cells masked by a GDAL mask band (per-dataset mask, alpha band) never count. Zones outside the raster get zero counts (continuous) or no
     rows (categorical) and a SinkmapWarning.
     """
-    parts = list(iter_zonal_tables(raster, zones, categorical=categorical, coverage=coverage, zone_field=zone_field,
-                                  stats=stats, band=band, layer=layer, area=area, max_cells=max_cells, chunks=chunks,
-                                  workers=workers, progress=progress, scheduler=scheduler,
-                                  zones_per_pass=zones_per_pass))
-    filled = [part for part in parts if len(part)]
-    return pd.concat(filled, ignore_index=True) if len(filled) > 1 else (filled or parts)[0]
+    return joined(iter_zonal_tables(raster, zones, categorical=categorical, coverage=coverage, zone_field=zone_field,
+                                    stats=stats, band=band, layer=layer, area=area, max_cells=max_cells,
+                                    chunks=chunks, workers=workers, progress=progress, scheduler=scheduler,
+                                    zones_per_pass=zones_per_pass))
 
 
 def class_areas(raster, *, band: int = 1, area: str = "ground", max_cells: int = DEFAULT_MAX_CELLS,

@@ -78,10 +78,15 @@ def _batches(small: list[int], windows: list[Window | None], max_cells: int) -> 
     return tasks
 
 
+def is_large(window: Window | None, max_cells: int) -> bool:
+    """A zone done in the strips of large zones: its window holds more than ``max_cells`` cells."""
+    return window is not None and window.width * window.height > max_cells
+
+
 def plan_tasks(windows: list[Window | None], max_cells: int) -> list[Task]:
     """Small zones: batches of neighbours (in raster order); large zones: shared row strips."""
-    small = [i for i, w in enumerate(windows) if w is not None and w.width * w.height <= max_cells]
-    large = [i for i, w in enumerate(windows) if w is not None and w.width * w.height > max_cells]
+    small = [i for i, w in enumerate(windows) if w is not None and not is_large(w, max_cells)]
+    large = [i for i, w in enumerate(windows) if is_large(w, max_cells)]
     small.sort(key=lambda i: (windows[i].row_off // BATCH_ROWS, windows[i].col_off, windows[i].row_off))
     tasks = _batches(small, windows, max_cells)
     if not large:

@@ -130,7 +130,7 @@ def _partials(plan: Plan, tasks: list[Task], use_dask: bool, workers: int, clien
 
 
 def run_tasks(plan: Plan, tasks: list[Task], *, use_dask: bool, workers: int, client,
-         progress: Callable[[int, int], None] | None) -> list[ZoneTotals]:
+              progress: Callable[[int, int], None] | None) -> list[ZoneTotals]:
     """Run the tasks and add their totals in task order: the same sums whichever way they ran."""
     totals = [ZoneTotals() for _ in plan.windows]
     for done, partial in enumerate(_partials(plan, tasks, use_dask, workers, client), start=1):

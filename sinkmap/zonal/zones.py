@@ -13,14 +13,7 @@ from pyproj import CRS
 
 from sinkmap.crs import check_coordinates, require_crs
 from sinkmap.errors import InputError, SinkmapWarning
-from sinkmap.readers.vector import (
-    PARQUET_SUFFIXES,
-    check_polygons,
-    choose_layer,
-    feature_count,
-    read_frame,
-    read_parts,
-)
+from sinkmap.readers.vector import check_polygons, feature_count, read_frame, read_parts
 
 ZONES_PER_PASS = 100_000  # zones read, held and computed at a time (≈ 1 KB each for a forest stand)
 
@@ -69,8 +62,8 @@ class ZoneLayer:
     def parts(self, *, quiet: bool = False) -> Iterator[tuple[int, gpd.GeoDataFrame]]:
         """(offset of its first zone, the zones) for each part in order, checked and in the raster's CRS
         (``checked_zones``). ``quiet``: without the warnings (a second read of the same parts)."""
-        start, shown, path = 0, self._shown_layer(), self._path(self.zones)
-        for frame in self._frames():
+        start, path = 0, self._path(self.zones)
+        for frame, shown in self._frames():
             with warnings.catch_warnings():  # around the check only: never held across the yield
                 if quiet:
                     warnings.simplefilter("ignore", SinkmapWarning)
@@ -80,23 +73,17 @@ class ZoneLayer:
             yield start, part
             start += len(frame)
 
-    def _frames(self) -> Iterator[gpd.GeoDataFrame]:
+    def _frames(self) -> Iterator[tuple[gpd.GeoDataFrame, str | None]]:
+        """Each part as read, with the layer name to show in messages (``read_frame``'s)."""
         if isinstance(self.zones, gpd.GeoDataFrame):
             if self.count <= self.per_pass:
-                yield self.zones
+                yield self.zones, None
             else:
-                yield from (self.zones.iloc[k:k + self.per_pass] for k in range(0, self.count, self.per_pass))
+                yield from ((self.zones.iloc[k:k + self.per_pass], None) for k in range(0, self.count, self.per_pass))
         elif self.count <= self.per_pass:
-            yield read_frame(self.zones, layer=self.layer)[0]
+            yield read_frame(self.zones, layer=self.layer)
         else:
             yield from read_parts(self.zones, self.per_pass, layer=self.layer)
-
-    def _shown_layer(self) -> str | None:
-        """The layer to name in messages: one of several in a file (as ``read_frame``)."""
-        if isinstance(self.zones, gpd.GeoDataFrame) or Path(self.zones).suffix.lower() in PARQUET_SUFFIXES:
-            return None
-        chosen, named = choose_layer(Path(self.zones), self.layer, None)
-        return chosen if named else None
 
 
 def checked_zones(frame: gpd.GeoDataFrame, raster_crs: CRS, zone_field: str | None, *, path, layer: str | None
