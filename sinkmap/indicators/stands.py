@@ -42,7 +42,7 @@ def overlapping_pairs(stands: gpd.GeoDataFrame, id_field: str = "stand_id", geom
     geoms = projected(stands) if geoms is None else geoms
     rank = stands[id_field].rank(method="first").to_numpy()
     tree = shapely.STRtree(geoms)
-    found = [np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), np.empty(0)]
+    found = [(np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), np.empty(0))]  # later, earlier, m²
     for start in range(0, len(geoms), QUERY_PART):
         later, earlier = tree.query(geoms[start:start + QUERY_PART], predicate="intersects")
         later = later + start
@@ -52,8 +52,8 @@ def overlapping_pairs(stands: gpd.GeoDataFrame, id_field: str = "stand_id", geom
         later, earlier = later[inner], earlier[inner]
         overlap_m2 = shapely.area(shapely.intersection(geoms[later], geoms[earlier]))
         real = overlap_m2 > OVERLAP_NOISE_M2
-        found = [np.concatenate([f, new]) for f, new in zip(found, (later[real], earlier[real], overlap_m2[real]))]
-    later, earlier, overlap_m2 = found
+        found.append((later[real], earlier[real], overlap_m2[real]))
+    later, earlier, overlap_m2 = (np.concatenate(column) for column in zip(*found))
     ids = stands[id_field].to_numpy()
     return pd.DataFrame({"stand_id": ids[later], "overlaps": ids[earlier], "overlap_ha": overlap_m2 / M2_PER_HA})
 

@@ -97,11 +97,12 @@ def run_carbon(lulc: str | Path, pools: str | Path, out_dir: str | Path, *, zone
     ``progress``: its steps (CARBON_STEPS, one fewer without zones), with their tasks."""
     from sinkmap.writers.staging import claimed_output_folder
 
+    progress = progress or Progress(enabled=False)
     with claimed_output_folder(out_dir):  # before the work, not after it; locked until the outputs are in
         table = read_table(pools, "carbon_pools")  # read once, so its warnings show once
         stock = _stock(lulc, table, Path(pools).name, zones=zones, zone_field=zone_field,
                        allow_missing=allow_missing, area=area, progress=progress)
-        _write_carbon(lulc, pools, table, stock, out_dir, progress or Progress(enabled=False))
+        _write_carbon(lulc, pools, table, stock, out_dir, progress)
     written = [*OUTPUTS, *(["carbon_zones.csv"] if stock.by_zone is not None else [])]
     return [Path(out_dir) / name for name in written]
 
