@@ -378,3 +378,35 @@ def test_the_earlier_survey_takes_its_forest_outside_the_inventory_from_the_map_
     indicators = pd.read_csv(demo_survey / "indicators.csv", dtype={"adcode": str}, encoding="utf-8-sig")
     source = indicators.loc[indicators["indicator"] == "forest_cover", "source"].iloc[0]
     assert "2020 observed from stands_2020.gpkg and, outside that inventory, landcover_2020.tif" in source
+
+
+def test_one_year_of_stands_in_memory_at_a_time(demo_survey, monkeypatch):
+    """compute_survey reads the earlier stand layer first, reduces that year to its tables and lets its
+    stands go before this year's layer is read (at 10⁶ stands a year, each layer is most of the memory);
+    the result is the same survey (the demo's outputs are byte-identical to the both-at-once order)."""
+    import gc
+    import weakref
+
+    from sinkmap.config import PREVIOUS, load_config
+    from sinkmap.survey import compute
+
+    read, alive_then = {}, []
+
+    def recording(config, kind, counties):
+        if kind == "stands":
+            gc.collect()
+            alive_then.append({k: ref() is not None for k, ref in read.items()})
+        frame = real(config, kind, counties)
+        read[kind] = weakref.ref(frame)
+        return frame
+
+    real = compute.read_input_layer
+    monkeypatch.setattr(compute, "read_input_layer", recording)
+    with pytest.warns(SinkmapWarning, match="redlines overlap"):
+        result = compute.compute_survey(load_config(demo_survey / "inputs" / "survey.yaml"))
+    assert list(read)[-2:] == [PREVIOUS, "stands"]  # the stand layers last, the earlier year's first …
+    assert alive_then == [{**{k: True for k in read if k not in (PREVIOUS, "stands")}, PREVIOUS: False}]  # … let go
+    assert "stands" in result.layers and PREVIOUS not in result.layers
+    indicators = pd.read_csv(demo_survey / "indicators.csv", dtype={"adcode": str}, encoding="utf-8-sig")
+    pd.testing.assert_series_equal(result.indicators["value"], indicators["value"], check_exact=False,
+                                   rtol=1e-9)  # indicators.csv holds 10 significant digits

@@ -105,8 +105,7 @@ def stand_forest(stands: gpd.GeoDataFrame, definition: ForestDefinition, belts: 
     """
     in_area_crs = projected(stands)  # one reprojected copy for the overlaps and the effective areas
     pairs = overlapping_pairs(stands, geoms=in_area_crs)
-    frame = stands.copy()
-    frame["area_ha"] = effective_areas_ha(stands, pairs, geoms=in_area_crs)
+    frame = stands.assign(area_ha=effective_areas_ha(stands, pairs, geoms=in_area_crs))  # the input's columns shared
     del in_area_crs
     forest_class = is_forest_class(stands, definition).to_numpy()
     geoms, units = stands.geometry[forest_class], stands[key][forest_class]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -49,7 +49,7 @@ from sinkmap.survey.belts import shelterbelt_year
 from sinkmap.survey.blue import blue_year
 from sinkmap.survey.context import CITY, Computed, Provenance
 from sinkmap.survey.forest import ForestYear, forest_year, stand_carbon
-from sinkmap.survey.ledger import RedlineYear, redline_tables, redline_year
+from sinkmap.survey.ledger import RedlineYear, redline_tables, redline_year, stands_in_redlines
 from sinkmap.survey.quality import carbon_quality
 from sinkmap.survey.registry import projected_indicators
 from sinkmap.survey.table import INDICATOR_COLUMNS, indicator_sources, indicator_table, indicator_values
@@ -147,21 +147,30 @@ class SurveyInputs:
         self.close()
 
 
-def read_inputs(config: SurveyConfig, progress: Progress) -> SurveyInputs:
-    """Validate every input before computing anything: the land-cover maps (opened and checked once, kept
-    open), the vector layers (county assigned) and the scenario."""
+STAND_LAYERS = ("stands", PREVIOUS)  # each as large as every other input together at 10⁶ stands (小班)
+
+
+def read_input_layer(config: SurveyConfig, kind: str, counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One vector input of ``config``, checked, each feature with its county, kept inside the survey area."""
+    item = config.inputs[kind]
+    frame = read_county_layer(item.path, EARLIER.get(kind, kind), counties, layer=item.layer, gcj02=item.gcj02,
+                              encoding=item.encoding, mappings=item.mappings)
+    return config.area.clip(frame, item.path.name)
+
+
+def read_inputs(config: SurveyConfig, progress: Progress, *, stands: bool = True) -> SurveyInputs:
+    """Validate the inputs before computing anything: the land-cover maps (opened and checked once, kept
+    open), the vector layers (county assigned) and the scenario.
+
+    ``stands=False`` leaves out the stand layers (STAND_LAYERS), for ``read_input_layer`` when their year is
+    computed: ``compute_survey`` holds one year's stands at a time, and reads the earlier year's first."""
     with progress.step("checking inputs against the layer catalogue"), contextlib.ExitStack() as opened:
         maps = {kind: opened.enter_context(LandCover.open(config.inputs[kind].path, config.inputs[kind].preset,
                                                           year=config.inputs[kind].year, progress=progress.tasks))
                 for kind in ("landcover", LANDCOVER_PREVIOUS) if kind in config.inputs}
         counties = aoi.load_counties()
-        layers = {}
-        for kind in (*VECTOR_LAYERS, *EARLIER_VECTORS):
-            if kind in config.inputs:
-                item = config.inputs[kind]
-                layers[kind] = read_county_layer(item.path, EARLIER.get(kind, kind), counties, layer=item.layer,
-                                                 gcj02=item.gcj02, encoding=item.encoding, mappings=item.mappings)
-        layers = {kind: config.area.clip(frame, config.inputs[kind].path.name) for kind, frame in layers.items()}
+        layers = {kind: read_input_layer(config, kind, counties) for kind in (*VECTOR_LAYERS, *EARLIER_VECTORS)
+                  if kind in config.inputs and (stands or kind not in STAND_LAYERS)}
         scenario = None
         if "scenario" in config.inputs:
             path = config.inputs["scenario"].path
@@ -188,12 +197,50 @@ def _observed(year: ForestYear, counties: pd.Index) -> pd.DataFrame:
     return frame.rename_axis("adcode").reset_index().assign(year=year.year)
 
 
+@dataclass(frozen=True)
+class ForestYears:
+    """This year's forest and, with an earlier stand survey, that year's, reduced to its tables."""
+
+    current: ForestYear
+    stands: gpd.GeoDataFrame  # this year's stand layer as read (checked, county assigned, inside the area)
+    shares: dict[str, pd.Series]  # stand kind → ``layer_share`` of each county's land
+    previous: ForestYear | None = None  # without its stands (``ForestYear.stands`` None)
+    areas_then: pd.DataFrame | None = None  # the earlier land-cover map's class areas, when that year has one
+    inside_then: pd.DataFrame | None = None  # the earlier stands inside today's redlines (``stands_in_redlines``)
+
+
+def _forest_years(config: SurveyConfig, inputs: SurveyInputs, land: gpd.GeoDataFrame, land_ha: pd.Series,
+                  class_areas: pd.DataFrame, definition: ForestDefinition, factors: BiomassFactors) -> ForestYears:
+    """Read each stand layer and compute its year's forest, the earlier year's first and reduced to its tables
+    before this year's layer is read: one year's stands in memory at a time."""
+    counties, belts, landcover = aoi.load_counties(), inputs.layers.get("shelterbelts"), inputs.landcover["landcover"]
+    shares, previous, areas_then, inside_then = {}, None, None, None
+    if PREVIOUS in config.inputs:  # its forest outside the inventory from the map of its year, if there is one
+        item = config.inputs[PREVIOUS]
+        map_then = landcover
+        if same_year_stands(config.inputs):
+            map_then = inputs.landcover[LANDCOVER_PREVIOUS]
+            areas_then = map_then.class_areas_centre(land, "adcode")
+        earlier = read_input_layer(config, PREVIOUS, counties)
+        shares[PREVIOUS] = layer_share(earlier, land_ha.index)
+        previous = forest_year(item.year, earlier, belts, map_then,
+                               class_areas if areas_then is None else areas_then, definition, factors, item.path.name)
+        del earlier
+        inside_then = stands_in_redlines(previous.stands, inputs.layers, config.area.counties)
+        previous = replace(previous, stands=None)
+    stands = read_input_layer(config, "stands", counties)
+    shares["stands"] = layer_share(stands, land_ha.index)
+    current = forest_year(config.survey_year, stands, belts, landcover, class_areas, definition, factors,
+                          config.inputs["stands"].path.name)
+    return ForestYears(current, stands, shares, previous, areas_then, inside_then)
+
+
 def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> SurveyResult:
     """Read, check and compute one survey year (no files written)."""
     progress = progress or Progress(enabled=False)
     with warnings.catch_warnings():  # said once per map and county, with its share, by the coverage check
         warnings.filterwarnings("ignore", message=rf"\d+ {OUTSIDE_RASTER}", category=SinkmapWarning)
-        with read_inputs(config, progress) as inputs:
+        with read_inputs(config, progress, stands=False) as inputs:
             return _compute_survey(config, inputs, progress)
 
 
@@ -210,20 +257,12 @@ def _compute_survey(config: SurveyConfig, inputs: SurveyInputs, progress: Progre
     with progress.step("land-cover class areas per county (zonal statistics); the map's images"):
         class_areas = landcover.class_areas_centre(land, "adcode")
         images = LandCoverImages.read(landcover)
-    with progress.step("forest patches, stock and carbon; stands reconciled with land cover"):
-        belts = layers.get("shelterbelts")
-        current = forest_year(config.survey_year, layers["stands"], belts, landcover, class_areas, definition,
-                              factors, config.inputs["stands"].path.name)
-        previous, areas_then = None, None
-        if PREVIOUS in layers:  # its forest outside the inventory from the map of its year, if there is one
-            item = config.inputs[PREVIOUS]
-            map_then = landcover
-            if same_year_stands(config.inputs):
-                map_then = inputs.landcover[LANDCOVER_PREVIOUS]
-                areas_then = map_then.class_areas_centre(land, "adcode")
-            previous = forest_year(item.year, layers[PREVIOUS], belts, map_then,
-                                   class_areas if areas_then is None else areas_then, definition, factors,
-                                   item.path.name)
+    with progress.step("stands (小班) read and checked, a year at a time; forest patches, stock and carbon; "
+                       "stands reconciled with land cover"):
+        years = _forest_years(config, inputs, land, land_ha, class_areas, definition, factors)
+    current, previous, areas_then = years.current, years.previous, years.areas_then
+    layers = {kind: years.stands if kind == "stands" else layers[kind]  # in read_inputs's order (the map's)
+              for kind in (*VECTOR_LAYERS, *EARLIER_VECTORS) if kind == "stands" or kind in layers}
     with progress.step(f"projection to {config.projection_end}"):
         stands, keys = current.stands.stands, ["county", "species_group", "age_group"]
         base = stands.loc[stands["in_stock"], [*keys, "stock_m3"]].groupby(keys, dropna=False, as_index=False)[
@@ -240,13 +279,13 @@ def _compute_survey(config: SurveyConfig, inputs: SurveyInputs, progress: Progre
         ledger = redline_year(layers, config.inputs.get(REDLINES_PREVIOUS), landcover,
                               inputs.landcover.get(LANDCOVER_PREVIOUS), name=_file_name(config, "redlines"),
                               counties=area.counties, stands=current.stands,
-                              stands_before=(previous.year, previous.stands) if previous else None,
+                              stands_before=(previous.year, years.inside_then) if previous else None,
                               coverage_min=config.coverage_min, tolerance_ha=config.redline_tolerance_ha)
     belts, sites = None, pd.DataFrame(columns=SITE_COLUMNS)
     if "shelterbelts" in layers:
         belts, sites = shelterbelt_year(layers["shelterbelts"], plan_sites(area.sites()), config.survey_year,
                                         name=_file_name(config, "shelterbelts"))
-    coverage = input_coverage(config, layers, class_areas, land_ha, areas_then)
+    coverage = input_coverage(config, years.shares, class_areas, land_ha, areas_then)
     names = area.counties.set_index("adcode")["name_zh"].to_dict()
     for kind in coverage.shares:
         if line := coverage.summary(kind, names):
@@ -286,16 +325,14 @@ def _refuse_impossible_shares(values: pd.DataFrame, names: dict[str, str], input
                          fix="check those inputs' CRS and coordinates, and that the stands lie on land")
 
 
-def input_coverage(config: SurveyConfig, layers: dict[str, gpd.GeoDataFrame], class_areas: pd.DataFrame,
+def input_coverage(config: SurveyConfig, stand_shares: dict[str, pd.Series], class_areas: pd.DataFrame,
                    land_ha: pd.Series, areas_then: pd.DataFrame | None = None) -> Coverage:
     """How much of each county's land the land-cover maps (``areas_then``: the earlier stand survey's,
-    when it has its own) and the stand layers cover."""
+    when it has its own) and the stand layers (``stand_shares``: ``layer_share`` by kind) cover."""
     shares = {"landcover": raster_share(class_areas, land_ha)}
     if areas_then is not None:
         shares[LANDCOVER_PREVIOUS] = raster_share(areas_then, land_ha)
-    for kind in ("stands", PREVIOUS):
-        if kind in layers:
-            shares[kind] = layer_share(layers[kind], land_ha.index)
+    shares.update(stand_shares)
     files = {kind: config.inputs[kind].name for kind in shares}
     return Coverage(pd.DataFrame(shares), files, config.coverage_min)
 

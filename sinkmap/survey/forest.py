@@ -32,7 +32,7 @@ class ForestYear:
     """Forest of one survey year, per county."""
 
     year: int
-    stands: StandForest
+    stands: StandForest | None  # None once an earlier year is reduced to its tables (survey.compute)
     per_unit: pd.DataFrame  # index adcode: stands_ha, landcover_ha, both_ha … combined_ha, stock_m3
     carbon: pd.DataFrame  # county × species_group: stock_m3, biomass_t, carbon_mg_c, co2e_t, u
 

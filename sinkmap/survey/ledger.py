@@ -110,12 +110,12 @@ def _cover_checks(pieces: gpd.GeoDataFrame, landcover: LandCover, before: LandCo
 def redline_year(layers: dict[str, gpd.GeoDataFrame], earlier: LayerInput | None = None,
                  landcover: LandCover | None = None, landcover_before: LandCover | None = None, *,
                  name: str = "redlines", counties: gpd.GeoDataFrame | None = None,
-                 stands: StandForest | None = None, stands_before: tuple[int, StandForest] | None = None,
+                 stands: StandForest | None = None, stands_before: tuple[int, pd.DataFrame] | None = None,
                  coverage_min: float = COVERAGE_MIN, tolerance_ha: float = TOLERANCE_HA) -> RedlineYear | None:
     """The ledger of the survey's redline layer (None when there is none); with ``landcover``, the
     land cover inside today's redlines, compared with ``landcover_before`` when given; with
     ``stands`` (this year's stand survey read as forest), the forest stands inside them, compared
-    with ``stands_before`` (the earlier survey's year and forest) when given. ``name``: the redline
+    with ``stands_before`` (the earlier survey's year and its ``stands_in_redlines``) when given. ``name``: the redline
     file's name, for the warning about overlapping redlines; ``counties``: the county lines at which
     land redlines without a county code are cut (``county_pieces``); ``coverage_min``: the share of a
     county × realm's (or a redline's) area each land-cover map must map for its check to be flagged;
@@ -140,7 +140,7 @@ def redline_year(layers: dict[str, gpd.GeoDataFrame], earlier: LayerInput | None
         cover, check, per_redline = _cover_checks(pieces, landcover, landcover_before, coverage_min)
     forest, stands_year = pd.DataFrame(columns=FOREST_COLUMNS), None
     if stands is not None:
-        then = stands_inside(stands_before[1], pieces) if stands_before is not None else None
+        then = stands_before[1] if stands_before is not None else None
         forest = forest_check(stands_inside(stands, pieces), then)
         stands_year = stands_before[0] if stands_before is not None else None
     own_ha = own_areas(current).area / M2_PER_HA
@@ -151,6 +151,16 @@ def redline_year(layers: dict[str, gpd.GeoDataFrame], earlier: LayerInput | None
                        earlier.year if earlier else None,
                        landcover_before.year if landcover_before is not None and landcover is not None else None,
                        stands_year)
+
+
+def stands_in_redlines(stands: StandForest, layers: dict[str, gpd.GeoDataFrame], counties: gpd.GeoDataFrame
+                       ) -> pd.DataFrame | None:
+    """A stand survey's forest area and stock inside each piece of today's redlines (``stands_inside`` of
+    ``redline_year``'s pieces; None without a redline layer): taken from an earlier survey before its stands
+    are let go, for ``redline_year``'s ``stands_before``."""
+    if "redlines" not in layers:
+        return None
+    return stands_inside(stands, county_pieces(layers["redlines"], counties))
 
 
 def redline_tables(ledger: RedlineYear | None) -> dict[str, pd.DataFrame]:
