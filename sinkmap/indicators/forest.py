@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sinkmap.catalogue import SHIPPED, forest_classes
+from sinkmap.crs import AREA_CRS
 from sinkmap.indicators.stands import effective_areas_ha, forest_patches, overlapping_pairs, projected
 from sinkmap.units import M2_PER_HA, mu_to_ha
 
@@ -103,22 +104,22 @@ def stand_forest(stands: gpd.GeoDataFrame, definition: ForestDefinition, belts: 
     = Σ area_ha × volume_per_ha (ha · m³/ha) over forest stands of 乔木林地 and 红树林地, with
     overlapping areas counted once (they stay with the stand first in stand_id order).
     """
-    in_area_crs = projected(stands)  # one reprojected copy for the overlaps and the effective areas
+    in_area_crs = projected(stands)  # one reprojected copy for the overlaps, the areas and the patches
     pairs = overlapping_pairs(stands, geoms=in_area_crs)
     frame = stands.assign(area_ha=effective_areas_ha(stands, pairs, geoms=in_area_crs))  # the input's columns shared
-    del in_area_crs
     forest_class = is_forest_class(stands, definition).to_numpy()
-    geoms, units = stands.geometry[forest_class], stands[key][forest_class]
-    every, every_unit = stands.geometry, stands[key]
+    geoms, units = gpd.GeoSeries(in_area_crs[forest_class], crs=AREA_CRS), stands[key][forest_class]
+    every, every_unit = gpd.GeoSeries(in_area_crs, crs=AREA_CRS), stands[key]
+    del in_area_crs
     if belts is not None and len(belts):
         qualifying = is_forest_belt(belts, definition).to_numpy()
-        belt_geoms = belts.geometry.to_crs(stands.crs)
+        belt_geoms = belts.geometry.to_crs(AREA_CRS)
         geoms = pd.concat([geoms, belt_geoms[qualifying]], ignore_index=True)
         units = pd.concat([units, belts[key][qualifying]], ignore_index=True)
         every = pd.concat([every, belt_geoms], ignore_index=True)
         every_unit = pd.concat([every_unit, belts[key]], ignore_index=True)
-    patches, in_patch = forest_patches(gpd.GeoSeries(geoms, crs=stands.crs), units, definition.min_patch_ha)
-    footprint, _ = forest_patches(gpd.GeoSeries(every, crs=stands.crs), every_unit, 0.0)
+    patches, in_patch = forest_patches(geoms, units, definition.min_patch_ha)
+    footprint, _ = forest_patches(every, every_unit, 0.0)
     forest = np.zeros(len(stands), dtype=bool)
     forest[forest_class] = in_patch[: int(forest_class.sum())]
     frame["forest"] = forest

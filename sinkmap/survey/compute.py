@@ -40,6 +40,7 @@ from sinkmap.indicators.projection import GrowthRates, check_scenario, project, 
 from sinkmap.indicators.redline import LOCATED
 from sinkmap.indicators.shelterbelt import SITE_COLUMNS, plan_sites
 from sinkmap.indicators.stock import stock_by_group
+from sinkmap.memory import give_back
 from sinkmap.progress import Progress
 from sinkmap.readers import ALL_LAYERS
 from sinkmap.readers.raster import ClassImage
@@ -228,10 +229,13 @@ def _forest_years(config: SurveyConfig, inputs: SurveyInputs, land: gpd.GeoDataF
         del earlier
         inside_then = stands_in_redlines(previous.stands, inputs.layers, config.area.counties)
         previous = replace(previous, stands=None)
+        give_back()  # the earlier stands' memory, handed back before this year's layer is read
     stands = read_input_layer(config, "stands", counties)
+    give_back()  # the reading's buffers
     shares["stands"] = layer_share(stands, land_ha.index)
     current = forest_year(config.survey_year, stands, belts, landcover, class_areas, definition, factors,
                           config.inputs["stands"].path.name)
+    give_back()
     return ForestYears(current, stands, shares, previous, areas_then, inside_then)
 
 
@@ -241,7 +245,9 @@ def compute_survey(config: SurveyConfig, progress: Progress | None = None) -> Su
     with warnings.catch_warnings():  # said once per map and county, with its share, by the coverage check
         warnings.filterwarnings("ignore", message=rf"\d+ {OUTSIDE_RASTER}", category=SinkmapWarning)
         with read_inputs(config, progress, stands=False) as inputs:
-            return _compute_survey(config, inputs, progress)
+            result = _compute_survey(config, inputs, progress)
+    give_back()  # what the computation freed, before the writers draw and write the result
+    return result
 
 
 def _compute_survey(config: SurveyConfig, inputs: SurveyInputs, progress: Progress) -> SurveyResult:
