@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import rasterio
 import shapely
 from click.testing import CliRunner
 from rasterio.transform import from_origin
@@ -35,8 +36,13 @@ def rasters(tmp_path_factory):
     values = rng.normal(100.0, 30.0, size=(ROWS, COLS)).astype(np.float32)
     values[rng.random((ROWS, COLS)) < 0.05] = np.nan
     transform = from_origin(X0, Y0, PIXEL, PIXEL)
+    masked = write_raster(folder / "masked.tif", np.maximum(classes, 1), crs=GK, transform=transform, nodata=None)
+    with rasterio.open(masked, "r+") as dst:  # a GDAL mask band (.msk beside it) instead of a nodata value
+        dst.write_mask(np.where(rng.random((ROWS, COLS)) < 0.1, 0, 255).astype(np.uint8))
+    float_codes = np.where(classes == 0, np.nan, classes * 10.0).astype(np.float32)  # codes 10.0 … 50.0 as floats
     return (write_raster(folder / "classes.tif", classes, crs=GK, transform=transform, nodata=0),
-            write_raster(folder / "values.tif", values, crs=GK, transform=transform, nodata=np.nan))
+            write_raster(folder / "values.tif", values, crs=GK, transform=transform, nodata=np.nan),
+            masked, write_raster(folder / "codes.tif", float_codes, crs=GK, transform=transform, nodata=np.nan))
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +67,7 @@ def zones() -> gpd.GeoDataFrame:
 
 
 CASES = [(coverage, categorical) for coverage in ("center", "all_touched", "fraction") for categorical in (True, False)]
+MASKED, FLOAT_CODES = 2, 3  # rasters as delivered: a GDAL mask band instead of nodata; class codes stored as floats
 
 
 @pytest.mark.filterwarnings(OUTSIDE)
@@ -78,6 +85,33 @@ def test_any_part_size_gives_the_single_pass_numbers_bit_for_bit(rasters, zones,
         parts = zonal_stats(raster, zones, zones_per_pass=per_pass, **options)
         pd.testing.assert_frame_equal(parts, whole, check_exact=True)
     assert list(pd.unique(whole["stand_id"])) == [i for i in zones["stand_id"] if i != "出界"] or not categorical
+
+
+@pytest.mark.filterwarnings(OUTSIDE)
+@pytest.mark.filterwarnings("ignore:.*zones reprojected")
+@pytest.mark.parametrize("coverage", ["center", "fraction"])
+def test_mask_bands_and_float_codes_too(rasters, zones, coverage):
+    """The same bit-for-bit parts on a raster whose invalid cells are a GDAL mask band (no nodata value) and on
+    one whose class codes are floats. The mask is honoured (a masked cell counts in no class), and each float
+    code is its class: the float map's table is the class map's with codes × 10."""
+    options = dict(categorical=True, coverage=coverage, zone_field="stand_id", max_cells=MAX_CELLS)
+    for raster in (rasters[MASKED], rasters[FLOAT_CODES]):
+        whole = zonal_stats(raster, zones, **options)
+        for per_pass in (1, 13):
+            pd.testing.assert_frame_equal(zonal_stats(raster, zones, zones_per_pass=per_pass, **options), whole,
+                                          check_exact=True)
+    with rasterio.open(rasters[MASKED]) as src:
+        valid = src.read_masks(1) > 0
+    masked = zonal_stats(rasters[MASKED], zones, **options)
+    county = zones[zones["stand_id"] == "县11"].to_crs(GK).geometry.iloc[0]  # box x 50–1,500 m, y 100–1,300 m
+    assert county.bounds == pytest.approx((X0 + 50, Y0 - 1_300, X0 + 1_500, Y0 - 100), abs=1e-6)
+    if coverage == "center":  # its cell centres: columns 5–149, rows 10–129 (145 × 120 cells), masked ones out
+        inside = valid[10:130, 5:150]
+        assert masked.loc[masked["stand_id"] == "县11", "pixels"].sum() == inside.sum() < 145 * 120
+    codes = zonal_stats(rasters[FLOAT_CODES], zones, **options)
+    classes = zonal_stats(rasters[0], zones, **options)
+    assert codes["class"].tolist() == (classes["class"] * 10).tolist()
+    pd.testing.assert_frame_equal(codes.drop(columns="class"), classes.drop(columns="class"), check_exact=True)
 
 
 @pytest.mark.filterwarnings("ignore:.*zones reprojected")
