@@ -93,6 +93,23 @@ def test_layer_geometry_as_write_dataframe_settles_it():
     assert layer_geometry(gpd.GeoSeries([Point(0, 0, 1), box(0, 0, 1, 1)])) == ("Unknown", False)
     assert layer_geometry(gpd.GeoSeries([Point(0, 0, 1)])) == ("Point Z", False)
     assert layer_geometry(geometry, "Polygon") == ("Polygon", True)
+    assert layer_geometry(geometry[1:3], "MultiPolygon") == ("MultiPolygon", True)
+
+
+GEOMETRIES = {"polygons": [box(0, 0, 1, 1), box(1, 0, 2, 1)],
+              "mixed": [box(0, 0, 1, 1), MultiPolygon([box(1, 0, 2, 1)])],
+              "points_z": [Point(0, 0, 1), Point(1, 1, 2)]}
+
+
+@pytest.mark.filterwarnings("ignore:A geometry of type", "ignore:Layer .* has been declared")  # GDAL's, in both
+@pytest.mark.parametrize("declared", [None, "MultiPolygon", "Polygon", "GeometryCollection", "MultiPolygon Z"])
+@pytest.mark.parametrize("kind", list(GEOMETRIES))
+def test_a_declared_geometry_type_as_write_dataframe(tmp_path, monkeypatch, kind, declared):
+    """tools/build_aoi.py declares MultiPolygon: GDAL then makes each Polygon (each Point) a multi one."""
+    frame = {kind: gpd.GeoDataFrame({"v": [1.0, 2.0]}, geometry=GEOMETRIES[kind], crs=4490)}
+    arrow = write_gpkg(frame, tmp_path / "arrow.gpkg", geometry_type=declared)
+    monkeypatch.setattr(vector, "arrow_writable", lambda frame: False)
+    assert arrow.read_bytes() == write_gpkg(frame, tmp_path / "before.gpkg", geometry_type=declared).read_bytes()
 
 
 @pytest.mark.parametrize("change", [

@@ -43,8 +43,9 @@ def arrow_writable(frame: pd.DataFrame) -> bool:
 
 def layer_geometry(geometry: pd.Series, geometry_type: str | None = None) -> tuple[str, bool]:
     """The layer's geometry type and whether single geometries become multi ones, as ``write_dataframe``
-    settles them for a GeoPackage: one type (with " Z" if any has z); a single and its multi type mixed,
-    the multi type, every single geometry promoted. ``geometry_type`` given: that type."""
+    and GDAL settle them for a GeoPackage: one type (with " Z" if any has z); a single and its multi type
+    mixed, the multi type, every single geometry promoted. ``geometry_type`` given: that type, and a multi
+    type promotes every single geometry (GDAL does so for each feature it is given as an object)."""
     found = pd.Series(geometry.geom_type.unique()).dropna().to_numpy()
     solid = geometry[geometry.notna() & ~geometry.is_empty]
     has_z = bool(solid.has_z.any())
@@ -54,8 +55,8 @@ def layer_geometry(geometry: pd.Series, geometry_type: str | None = None) -> tup
     elif len(found) == 2 and (pair := [t for t in found if MULTI.get(t) in found]):
         inferred, promote = MULTI[pair[0]], True
     if geometry_type is None:
-        geometry_type = f"{inferred} Z" if has_z and inferred != "Unknown" else inferred
-    return geometry_type, promote
+        return (f"{inferred} Z" if has_z and inferred != "Unknown" else inferred), promote
+    return geometry_type, promote or geometry_type.startswith("Multi")
 
 
 def wkb_array(geometry: pd.Series, *, promote: bool = False) -> pa.Array:
