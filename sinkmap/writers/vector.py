@@ -21,6 +21,7 @@ from sinkmap.catalogue import SHAPEFILE_FIELD_LENGTH
 from sinkmap.errors import OutputError
 from sinkmap.writers.atomic import atomic_path, check_output_dir
 from sinkmap.writers.debris import owner_tag, remove_stale
+from sinkmap.writers.gpkglayer import arrow_writable, write_layer
 from sinkmap.writers.layerstyle import STYLES_TABLE, LayerStyle, layer_styles_table
 
 FIXED_TIMESTAMP = "2026-01-01T00:00:00Z"  # stored as every GeoPackage's last_change
@@ -52,7 +53,10 @@ def write_gpkg(layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame], path: str 
         for name, frame in layers.items():
             options = {"DESCRIPTION": descriptions[name]} if name in descriptions else {}
             extra = {"geometry_type": geometry_type} if geometry_type and hasattr(frame, "geometry") else {}
-            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", layer_options=options, **extra)
+            if arrow_writable(frame):  # the same bytes, without a Python object per value
+                write_layer(frame, tmp, layer=name, layer_options=options, **extra)
+            else:
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", layer_options=options, **extra)
         if styles:
             geometry = {name: pyogrio.read_info(tmp, layer=name)["geometry_name"] for name in styles}
             pyogrio.write_dataframe(layer_styles_table(styles, geometry, updated=FIXED_TIMESTAMP), tmp,
