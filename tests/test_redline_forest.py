@@ -43,6 +43,23 @@ def test_stands_inside_the_redlines_by_hand(definition):
     assert inside.loc[("B", "marine")].tolist() == [0.0, 0.0]
 
 
+def test_stands_are_cut_a_part_at_a_time_with_the_same_numbers(definition, monkeypatch):
+    """stands_inside takes the stands' effective geometries QUERY_PART at a time (10⁶ stands would otherwise
+    be reprojected whole, a second copy of the layer): with parts of one stand, S2 still loses the 0.5 ha S1
+    keeps (its partner S1 projected with it), and every number is the one-part number, bit for bit."""
+    from sinkmap.indicators import redline_forest
+
+    stands = forest([*STANDS, ("S5", "arbor", 0.5, 80.0, 300, 420)], definition)  # shares x 300–350 with S2, 400–420 with S3
+    whole = stands_inside(stands, ZONES)
+    monkeypatch.setattr(redline_forest, "QUERY_PART", 1)
+    parts = stands_inside(stands, ZONES)
+    pd.testing.assert_frame_equal(parts, whole, check_exact=True)
+    # zone A (x 100–450): S1 1 ha × 100, S2 x 200–350 = 1.5 ha × 60, S3 x 400–450 = 0.5 ha of bamboo (no
+    # volume), S5 without what S2 and S3 keep: x 350–400 = 0.5 ha × 80
+    assert parts.loc[0, "forest_ha"] == pytest.approx(1.0 + 1.5 + 0.5 + 0.5)
+    assert parts.loc[0, "stock_m3"] == pytest.approx(100.0 + 1.5 * 60 + 0.5 * 80)
+
+
 def test_stock_fall_inside_the_redlines_is_flagged(definition):
     now = stands_inside(forest(STANDS, definition), ZONES)
     earlier = [("S1", "arbor", 0.5, 120.0, 0, 200), *STANDS[1:]]  # S1 stood at 120 m³/ha in the earlier survey

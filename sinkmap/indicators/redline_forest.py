@@ -27,7 +27,7 @@ from sinkmap.crs import AREA_CRS
 from sinkmap.indicators.forest import StandForest
 from sinkmap.indicators.redline import PIECE_COLUMNS
 from sinkmap.indicators.redline_cover import COVER_TOLERANCE_HA, FUNCTION_LOWERED, ZONE_KEYS
-from sinkmap.indicators.stands import effective_geometries
+from sinkmap.indicators.stands import QUERY_PART, effective_geometries
 from sinkmap.units import M2_PER_HA
 
 STOCK_TOLERANCE = 0.01  # 1 % of the earlier stock: within the re-estimation of stand volumes between inventories
@@ -46,12 +46,16 @@ def stands_inside(forest: StandForest, pieces: gpd.GeoDataFrame) -> pd.DataFrame
     growing stock). Columns: PIECE_COLUMNS, forest_ha, stock_m3; one row per piece, in their order.
     """
     stands = forest.stands
-    geoms = effective_geometries(stands, forest.overlaps).to_numpy()
-    counted = np.flatnonzero(stands["forest"].to_numpy())
     areas = pieces.to_crs(AREA_CRS).geometry.to_numpy()
-    stand, piece = shapely.STRtree(areas).query(geoms[counted], predicate="intersects")
-    stand = counted[stand]
-    area_ha = shapely.area(shapely.intersection(geoms[stand], areas[piece])) / M2_PER_HA
+    tree = shapely.STRtree(areas)
+    counted = np.flatnonzero(stands["forest"].to_numpy())
+    found = [(np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp), np.empty(0))]  # stand, piece, ha
+    for start in range(0, len(counted), QUERY_PART):  # a part's effective geometries at a time: 10⁶ stands'
+        rows = counted[start:start + QUERY_PART]  # would be a second copy of the layer
+        geoms = effective_geometries(stands, forest.overlaps, rows=rows).to_numpy()
+        stand, piece = tree.query(geoms, predicate="intersects")
+        found.append((rows[stand], piece, shapely.area(shapely.intersection(geoms[stand], areas[piece])) / M2_PER_HA))
+    stand, piece, area_ha = (np.concatenate(column) for column in zip(*found))
     per_ha = np.where(stands["in_stock"].to_numpy(), stands["volume_per_ha"].to_numpy(dtype=float), 0.0)
     parts = pd.DataFrame({"piece": piece, "forest_ha": area_ha, "stock_m3": area_ha * per_ha[stand]})
     sums = parts.groupby("piece")[["forest_ha", "stock_m3"]].sum().reindex(range(len(pieces)), fill_value=0.0)

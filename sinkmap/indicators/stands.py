@@ -59,21 +59,28 @@ def overlapping_pairs(stands: gpd.GeoDataFrame, id_field: str = "stand_id", geom
 
 
 def effective_geometries(frame: gpd.GeoDataFrame, pairs: pd.DataFrame, id_field: str = "stand_id",
-                         geoms: np.ndarray | None = None) -> gpd.GeoSeries:
+                         geoms: np.ndarray | None = None, rows: np.ndarray | None = None) -> gpd.GeoSeries:
     """Each geometry in the equal-area CRS with the area it shares with an earlier one cut away.
 
     ``pairs`` come from ``overlapping_pairs``; the shared area stays with the feature first in
     ``id_field`` order, so the pieces tile the union of all features once. Same index as ``frame``
     (positions are used inside, so a repeated index label is harmless). ``geoms``: ``projected(frame)``,
-    when already at hand (left unchanged).
+    when already at hand (left unchanged). ``rows``: the positions of the features wanted (default all);
+    only they and the earlier features they overlap are projected.
     """
-    original = projected(frame) if geoms is None else geoms
-    geoms = original.copy()
-    position = pd.Series(np.arange(len(frame)), index=frame[id_field].to_numpy())
-    for later, group in pairs.groupby("stand_id", sort=False):
-        covered = shapely.union_all(original[position.loc[group["overlaps"]].to_numpy()])
-        geoms[position[later]] = shapely.difference(original[position[later]], covered)
-    return gpd.GeoSeries(geoms, index=frame.index, crs=AREA_CRS)
+    rows = np.arange(len(frame)) if rows is None else np.asarray(rows)
+    ids = frame[id_field].to_numpy()
+    position = pd.Series(np.arange(len(frame)), index=ids)
+    mine = pairs[pairs["stand_id"].isin(ids[rows])]
+    needed = np.union1d(rows, position.loc[mine["overlaps"]].to_numpy()) if len(mine) else rows
+    local = np.full(len(frame), -1)
+    local[needed] = np.arange(len(needed))
+    original = projected(frame.iloc[needed]) if geoms is None else geoms[needed]
+    out = original.copy()
+    for later, group in mine.groupby("stand_id", sort=False):
+        covered = shapely.union_all(original[local[position.loc[group["overlaps"]].to_numpy()]])
+        out[local[position[later]]] = shapely.difference(original[local[position[later]]], covered)
+    return gpd.GeoSeries(out[local[rows]], index=frame.index[rows], crs=AREA_CRS)
 
 
 def effective_areas_ha(stands: gpd.GeoDataFrame, pairs: pd.DataFrame, id_field: str = "stand_id",
