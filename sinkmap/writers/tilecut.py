@@ -27,6 +27,7 @@ from sinkmap.zonal.cellarea import zone_area_m2
 
 WGS84 = CRS.from_epsg(4326)
 MAX_LATITUDE = 85.0511287798  # °: Web Mercator's limit (Leaflet's too)
+PART = 100_000  # features simplified and cut, and tile pairs written, at a time (10⁶ stands at once: +1 GiB)
 RAGGED_TYPES = {shapely.GeometryType.POINT: 0, shapely.GeometryType.MULTIPOINT: 1, shapely.GeometryType.LINESTRING: 2,
                 shapely.GeometryType.MULTILINESTRING: 3, shapely.GeometryType.POLYGON: 4,
                 shapely.GeometryType.MULTIPOLYGON: 5}  # the codes of compact.GEOMETRY_CODES
@@ -98,24 +99,64 @@ class Ragged:
     vertex_start: np.ndarray  # per ring: its first vertex
 
 
-def ragged(geoms: np.ndarray, origin: tuple[float, float], step: float) -> Ragged:
-    """``geoms`` (one geometry family, none empty) snapped to the grid of ``step`` from ``origin``.
-
-    A ValueError when they mix points, lines and polygons (``shapely.to_ragged_array``)."""
-    kind, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
-    xy = np.rint((coords - np.asarray(origin)) / step).astype(np.int64)
-    code, one = RAGGED_TYPES[kind], np.arange(len(geoms) + 1)
+def _counts(code: int, offsets: tuple[np.ndarray, ...], n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(parts per feature, rings per part, vertices per ring) of ``n`` features from ``shapely.to_ragged_array``'s
+    ``offsets`` for its type ``code``: a single geometry counts as a multi one with one part (one line, one point)."""
+    one = np.ones(n, np.int64)
+    diffs = [np.diff(np.asarray(o, dtype=np.int64)) for o in offsets]
     if code == 0:  # points: one part, one ring, one vertex each
-        ring_off, part_off, geom_off = one, one, one
-    elif code in (1, 2):  # multipoints, lines: one part, one ring
-        ring_off, part_off, geom_off = offsets[0], one, one
-    elif code in (3, 4):  # multilines, polygons: one part, its lines or rings
-        ring_off, part_off, geom_off = offsets[0], offsets[1], one
-    else:
-        ring_off, part_off, geom_off = offsets
-    ring_off, part_off, geom_off = (np.asarray(o, dtype=np.int64) for o in (ring_off, part_off, geom_off))
-    return Ragged(code, xy, np.diff(geom_off), np.diff(part_off), np.diff(ring_off), geom_off[:-1], part_off[:-1],
-                  ring_off[:-1])
+        return one, one, one
+    if code in (1, 2):  # multipoints, lines: one part, one ring
+        return one, one, diffs[0]
+    if code in (3, 4):  # multilines, polygons: one part, its lines or rings
+        return one, diffs[1], diffs[0]
+    return diffs[2], diffs[1], diffs[0]
+
+
+def _layer_code(codes: set[int]) -> int:
+    """The one ragged type of parts of types ``codes``: single and multi geometries of a family give the multi one
+    (as ``shapely.to_ragged_array``); a ValueError when points, lines and polygons mix."""
+    if len({code // 2 for code in codes}) > 1:
+        raise ValueError(f"geometry types {sorted(codes)} (compact.GEOMETRY_CODES) mixed: no one ragged array")
+    return max(codes)
+
+
+def _starts(counts: np.ndarray) -> np.ndarray:
+    return np.cumsum(counts) - counts
+
+
+def display_shape(geoms: np.ndarray, tolerance: float, step: float
+                  ) -> tuple[Ragged, tuple[float, float], np.ndarray, np.ndarray]:
+    """``geoms`` (°, none missing or empty) as the tiles draw them: each simplified on its own to ``tolerance``
+    (°, topology kept) and snapped to the grid of ``step`` (°) from ``origin``, the grid point south-west of
+    them all; PART features at a time, so that no second copy of the whole layer is held.
+
+    Returns (shape, origin, bounds, centroids): the simplified features' bounding boxes (feature × 4, °) and
+    centroids (feature × 2, °). A ValueError when they mix points, lines and polygons."""
+    n = len(geoms)
+    bounds, centres = np.empty((n, 4)), np.empty((n, 2))
+    codes, coords, counts = set(), [], []
+    for k in range(0, n, PART):
+        part = shapely.simplify(geoms[k:k + PART], tolerance, preserve_topology=True)
+        bounds[k:k + len(part)] = shapely.bounds(part)
+        centre = shapely.centroid(part)
+        centres[k:k + len(part), 0], centres[k:k + len(part), 1] = shapely.get_x(centre), shapely.get_y(centre)
+        kind, xy, offsets = shapely.to_ragged_array(part, include_z=False)
+        codes.add(RAGGED_TYPES[kind])
+        coords.append(xy)
+        counts.append(_counts(RAGGED_TYPES[kind], offsets, len(part)))
+        del part, centre
+    code = _layer_code(codes)
+    origin = (float(np.floor(bounds[:, 0].min() / step) * step), float(np.floor(bounds[:, 1].min() / step) * step))
+    xy = np.empty((sum(len(c) for c in coords), 2), np.int64)
+    at = 0
+    for i, part in enumerate(coords):
+        xy[at:at + len(part)] = np.rint((part - np.asarray(origin)) / step).astype(np.int64)
+        at += len(part)
+        coords[i] = None  # each part's float coordinates freed once snapped
+    parts, rings, vertices = (np.concatenate(c) for c in zip(*counts))
+    shape = Ragged(code, xy, parts, rings, vertices, _starts(parts), _starts(rings), _starts(vertices))
+    return shape, origin, bounds, centres
 
 
 def tiles_of(bounds: np.ndarray, zoom: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -156,6 +197,16 @@ def tile_documents(shape: Ragged, feature: np.ndarray, tx: np.ndarray, ty: np.nd
         return
     starts = np.flatnonzero(np.r_[True, (tx[1:] != tx[:-1]) | (ty[1:] != ty[:-1])])
     ends = np.r_[starts[1:], len(feature)]
+    groups = np.flatnonzero(np.r_[True, np.diff(starts // PART) > 0])  # the tiles starting in each PART of pairs
+    for first, last in zip(groups.tolist(), np.r_[groups[1:], len(starts)].tolist()):
+        lo, hi = int(starts[first]), int(ends[last - 1])
+        yield from _documents(shape, feature[lo:hi], tx[lo:hi], ty[lo:hi], starts[first:last] - lo,
+                              ends[first:last] - lo, columns)
+
+
+def _documents(shape: Ragged, feature: np.ndarray, tx: np.ndarray, ty: np.ndarray, starts: np.ndarray,
+               ends: np.ndarray, columns: list[tuple[np.ndarray, list | None]]) -> Iterator[tuple[int, int, str]]:
+    """``tile_documents`` of the tiles of pairs ``starts``–``ends`` (a group of whole tiles)."""
     # Per pair: its parts, rings and vertices, gathered for all tiles at once, then cut per tile.
     part_index = _ranges(shape.part_start[feature], shape.parts[feature])
     ring_index = _ranges(shape.ring_start[part_index], shape.rings[part_index])

@@ -35,7 +35,14 @@ from sinkmap.crs import area_m2, is_wgs84_like
 from sinkmap.writers.atomic import write_text_atomic
 from sinkmap.writers.compact import detail_zoom, display_step
 from sinkmap.writers.format import class_labels
-from sinkmap.writers.tilecut import cell_area_ha, grid_summary, json_text, ragged, tile_documents, tiles_of
+from sinkmap.writers.tilecut import (
+    cell_area_ha,
+    display_shape,
+    grid_summary,
+    json_text,
+    tile_documents,
+    tiles_of,
+)
 from sinkmap.writers.tiledjs import TILED_JS
 from sinkmap.writers.webmap import MapLayer, add_canvas_script, add_vector_layer, display_text, legend_box
 
@@ -178,35 +185,45 @@ class TiledLayer(folium.map.Layer):
         return count
 
 
-def _to_4326(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``frame`` in EPSG:4326; CGCS2000 and WGS 84 are relabelled, not transformed (as ``crs.to_storage_crs``)."""
-    if is_wgs84_like(frame.crs):
-        return frame.set_crs(4326, allow_override=True)
-    return frame.to_crs(4326)
+def _to_4326(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """``geoms`` in EPSG:4326; CGCS2000 and WGS 84 are relabelled, not transformed (as ``crs.to_storage_crs``)."""
+    if is_wgs84_like(geoms.crs):
+        return geoms.set_crs(4326, allow_override=True)
+    return geoms.to_crs(4326)
+
+
+def _kept(layer: MapLayer) -> gpd.GeoDataFrame:
+    """``layer``'s popup fields and geometry, without its missing and empty geometries, and its fills as ``_fill``.
+
+    Columns are shared with ``layer.frame`` (copy on write), copied only when a geometry is left out."""
+    frame = layer.frame
+    keep = ~(frame.geometry.isna() | frame.geometry.is_empty).to_numpy()
+    frame = frame[list(dict.fromkeys([*(f for f in layer.fields if f in frame.columns), frame.geometry.name]))]
+    if not keep.all():
+        frame = frame[keep]
+    frame = frame.reset_index(drop=True)
+    if layer.fills is not None:
+        frame = frame.assign(_fill=np.asarray(list(layer.fills), dtype=object)[keep])
+    return frame
 
 
 def tiled_layer(layer: MapLayer, key: str, *, popup: bool = True) -> TiledLayer:
     """``layer`` as a TiledLayer under the name ``key`` (a folder name: letters, digits, _ and -)."""
     if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
         raise ValueError(f"tile layer key {key!r}: letters, digits, _ and - only")
-    keep = ~(layer.frame.geometry.isna() | layer.frame.geometry.is_empty).to_numpy()
-    frame = layer.frame.assign(_row=np.arange(len(layer.frame)))[keep].reset_index(drop=True)
-    if layer.fills is not None:
-        frame["_fill"] = np.asarray(list(layer.fills), dtype=object)[frame["_row"]]
-    shown = _to_4326(frame)
+    frame = _kept(layer)
+    shown = _to_4326(frame.geometry)
     zoom = detail_zoom(shown) if layer.zoom is None else layer.zoom
     step = display_step(shown, zoom)
-    geoms = shapely.simplify(shown.geometry.to_numpy(), 2 * step, preserve_topology=True)
-    bounds = shapely.bounds(geoms)
-    origin = (float(np.floor(bounds[:, 0].min() / step) * step), float(np.floor(bounds[:, 1].min() / step) * step))
+    shape, origin, bounds, centres = display_shape(shown.to_numpy(), 2 * step, step)
+    del shown  # a reprojected copy (a layer not in WGS 84 or CGCS2000) is not kept
     show_zoom = max(zoom - SHOW_BELOW_DETAIL, 1)
     tile_zoom = show_zoom - 1
     pairs = tiles_of(bounds, tile_zoom)
-    shape = ragged(geoms, origin, step)
+    del bounds
     fields = [f for f in layer.fields if f in frame.columns] + (["_fill"] if layer.fills is not None else [])
     labels = dict(zip(layer.fields, layer.labels or layer.fields))
     columns, dicts = _columns(frame, layer.units, fields)
-    centres = shapely.centroid(geoms)
     area_ha = area_m2(frame.geometry) / 1e4 if shape.kind >= 4 else np.zeros(len(frame))
     _, tx, ty = pairs
     first = np.r_[True, (tx[1:] != tx[:-1]) | (ty[1:] != ty[:-1])]  # pairs come by tile
@@ -217,7 +234,7 @@ def tiled_layer(layer: MapLayer, key: str, *, popup: bool = True) -> TiledLayer:
             "style": layer.style if layer.fills is None else {**layer.style, "fillOpacity": 0.75},
             "fill": fields.index("_fill") if "_fill" in fields else -1, "popup": popup and bool(layer.fields),
             "tiles": np.diff(tiles, axis=0, prepend=0).ravel().tolist(),
-            "summary": summary_spec(shapely.get_x(centres), shapely.get_y(centres), area_ha, show_zoom,
+            "summary": summary_spec(centres[:, 0], centres[:, 1], area_ha, show_zoom,
                                     display_text(layer.name), shape.kind >= 4, key)}
     return TiledLayer(key, display_text(layer.name), spec, shape, pairs, columns, show=layer.show)
 
