@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 import shapely
 from pyproj import CRS
 
@@ -175,6 +176,12 @@ def tiles_of(bounds: np.ndarray, zoom: int) -> tuple[np.ndarray, np.ndarray, np.
     return feature[order], tx[order], ty[order]
 
 
+def _values(column: tuple[np.ndarray, pa.Array, bool], ids: np.ndarray) -> list:
+    """The values of features ``ids`` in a tile: their codes when the page has the texts, else their texts."""
+    codes, texts, in_page = column
+    return codes[ids].tolist() if in_page else texts.take(codes[ids]).to_pylist()
+
+
 SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
@@ -185,11 +192,11 @@ def json_text(value, *, script: bool = False) -> str:
 
 
 def tile_documents(shape: Ragged, feature: np.ndarray, tx: np.ndarray, ty: np.ndarray,
-                   columns: list[tuple[np.ndarray, list | None]]) -> Iterator[tuple[int, int, str]]:
+                   columns: list[tuple[np.ndarray, pa.Array, bool]]) -> Iterator[tuple[int, int, str]]:
     """(x, y, JSON document) of each tile from ``tiles_of``'s pairs.
 
-    ``columns``: per property field, (per-feature codes into the page's dictionary, that dictionary) or
-    (per-feature values, None). A document holds: ``i`` feature numbers (the first, then deltas), ``o``
+    ``columns``: per property field, (per-feature codes, text per code, whether the page has the texts): the
+    tiles hold the codes when it has, else the texts. A document holds: ``i`` feature numbers (the first, then deltas), ``o``
     the tile's corner on the grid, ``p``/``r``/``v`` parts per feature, rings per part, vertices per
     ring, ``c`` vertex coordinates (each ring's first vertex relative to ``o``, then deltas), and ``a``
     one list per field."""
@@ -205,7 +212,7 @@ def tile_documents(shape: Ragged, feature: np.ndarray, tx: np.ndarray, ty: np.nd
 
 
 def _documents(shape: Ragged, feature: np.ndarray, tx: np.ndarray, ty: np.ndarray, starts: np.ndarray,
-               ends: np.ndarray, columns: list[tuple[np.ndarray, list | None]]) -> Iterator[tuple[int, int, str]]:
+               ends: np.ndarray, columns: list[tuple[np.ndarray, pa.Array, bool]]) -> Iterator[tuple[int, int, str]]:
     """``tile_documents`` of the tiles of pairs ``starts``–``ends`` (a group of whole tiles)."""
     # Per pair: its parts, rings and vertices, gathered for all tiles at once, then cut per tile.
     part_index = _ranges(shape.part_start[feature], shape.parts[feature])
@@ -228,5 +235,5 @@ def _documents(shape: Ragged, feature: np.ndarray, tx: np.ndarray, ty: np.ndarra
         doc = (f'{{"i":{json_text(np.diff(ids, prepend=0).tolist())},"o":{json_text(corner.tolist())},'
                f'"p":{json_text(shape.parts[ids].tolist())},"r":{json_text(shape.rings[part_index[p0:p1]].tolist())},'
                f'"v":{json_text(shape.vertices[ring_index[r0:r1]].tolist())},"c":{json_text(coords.ravel().tolist())},'
-               f'"a":[{",".join(json_text(values[ids].tolist()) for values, _ in columns)}]}}')
+               f'"a":[{",".join(json_text(_values(column, ids)) for column in columns)}]}}')
         yield int(tx[start]), int(ty[start]), doc

@@ -27,6 +27,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
@@ -53,6 +54,7 @@ CELL_ZOOMS = 3  # zoom levels: a summary cell is the tile 3 levels deeper than t
 SUMMARY_LEVELS = 6  # grid levels in the page, the finest with at most MAX_CELLS cells
 MAX_CELLS = 65_536  # non-empty cells of the finest summary level (≈ 1.5 MB of page; those in view are drawn)
 DICTIONARY_MAX = 4096  # distinct values: a field with no more is sent once, in the page
+DISTINCT_SAMPLE = 65_536  # values: a string field with more than DICTIONARY_MAX distinct among its first is not
 SHARE_BREAKS = [0, 10, 25, 50, 75, 100]  # % of a cell's ground covered by the layer's features
 SUMMARY_COLOURS = ["#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c"]
 README = "README.txt"  # in every tile folder: says what it is, and marks the folder as sinkmap's
@@ -73,38 +75,46 @@ def sidecar_name(page: str | os.PathLike) -> str:
     return f"{Path(page).stem}_tiles"
 
 
-def _display_texts(values: pd.Series, unit: str | None) -> tuple[np.ndarray, list[str]]:
-    """(code per value, escaped display text per distinct value): each distinct value is formatted once."""
+def _display_texts(values: pd.Series, unit: str | None) -> tuple[np.ndarray, pa.Array]:
+    """(code per value, escaped display text per distinct value): each distinct value is formatted once, and
+    strings are escaped in Arrow (10^6 distinct stand numbers: no Python string each). Strings with more than
+    DICTIONARY_MAX distinct values among their first DISTINCT_SAMPLE are not sent once in the page whatever the
+    rest: they are escaped as they come, with no search for repeats (hashing 10^6 stand numbers: +250 MiB)."""
+    if isinstance(values.dtype, pd.StringDtype) and len(pd.unique(values.iloc[:DISTINCT_SAMPLE])) > DICTIONARY_MAX:
+        texts = escape_html(values.fillna("").reset_index(drop=True))
+        return np.arange(len(texts)), pa.array(texts, type=pa.large_string())
     codes, uniques = pd.factorize(values)
     if pd.api.types.is_string_dtype(uniques) and not pd.api.types.is_object_dtype(uniques):  # str only: escape all at once
-        texts = escape_html(pd.Series(uniques)).tolist()
+        texts = pa.array(escape_html(pd.Series(uniques)), type=pa.large_string())
     else:
-        texts = [display_text(v, unit) for v in uniques]
+        texts = pa.array([display_text(v, unit) for v in uniques], type=pa.large_string())
     if (codes < 0).any():  # missing values show as ""
         codes = np.where(codes < 0, len(texts), codes)
-        texts.append("")
+        texts = pa.concat_arrays([texts, pa.array([""], type=pa.large_string())])
     return codes, texts
 
 
 def escape_html(texts: pd.Series) -> pd.Series:
-    """``html.escape(text, quote=True)`` of each string, vectorised."""
+    """``html.escape(text, quote=True)`` of each string, vectorised (a character in none is not replaced: no
+    copy of 10^6 stand numbers per character)."""
     for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;")):
-        texts = texts.str.replace(char, entity, regex=False)
+        if texts.str.contains(char, regex=False).any():
+            texts = texts.str.replace(char, entity, regex=False)
     return texts
 
 
 def _columns(frame: pd.DataFrame, units: dict[str, str], fields: list[str]) -> tuple[list, list]:
-    """Per field: (codes, dictionary for the page) when it has at most DICTIONARY_MAX distinct values and
-    each comes twice on average, else (display texts, None)."""
+    """Per field: (code per feature, display text per code, whether the texts are sent once in the page), and
+    the page's dictionaries: a field's texts when it has at most DICTIONARY_MAX distinct values and each comes
+    twice on average (the tiles then hold codes), else None (the tiles hold texts). Fills are texts as well."""
     columns, dicts = [], []
     for f in fields:
-        codes, texts = _display_texts(frame[f], units.get(f)) if f != "_fill" else pd.factorize(frame[f])
-        if len(texts) <= min(DICTIONARY_MAX, len(frame) // 2):  # repeated values: each sent once
-            columns.append((codes, list(texts)))
-            dicts.append(list(texts))
-        else:
-            columns.append((np.asarray(texts, dtype=object)[codes], None))
-            dicts.append(None)
+        codes, texts = _display_texts(frame[f], units.get(f))
+        in_page = len(texts) <= min(DICTIONARY_MAX, len(frame) // 2)  # repeated values: each sent once
+        if in_page:  # codes of a few thousand texts at most: uint8 or uint16, not int64
+            codes = codes.astype(np.min_scalar_type(len(texts)))
+        columns.append((codes, texts, in_page))
+        dicts.append(texts.to_pylist() if in_page else None)
     return columns, dicts
 
 
