@@ -1,7 +1,7 @@
 """Cut a large vector layer into Web Mercator tiles of compact features, and sum it up on a grid.
 
-Both work on whole arrays (shapely's ragged coordinates, numpy), never feature by feature, so
-10^6 stands take seconds. Tiles and grid cells are numbered as web maps number them (XYZ, y down
+Both work on arrays (shapely's ragged coordinates, numpy), never feature by feature, so 10^6 stands
+take seconds; PART features (or tile pairs) at a time, so that they take ~250 MiB, not 1.5 GiB. Tiles and grid cells are numbered as web maps number them (XYZ, y down
 from the north): tile (x, y) at zoom z covers [x, x + 1) × [y, y + 1) in units of 1/2^z of the
 world's width, which is what Leaflet's ``map.project(latlng, z) / 256`` gives in the page.
 
@@ -91,7 +91,7 @@ class Ragged:
     """A layer's display geometry on its grid: integer vertices and the counts that nest them."""
 
     kind: int  # compact.GEOMETRY_CODES of the whole layer (Polygon + MultiPolygon → MultiPolygon)
-    xy: np.ndarray  # (vertices, 2) int64 on the grid
+    xy: np.ndarray  # (vertices, 2) on the grid: int32 (int64 for a layer over 2^30 steps wide)
     parts: np.ndarray  # per feature: its parts (polygons; 1 for other kinds)
     rings: np.ndarray  # per part: its rings (lines of a MultiLineString; 1 for points and lines)
     vertices: np.ndarray  # per ring: its vertices
@@ -149,10 +149,11 @@ def display_shape(geoms: np.ndarray, tolerance: float, step: float
         del part, centre
     code = _layer_code(codes)
     origin = (float(np.floor(bounds[:, 0].min() / step) * step), float(np.floor(bounds[:, 1].min() / step) * step))
-    xy = np.empty((sum(len(c) for c in coords), 2), np.int64)
+    span = max(bounds[:, 2].max() - origin[0], bounds[:, 3].max() - origin[1]) / step if n else 0.0
+    xy = np.empty((sum(len(c) for c in coords), 2), np.int32 if span < 2**30 else np.int64)  # grid steps from origin
     at = 0
     for i, part in enumerate(coords):
-        xy[at:at + len(part)] = np.rint((part - np.asarray(origin)) / step).astype(np.int64)
+        xy[at:at + len(part)] = np.rint((part - np.asarray(origin)) / step).astype(xy.dtype)
         at += len(part)
         coords[i] = None  # each part's float coordinates freed once snapped
     parts, rings, vertices = (np.concatenate(c) for c in zip(*counts))
@@ -161,7 +162,17 @@ def display_shape(geoms: np.ndarray, tolerance: float, step: float
 
 
 def tiles_of(bounds: np.ndarray, zoom: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(feature, tile column, tile row) for each tile each feature's bounding box touches, by tile."""
+    """(feature, tile column, tile row) for each tile each feature's bounding box touches, by tile (PART
+    features at a time, then sorted)."""
+    pieces = [_touched(bounds[k:k + PART], zoom, k) for k in range(0, len(bounds), PART)] or [_touched(bounds, zoom, 0)]
+    feature, tx, ty = (np.concatenate(piece) for piece in zip(*pieces))
+    del pieces
+    order = np.lexsort((feature, ty, tx))
+    return feature[order], tx[order], ty[order]
+
+
+def _touched(bounds: np.ndarray, zoom: int, first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``tiles_of``'s pairs of features ``first``, ``first`` + 1, … with ``bounds``, unsorted."""
     x0 = np.floor(tile_x(bounds[:, 0], zoom)).astype(np.int64)
     x1 = np.floor(tile_x(bounds[:, 2], zoom)).astype(np.int64)
     y0 = np.floor(tile_y(bounds[:, 3], zoom)).astype(np.int64)  # north edge: the smaller row
@@ -170,10 +181,7 @@ def tiles_of(bounds: np.ndarray, zoom: int) -> tuple[np.ndarray, np.ndarray, np.
     per = nx * ny
     feature = np.repeat(np.arange(len(bounds)), per)
     within = _ranges(np.zeros(len(bounds), np.int64), per)
-    tx = x0[feature] + within % nx[feature]
-    ty = y0[feature] + within // nx[feature]
-    order = np.lexsort((feature, ty, tx))
-    return feature[order], tx[order], ty[order]
+    return feature + first, x0[feature] + within % nx[feature], y0[feature] + within // nx[feature]
 
 
 def _values(column: tuple[np.ndarray, pa.Array, bool], ids: np.ndarray) -> list:
