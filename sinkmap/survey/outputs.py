@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from sinkmap import aoi
 from sinkmap.catalogue import load_indicator_specs
 from sinkmap.columns import load_output_tables
+from sinkmap.memory import give_back
 from sinkmap.progress import Progress
 from sinkmap.survey.compute import SurveyResult
 from sinkmap.survey.figures import report_charts
@@ -146,6 +148,8 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
                               area_names=(area.name_zh, area.name_en))
             sidecars = [path.name for path in write_map(fmap, stage / "map.html")[1:]]
             del fmap, image  # the page's tiles hold arrays per stand: not kept through the report
+            gc.collect()  # … nor left to the cycle collector: folium's elements name their parents
+            give_back()
         with progress.step("writing report.html and report.pdf"):
             font = find_cjk_font()
             png = stage / ".report-map.png"

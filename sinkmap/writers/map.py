@@ -61,10 +61,12 @@ def coded_labels(frame: gpd.GeoDataFrame, kind: str) -> gpd.GeoDataFrame:
     return frame.assign(**{f: _each_distinct(frame[f], lambda c, a=a: code_label(c, a)) for f, a in coded.items()})
 
 
-def _each_distinct(values: pd.Series, label) -> np.ndarray:
-    """``label`` of each value, as an object array: called once per distinct value (10^6 stands, a few codes)."""
+def _each_distinct(values: pd.Series, label) -> pd.Categorical:
+    """``label`` of each value, as a categorical: called once per distinct value, and no string per feature
+    (10^6 stands, a few codes: a string column of their labels would take ~40 MiB)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return np.asarray([label(u) for u in uniques], dtype=object)[codes]
+    label_codes, labels = pd.factorize(np.asarray([label(u) for u in uniques], dtype=object))  # labels may repeat
+    return pd.Categorical.from_codes(label_codes[codes], labels)
 
 
 def colour_for(value: float, breaks: Sequence[float] = COVER_BREAKS, colours: Sequence[str] = COVER_COLOURS) -> str:

@@ -27,6 +27,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
@@ -35,7 +36,14 @@ from sinkmap.crs import area_m2, is_wgs84_like
 from sinkmap.writers.atomic import write_text_atomic
 from sinkmap.writers.compact import detail_zoom, display_step
 from sinkmap.writers.format import class_labels
-from sinkmap.writers.tilecut import cell_area_ha, grid_summary, json_text, ragged, tile_documents, tiles_of
+from sinkmap.writers.tilecut import (
+    cell_area_ha,
+    display_shape,
+    grid_summary,
+    json_text,
+    tile_documents,
+    tiles_of,
+)
 from sinkmap.writers.tiledjs import TILED_JS
 from sinkmap.writers.webmap import MapLayer, add_canvas_script, add_vector_layer, display_text, legend_box
 
@@ -46,6 +54,7 @@ CELL_ZOOMS = 3  # zoom levels: a summary cell is the tile 3 levels deeper than t
 SUMMARY_LEVELS = 6  # grid levels in the page, the finest with at most MAX_CELLS cells
 MAX_CELLS = 65_536  # non-empty cells of the finest summary level (≈ 1.5 MB of page; those in view are drawn)
 DICTIONARY_MAX = 4096  # distinct values: a field with no more is sent once, in the page
+DISTINCT_SAMPLE = 65_536  # values: a string field with more than DICTIONARY_MAX distinct among its first is not
 SHARE_BREAKS = [0, 10, 25, 50, 75, 100]  # % of a cell's ground covered by the layer's features
 SUMMARY_COLOURS = ["#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c"]
 README = "README.txt"  # in every tile folder: says what it is, and marks the folder as sinkmap's
@@ -66,38 +75,46 @@ def sidecar_name(page: str | os.PathLike) -> str:
     return f"{Path(page).stem}_tiles"
 
 
-def _display_texts(values: pd.Series, unit: str | None) -> tuple[np.ndarray, list[str]]:
-    """(code per value, escaped display text per distinct value): each distinct value is formatted once."""
+def _display_texts(values: pd.Series, unit: str | None) -> tuple[np.ndarray, pa.Array]:
+    """(code per value, escaped display text per distinct value): each distinct value is formatted once, and
+    strings are escaped in Arrow (10^6 distinct stand numbers: no Python string each). Strings with more than
+    DICTIONARY_MAX distinct values among their first DISTINCT_SAMPLE are not sent once in the page whatever the
+    rest: they are escaped as they come, with no search for repeats (hashing 10^6 stand numbers: +250 MiB)."""
+    if isinstance(values.dtype, pd.StringDtype) and len(pd.unique(values.iloc[:DISTINCT_SAMPLE])) > DICTIONARY_MAX:
+        texts = escape_html(values.fillna("").reset_index(drop=True))
+        return np.arange(len(texts)), pa.array(texts, type=pa.large_string())
     codes, uniques = pd.factorize(values)
     if pd.api.types.is_string_dtype(uniques) and not pd.api.types.is_object_dtype(uniques):  # str only: escape all at once
-        texts = escape_html(pd.Series(uniques)).tolist()
+        texts = pa.array(escape_html(pd.Series(uniques)), type=pa.large_string())
     else:
-        texts = [display_text(v, unit) for v in uniques]
+        texts = pa.array([display_text(v, unit) for v in uniques], type=pa.large_string())
     if (codes < 0).any():  # missing values show as ""
         codes = np.where(codes < 0, len(texts), codes)
-        texts.append("")
+        texts = pa.concat_arrays([texts, pa.array([""], type=pa.large_string())])
     return codes, texts
 
 
 def escape_html(texts: pd.Series) -> pd.Series:
-    """``html.escape(text, quote=True)`` of each string, vectorised."""
+    """``html.escape(text, quote=True)`` of each string, vectorised (a character in none is not replaced: no
+    copy of 10^6 stand numbers per character)."""
     for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;")):
-        texts = texts.str.replace(char, entity, regex=False)
+        if texts.str.contains(char, regex=False).any():
+            texts = texts.str.replace(char, entity, regex=False)
     return texts
 
 
 def _columns(frame: pd.DataFrame, units: dict[str, str], fields: list[str]) -> tuple[list, list]:
-    """Per field: (codes, dictionary for the page) when it has at most DICTIONARY_MAX distinct values and
-    each comes twice on average, else (display texts, None)."""
+    """Per field: (code per feature, display text per code, whether the texts are sent once in the page), and
+    the page's dictionaries: a field's texts when it has at most DICTIONARY_MAX distinct values and each comes
+    twice on average (the tiles then hold codes), else None (the tiles hold texts). Fills are texts as well."""
     columns, dicts = [], []
     for f in fields:
-        codes, texts = _display_texts(frame[f], units.get(f)) if f != "_fill" else pd.factorize(frame[f])
-        if len(texts) <= min(DICTIONARY_MAX, len(frame) // 2):  # repeated values: each sent once
-            columns.append((codes, list(texts)))
-            dicts.append(list(texts))
-        else:
-            columns.append((np.asarray(texts, dtype=object)[codes], None))
-            dicts.append(None)
+        codes, texts = _display_texts(frame[f], units.get(f))
+        in_page = len(texts) <= min(DICTIONARY_MAX, len(frame) // 2)  # repeated values: each sent once
+        if in_page:  # codes of a few thousand texts at most: uint8 or uint16, not int64
+            codes = codes.astype(np.min_scalar_type(len(texts)))
+        columns.append((codes, texts, in_page))
+        dicts.append(texts.to_pylist() if in_page else None)
     return columns, dicts
 
 
@@ -178,35 +195,45 @@ class TiledLayer(folium.map.Layer):
         return count
 
 
-def _to_4326(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """``frame`` in EPSG:4326; CGCS2000 and WGS 84 are relabelled, not transformed (as ``crs.to_storage_crs``)."""
-    if is_wgs84_like(frame.crs):
-        return frame.set_crs(4326, allow_override=True)
-    return frame.to_crs(4326)
+def _to_4326(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """``geoms`` in EPSG:4326; CGCS2000 and WGS 84 are relabelled, not transformed (as ``crs.to_storage_crs``)."""
+    if is_wgs84_like(geoms.crs):
+        return geoms.set_crs(4326, allow_override=True)
+    return geoms.to_crs(4326)
+
+
+def _kept(layer: MapLayer) -> gpd.GeoDataFrame:
+    """``layer``'s popup fields and geometry, without its missing and empty geometries, and its fills as ``_fill``.
+
+    Columns are shared with ``layer.frame`` (copy on write), copied only when a geometry is left out."""
+    frame = layer.frame
+    keep = ~(frame.geometry.isna() | frame.geometry.is_empty).to_numpy()
+    frame = frame[list(dict.fromkeys([*(f for f in layer.fields if f in frame.columns), frame.geometry.name]))]
+    if not keep.all():
+        frame = frame[keep]
+    frame = frame.reset_index(drop=True)
+    if layer.fills is not None:
+        frame = frame.assign(_fill=np.asarray(list(layer.fills), dtype=object)[keep])
+    return frame
 
 
 def tiled_layer(layer: MapLayer, key: str, *, popup: bool = True) -> TiledLayer:
     """``layer`` as a TiledLayer under the name ``key`` (a folder name: letters, digits, _ and -)."""
     if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
         raise ValueError(f"tile layer key {key!r}: letters, digits, _ and - only")
-    keep = ~(layer.frame.geometry.isna() | layer.frame.geometry.is_empty).to_numpy()
-    frame = layer.frame.assign(_row=np.arange(len(layer.frame)))[keep].reset_index(drop=True)
-    if layer.fills is not None:
-        frame["_fill"] = np.asarray(list(layer.fills), dtype=object)[frame["_row"]]
-    shown = _to_4326(frame)
+    frame = _kept(layer)
+    shown = _to_4326(frame.geometry)
     zoom = detail_zoom(shown) if layer.zoom is None else layer.zoom
     step = display_step(shown, zoom)
-    geoms = shapely.simplify(shown.geometry.to_numpy(), 2 * step, preserve_topology=True)
-    bounds = shapely.bounds(geoms)
-    origin = (float(np.floor(bounds[:, 0].min() / step) * step), float(np.floor(bounds[:, 1].min() / step) * step))
+    shape, origin, bounds, centres = display_shape(shown.to_numpy(), 2 * step, step)
+    del shown  # a reprojected copy (a layer not in WGS 84 or CGCS2000) is not kept
     show_zoom = max(zoom - SHOW_BELOW_DETAIL, 1)
     tile_zoom = show_zoom - 1
     pairs = tiles_of(bounds, tile_zoom)
-    shape = ragged(geoms, origin, step)
+    del bounds
     fields = [f for f in layer.fields if f in frame.columns] + (["_fill"] if layer.fills is not None else [])
     labels = dict(zip(layer.fields, layer.labels or layer.fields))
     columns, dicts = _columns(frame, layer.units, fields)
-    centres = shapely.centroid(geoms)
     area_ha = area_m2(frame.geometry) / 1e4 if shape.kind >= 4 else np.zeros(len(frame))
     _, tx, ty = pairs
     first = np.r_[True, (tx[1:] != tx[:-1]) | (ty[1:] != ty[:-1])]  # pairs come by tile
@@ -217,7 +244,7 @@ def tiled_layer(layer: MapLayer, key: str, *, popup: bool = True) -> TiledLayer:
             "style": layer.style if layer.fills is None else {**layer.style, "fillOpacity": 0.75},
             "fill": fields.index("_fill") if "_fill" in fields else -1, "popup": popup and bool(layer.fields),
             "tiles": np.diff(tiles, axis=0, prepend=0).ravel().tolist(),
-            "summary": summary_spec(shapely.get_x(centres), shapely.get_y(centres), area_ha, show_zoom,
+            "summary": summary_spec(centres[:, 0], centres[:, 1], area_ha, show_zoom,
                                     display_text(layer.name), shape.kind >= 4, key)}
     return TiledLayer(key, display_text(layer.name), spec, shape, pairs, columns, show=layer.show)
 
