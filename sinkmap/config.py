@@ -2,7 +2,9 @@
 
     survey_year: 2025
     landcover: {path: landcover.tif, preset: worldcover}   # or tiles read as one map (so landcover_previous):
-                                             # a folder of GeoTIFFs (path: tiles/) or a pattern (path: "tiles/*.tif")
+                                             # a folder of GeoTIFFs (path: tiles/) or a pattern (path: "tiles/*.tif");
+                                             # or a URL GDAL reads (a COG: https://host/lc.tif, /vsicurl/https://…,
+                                             # s3://…, /vsis3/…), kept as written
     stands: {path: stands.gpkg, layer: stands, gcj02: false}
     # any vector layer also takes: layer: [xb_a, xb_b] (layers read as one) or layers: all (every layer with
     # geometries); encoding: gbk (a Shapefile's attribute text, else its .cpg's, UTF-8 or GB18030 with a
@@ -32,7 +34,8 @@
                                              # shipped columns, `sinkmap parameters export`): their rows replace
                                              # the shipped rows with the same key
 
-Relative paths are read from the configuration file's folder.
+Relative paths are read from the configuration file's folder. A land-cover map's URL is not: it is kept as
+its text (``readers.tiles.is_remote``), for GDAL to open, and checked when the survey opens it.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from sinkmap.indicators.redline import TOLERANCE_HA as REDLINE_TOLERANCE_HA
 from sinkmap.readers import ALL_LAYERS
 from sinkmap.readers.encoding import codec_name
 from sinkmap.readers.parameters import checked_parameters, user_paths
-from sinkmap.readers.tiles import input_name, is_pattern
+from sinkmap.readers.tiles import input_name, is_pattern, is_remote
 from sinkmap.surveyarea import SurveyArea, polygon_area, survey_area
 
 VECTOR_LAYERS = tuple(name for name, spec in load_catalogue().layers.items()  # the vector kinds the survey reads
@@ -72,7 +75,7 @@ DEFAULT_END_YEAR = 2030
 class LayerInput:
     """One input file of the survey."""
 
-    path: Path
+    path: Path | str  # a local file, folder or pattern; a land-cover map's URL as its text (``is_remote``)
     layer: str | tuple[str, ...] | None = None  # several layers are read as one; ALL_LAYERS: every spatial layer
     preset: str | None = None
     gcj02: bool = False
@@ -82,7 +85,8 @@ class LayerInput:
 
     @property
     def name(self) -> str:
-        """Its name in notes and captions: the file's (or folder's) name, or a tile pattern's (lc2020/*.tif)."""
+        """Its name in notes and captions: the file's (or folder's) name, a tile pattern's (lc2020/*.tif), or
+        a URL's file name without its query string."""
         return input_name(self.path)
 
 
@@ -105,7 +109,9 @@ class SurveyConfig:
 
     def relative(self, path: str | Path, start: str | Path | None = None) -> str:
         """``path`` as seen from the configuration's folder (as survey.yaml names it; or from ``start``),
-        else in full (another drive); POSIX separators."""
+        else in full (another drive); POSIX separators. A URL (``is_remote``) as written."""
+        if is_remote(path):
+            return path
         try:
             return Path(os.path.relpath(path, self.source.parent if start is None else start)).as_posix()
         except ValueError:  # another drive
@@ -115,9 +121,19 @@ class SurveyConfig:
 VECTOR_KEYS = ("layers", "encoding", "mappings")  # keys of a vector layer only
 
 
-def _resolved(kind: str, value, base: Path, source: Path, *, tiles: bool = False) -> Path:
+def _resolved(kind: str, value, base: Path, source: Path, *, tiles: bool = False) -> Path | str:
     """A path of the configuration, relative to its folder; it must exist. With ``tiles`` (a raster), also
-    a glob pattern (``tiles/*.tif``) that matches a file; a folder of tiles is a path (``readers/tiles.py``)."""
+    a glob pattern (``tiles/*.tif``) that matches a file (a folder of tiles is a path: ``readers/tiles.py``),
+    or a URL, kept as its text (GDAL opens it when the survey reads it); a URL for another input is refused."""
+    if not isinstance(value, str):  # a number or an empty value: Path() would fail with a traceback
+        raise InputError(f"'{kind}' path must be a file path, not {value!r}", path=source,
+                         fix=f"write `{kind}: {{path: FILE}}`")
+    if is_remote(value):
+        if tiles:
+            return value
+        raise InputError(f"'{kind}' is read from a local file, not a URL ({value})", path=source,
+                         fix="copy the file to a folder every worker can read and give its path; only the "
+                             "land-cover maps (landcover, landcover_previous) may be URLs")
     path = (base / value).resolve() if not Path(value).is_absolute() else Path(value)
     if tiles and is_pattern(value) and not path.exists():
         if not any(Path(p).is_file() for p in glob.iglob(str(path), recursive=True)):

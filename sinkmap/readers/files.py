@@ -1,13 +1,23 @@
-"""Checksums of input files: size in bytes and SHA-256, for a survey's provenance.json."""
+"""Checksums of input files: size in bytes and SHA-256, for a survey's provenance.json; of a file over
+HTTP(S) too, streamed once (``digest_url``)."""
 
 from __future__ import annotations
 
 import hashlib
+import http.client
+import re
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+
+from sinkmap.errors import InputError
 
 CHUNK = 1 << 20  # bytes read at a time
+URL_TIMEOUT_S = 60  # seconds without an answer before a download is given up
+HTTP_URL = re.compile(r"(/vsicurl(_streaming)?/)?(https?://.+)")  # a URL digest_url reads; group 3 the URL
 SHAPEFILE_SIDECARS = (".shx", ".dbf", ".prj", ".cpg")  # a Shapefile's attributes, index, CRS and encoding
 
 
@@ -26,11 +36,41 @@ def digest(path: str | Path) -> Digest:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())
         return digest_listing([(p.relative_to(path).as_posix(), digest(p)) for p in files])
-    sha = hashlib.sha256()
     with path.open("rb") as stream:
-        while block := stream.read(CHUNK):
-            sha.update(block)
-    return Digest(path.stat().st_size, sha.hexdigest())
+        return _streamed(stream)
+
+
+def _streamed(stream: BinaryIO) -> Digest:
+    """Size (bytes read) and SHA-256 of ``stream``, read to its end."""
+    sha, size = hashlib.sha256(), 0
+    while block := stream.read(CHUNK):
+        sha.update(block)
+        size += len(block)
+    return Digest(size, sha.hexdigest())
+
+
+def http_url(source: str) -> str | None:
+    """The http(s) URL that ``source`` names (``https://…`` or ``/vsicurl/https://…``), else None."""
+    found = HTTP_URL.fullmatch(source)
+    return found[3] if found else None
+
+
+def digest_url(source: str, what: str = "the file") -> Digest:
+    """Size and SHA-256 of the file at an http(s) URL (``http_url``), streamed once with the standard
+    library: the same as ``digest`` of a local copy. Raises InputError naming ``what`` and the URL when it
+    cannot be read to its end."""
+    url = http_url(source)
+    if url is None:
+        raise ValueError(f"not an http(s) URL: {source}")
+    try:
+        with urllib.request.urlopen(url, timeout=URL_TIMEOUT_S) as stream:
+            return _streamed(stream)
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # HTTPError, refused, timed out, cut short
+        reason = exc.reason if type(exc) is urllib.error.URLError else exc  # not "<urlopen error …>"
+        detail = " ".join(str(reason).split())[:160]
+        raise InputError(f"{what} cannot be downloaded to record its SHA-256 ({detail})", path=source,
+                         fix="check the URL and that this machine can reach the server (behind a proxy: "
+                             "HTTPS_PROXY), or copy the file and give its local path in survey.yaml") from None
 
 
 def digest_listing(parts: Sequence[tuple[str, Digest]]) -> Digest:

@@ -34,6 +34,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 import rasterio
@@ -67,6 +68,14 @@ def is_remote(source) -> bool:
     """True for a GDAL virtual file system path (``/vsicurl/…``, ``/vsis3/…``) or a URL (``https://…``,
     ``s3://…``): text for GDAL to open, not a local path (``Path`` would fold its ``//``)."""
     return isinstance(source, str) and re.match(r"(/vsi[a-z0-9_]+/|[a-z][a-z0-9+.-]*://)", source) is not None
+
+
+def remote_name(source: str) -> str:
+    """The file name of a remote source (``is_remote``): the last part of its path (of the URL after any
+    ``/vsi…/`` prefixes), without a query string or fragment, %-escapes decoded; the text itself if it has none."""
+    rest = re.sub(r"^(/vsi[a-z0-9_]+/)+", "", source)
+    path = urlsplit(rest).path if re.match(r"[a-z][a-z0-9+.-]*://", rest) else rest.split("?")[0]
+    return unquote(path.rstrip("/").rsplit("/", 1)[-1]) or source
 
 
 def is_pattern(text: str | Path) -> bool:
@@ -103,9 +112,13 @@ def tile_paths(source: str | Path | Sequence[str | Path]) -> list[Path]:
     raise MissingInputError("raster not found", path=path, fix="check the path")
 
 
-def input_name(path: Path) -> str:
+def input_name(path: str | Path) -> str:
     """An input's name in notes and captions: its file's or folder's name; a pattern's from the folder
-    before its first wildcard on (``lc2020/*.tif``)."""
+    before its first wildcard on (``lc2020/*.tif``); a URL's or GDAL virtual path's file name, without a
+    query string (``/vsicurl/https://host/lulc_cog.tif?sig=…``: ``lulc_cog.tif``)."""
+    if is_remote(path):
+        return remote_name(path)
+    path = Path(path)
     first = next((i for i, part in enumerate(path.parts) if is_pattern(part)), None)
     return path.name if first is None else Path(*path.parts[max(0, first - 1):]).as_posix()
 

@@ -2,7 +2,8 @@
 
 The sinkmap version, the command (configuration file and options), the survey year and area, every
 input file (path relative to the configuration's folder, size in bytes, SHA-256; of a land-cover map in
-tiles, each tile's too), the parameter tables (shipped and the survey's own: file, SHA-256, rows per tier),
+tiles, each tile's too; of one at an http(s) URL, the URL and the streamed file's size and SHA-256; of one
+at another URL (s3://, /vsis3/ …), the URL, ``sha256`` null and why in ``not_hashed``), the parameter tables (shipped and the survey's own: file, SHA-256, rows per tier),
 the CRS definitions and, compared with an earlier survey, that survey's folder, year and files. Paths are never the machine's absolute ones and no
 clock is read, so a rerun writes the same bytes; ``--stamp`` adds the run's date and per-step timings.
 """
@@ -23,10 +24,10 @@ from sinkmap.catalogue import load_catalogue
 from sinkmap.config import EARLIER, SurveyConfig
 from sinkmap.crs import AREA_CRS, STORAGE_CRS
 from sinkmap.indicators.parameters import tier_class
-from sinkmap.readers.files import Digest, digest, digest_listing, sidecars
+from sinkmap.readers.files import Digest, digest, digest_listing, digest_url, http_url, sidecars
 from sinkmap.readers.parameters import PARAMETER_TABLES, shipped_table, user_table
 from sinkmap.readers.previous import PROVENANCE_FILE, PreviousSurvey
-from sinkmap.readers.tiles import tile_paths
+from sinkmap.readers.tiles import is_remote, tile_paths
 from sinkmap.writers.atomic import write_text_atomic
 
 __all__ = ["PROVENANCE_FILE", "Command", "survey_provenance", "write_provenance", "report_lines"]
@@ -34,6 +35,8 @@ __all__ = ["PROVENANCE_FILE", "Command", "survey_provenance", "write_provenance"
 SHIPPED_FOLDER = "layers/parameters"  # the shipped tables, as the record names them
 INPUT_OPTIONS = ("layer", "preset", "year", "encoding")  # an input's options recorded beside its file
 HEX_SHOWN = 12  # the report shows the first 12 hex digits of each SHA-256
+NOT_HASHED = ("sinkmap streams only http(s) URLs to hash them; GDAL reads this one with its own "
+              "credentials")  # why a remote input of another scheme (s3://, /vsis3/ …) has no SHA-256
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,22 @@ def _file(path: Path, config: SurveyConfig) -> dict:
     return record
 
 
-def _raster(path: Path, config: SurveyConfig) -> dict:
-    """A raster input's record: its file's (``_file``), or, for tiles (a folder or a pattern), the folder or
-    pattern, the tiles' total size and the SHA-256 of their ``path  sha256`` lines (paths as ``tiles`` shows
-    them, in mosaic order), and each tile's record under ``tiles``."""
+def _remote(source: str, kind: str) -> dict:
+    """A raster input at a URL: the URL as written; at an http(s) one (``/vsicurl/`` or not), the size and
+    SHA-256 of the file streamed once (as a local copy's); else ``sha256`` and ``size_bytes`` null and
+    ``not_hashed`` saying why."""
+    if http_url(source) is None:
+        return {"path": source, "size_bytes": None, "sha256": None, "not_hashed": NOT_HASHED}
+    found = digest_url(source, what=f"the {kind} map")
+    return {"path": source, "size_bytes": found.size_bytes, "sha256": found.sha256}
+
+
+def _raster(path: Path | str, config: SurveyConfig, kind: str) -> dict:
+    """A raster input's record: its file's (``_file``); at a URL, ``_remote``'s; or, for tiles (a folder or a
+    pattern), the folder or pattern, the tiles' total size and the SHA-256 of their ``path  sha256`` lines
+    (paths as ``tiles`` shows them, in mosaic order), and each tile's record under ``tiles``."""
+    if is_remote(path):
+        return _remote(path, kind)
     tiles = tile_paths(path)
     if tiles == [path]:
         return _file(path, config)
@@ -82,7 +97,8 @@ def _inputs(config: SurveyConfig) -> dict:
     """Each input's file record with the options it was read with (layer, preset, year, encoding, mappings)."""
     out = {}
     for kind, given in config.inputs.items():
-        record = _raster(given.path, config) if EARLIER.get(kind, kind) == "landcover" else _file(given.path, config)
+        record = (_raster(given.path, config, kind) if EARLIER.get(kind, kind) == "landcover"
+                  else _file(given.path, config))
         for option in INPUT_OPTIONS:
             value = getattr(given, option)
             if value is not None:
@@ -173,15 +189,20 @@ def _tiers(table: Mapping) -> str:
     return counts if "rows_per_tier" in table else f"verified: {counts}"
 
 
+def _short(sha256: str | None) -> str:
+    """A SHA-256's first HEX_SHOWN hex digits; "(not hashed)" for an input without one (``NOT_HASHED``)."""
+    return sha256[:HEX_SHOWN] if sha256 else "(not hashed)"
+
+
 def report_lines(record: Mapping) -> list[tuple[str, str]]:
     """The short form on the report's last page: version, command, inputs and parameter tables with the
-    first 12 hex digits of their SHA-256, and the survey compared with."""
+    first 12 hex digits of their SHA-256 ("(not hashed)" for a URL not streamed), and the survey compared with."""
     files = [record["configuration"], *record["inputs"].values()]
     tables = [(t["file"], t["sha256"], _tiers(t)) for tables in record["parameter_tables"].values()
               for t in (tables["shipped"], tables.get("own")) if t]
     lines = [("软件 Software", f"sinkmap {record['sinkmap_version']}"),
              ("命令 Command", record["command"]["line"]),
-             ("输入 Inputs", " · ".join(f"{item['path']} {item['sha256'][:HEX_SHOWN]}" for item in files)),
+             ("输入 Inputs", " · ".join(f"{item['path']} {_short(item.get('sha256'))}" for item in files)),
              ("参数表 Parameter tables", " · ".join(f"{file} {sha[:HEX_SHOWN]} ({tiers})" for file, sha, tiers in tables))]
     if previous := record.get("previous_survey"):
         lines.append(("上期调查 Previous survey", f"{previous['folder']} ({previous['survey_year']}), indicators.csv "

@@ -26,10 +26,24 @@ from rasterio.io import DatasetReader
 
 from sinkmap.catalogue import forest_classes, load_preset
 from sinkmap.crs import STORAGE_CRS
+from sinkmap.errors import InputError
 from sinkmap.readers.raster import ClassImage, check_landcover, class_image, has_gdal_mask, open_raster
-from sinkmap.readers.tiles import input_name
+from sinkmap.readers.tiles import input_name, is_remote
 from sinkmap.zonal.engine import zonal_stats
 from sinkmap.zonal.zones import reproject_zones
+
+UNREADABLE = "cannot be read as a raster"  # readers.raster.open_raster's problem when GDAL cannot open it
+
+
+def _remote_fix(url: str) -> str:
+    """What to check when GDAL cannot open the URL ``url``."""
+    if url.startswith(("s3://", "/vsis3/")):
+        check = ("set AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; AWS_NO_SIGN_REQUEST=YES for a "
+                 "public bucket) on every machine of the run")
+    else:
+        check = ("check the URL (gdalinfo /vsicurl/URL) and that every machine of the run can reach the server "
+                 "(behind a proxy: GDAL_HTTP_PROXY)")
+    return f"{check}, or copy the file to shared storage and give its path in survey.yaml"
 
 
 @dataclass(eq=False)
@@ -39,7 +53,7 @@ class LandCover:
     ``codes``: the class codes present (all in the preset); ``year``: of an earlier map, else None.
     """
 
-    path: Path
+    path: Path | str  # a URL (``readers.tiles.is_remote``) as its text
     preset: str
     dataset: DatasetReader = field(repr=False)
     codes: tuple[int, ...]
@@ -50,15 +64,27 @@ class LandCover:
 
     @classmethod
     def open(cls, path: str | Path, preset: str, *, year: int | None = None, band: int = 1,
-             progress: Callable[[int, int], None] | None = None) -> LandCover:
+             progress: Callable[[int, int], None] | None = None, kind: str | None = None) -> LandCover:
         """Open ``path`` (its one open) and check it: a raster with a CRS, coordinates in that CRS's area of
-        use, every class code in ``preset``. Raises InputError (one line naming the file) otherwise.
+        use, every class code in ``preset``. Raises InputError (one line naming the file) otherwise; a URL
+        that cannot be opened, one naming ``kind`` (its survey.yaml key; default landcover, or
+        landcover_previous with a ``year``), the URL and what to check.
         ``progress``: called by every zonal pass with (tasks done, tasks), as ``zonal_stats``'s."""
         load_preset(preset)  # an unknown preset is named before the file is opened
+        remote = is_remote(path)
         with contextlib.ExitStack() as stack:
-            dataset = stack.enter_context(open_raster(path, area_of_use=True))
+            try:
+                dataset = stack.enter_context(open_raster(path, area_of_use=True))
+            except InputError as exc:
+                if not remote or not exc.problem.startswith(UNREADABLE):
+                    raise
+                kind = kind or ("landcover" if year is None else "landcover_previous")
+                detail = exc.problem.removeprefix(UNREADABLE).strip()
+                raise InputError(f"the {kind} map cannot be opened as a raster over the network {detail}", path=path,
+                                 fix=_remote_fix(str(path))) from None
             codes = check_landcover(dataset, preset, band)
-            landcover = cls(Path(path), preset, dataset, tuple(codes.tolist()), year, band, stack.pop_all(), progress)
+            landcover = cls(path if remote else Path(path), preset, dataset, tuple(codes.tolist()), year, band,
+                            stack.pop_all(), progress)
         return landcover
 
     def close(self) -> None:
