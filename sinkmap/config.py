@@ -55,7 +55,7 @@ from sinkmap.indicators.redline import TOLERANCE_HA as REDLINE_TOLERANCE_HA
 from sinkmap.readers import ALL_LAYERS
 from sinkmap.readers.encoding import codec_name
 from sinkmap.readers.parameters import checked_parameters, user_paths
-from sinkmap.readers.tiles import input_name, is_pattern, is_remote
+from sinkmap.readers.tiles import input_name, is_pattern, is_remote, recorded_url
 from sinkmap.surveyarea import SurveyArea, polygon_area, survey_area
 
 VECTOR_LAYERS = tuple(name for name, spec in load_catalogue().layers.items()  # the vector kinds the survey reads
@@ -109,9 +109,10 @@ class SurveyConfig:
 
     def relative(self, path: str | Path, start: str | Path | None = None) -> str:
         """``path`` as seen from the configuration's folder (as survey.yaml names it; or from ``start``),
-        else in full (another drive); POSIX separators. A URL (``is_remote``) as written."""
+        else in full (another drive); POSIX separators. A URL (``is_remote``) as ``recorded_url`` shows it
+        (no query string or password: they may hold a token)."""
         if is_remote(path):
-            return path
+            return recorded_url(path)
         try:
             return Path(os.path.relpath(path, self.source.parent if start is None else start)).as_posix()
         except ValueError:  # another drive

@@ -76,7 +76,8 @@ def test_the_configuration_keeps_a_url_as_written(demo_survey, tmp_path):
     landcover, then = config.inputs["landcover"], config.inputs["landcover_previous"]
     assert landcover.path == url and landcover.name == "lulc_2025_cog.tif" and landcover.preset == "worldcover"
     assert then.path == "s3://bucket/lc_2020.tif" and then.name == "lc_2020.tif" and then.year == 2020
-    assert config.relative(url) == url  # as the workbook and provenance.json show it
+    assert config.relative(url) == "/vsicurl/https://data.example.org/cog//lulc_2025_cog.tif?…"  # as the workbook
+    # and provenance.json show it: the signature left out
     stands = config.inputs["stands"].path  # a local path: resolved, as before
     assert isinstance(stands, Path) and stands == demo_survey / "inputs" / "stands.gpkg"
 
@@ -127,11 +128,11 @@ def test_an_s3_map_is_recorded_without_sha256_and_compared_with(demo_survey, tmp
                                        "/vsis3/bucket/lc/landcover_2020.tif?v=2"))
     record = survey_provenance(config, Command(config.source), tmp_path / "out")
     assert record["inputs"]["landcover_previous"] == {
-        "path": "/vsis3/bucket/lc/landcover_2020.tif?v=2", "size_bytes": None, "sha256": None,
+        "path": "/vsis3/bucket/lc/landcover_2020.tif?…", "size_bytes": None, "sha256": None,
         "not_hashed": NOT_HASHED, "preset": "worldcover", "year": 2020}
     assert record["inputs"]["landcover"]["sha256"] == sha256(demo_survey / "inputs" / "landcover.tif")
     inputs = dict(report_lines(record))["输入 Inputs"]
-    assert "/vsis3/bucket/lc/landcover_2020.tif?v=2 (not hashed)" in inputs
+    assert "/vsis3/bucket/lc/landcover_2020.tif?… (not hashed)" in inputs
     assert f"landcover.tif {record['inputs']['landcover']['sha256'][:12]}" in inputs
     earlier = tmp_path / "2024"
     earlier.mkdir()
@@ -157,9 +158,23 @@ def test_a_survey_of_maps_over_http_gives_the_local_surveys_tables(demo_survey, 
         assert (out / name).read_bytes() == (demo_survey / name).read_bytes(), name
     record = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
     local = json.loads((demo_survey / "provenance.json").read_text(encoding="utf-8"))
-    for kind, url in (("landcover", f"{served}/landcover.tif?token=abc"),
+    for kind, url in (("landcover", f"{served}/landcover.tif?…"),  # the token is not recorded
                       ("landcover_previous", f"/vsicurl/{served}/landcover_2020.tif")):
         assert record["inputs"][kind] == {**local["inputs"][kind], "path": url}
+    assert "token=abc" not in (out / "provenance.json").read_text(encoding="utf-8")
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "landcover.tif (worldcover preset" in html and "landcover.tif?token" not in html.replace(
-        f"{served}/landcover.tif?token=abc", "")  # the URL only in the provenance line
+    assert "landcover.tif (worldcover preset" in html and "token=abc" not in html  # nor shown
+
+
+@pytest.mark.parametrize("source, shown", [
+    ("https://user:secret@data.example.org/cog/lc.tif?X-Amz-Signature=abc#f", "https://data.example.org/cog/lc.tif?…"),
+    ("/vsicurl/https://data.example.org/lc.tif", "/vsicurl/https://data.example.org/lc.tif"),
+    ("/vsis3/bucket/lc.tif?token=1", "/vsis3/bucket/lc.tif?…"),
+    ("s3://bucket/dir//lc.tif", "s3://bucket/dir//lc.tif"),
+])
+def test_a_url_is_recorded_without_its_query_string_or_password(source, shown):
+    """A presigned link's signature or a token in the query string, or a password in the URL, would end up in
+    provenance.json, the report and the workbook: they are recorded as "?…" and left out."""
+    from sinkmap.readers.tiles import recorded_url
+
+    assert recorded_url(source) == shown

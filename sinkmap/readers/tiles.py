@@ -78,6 +78,19 @@ def remote_name(source: str) -> str:
     return unquote(path.rstrip("/").rsplit("/", 1)[-1]) or source
 
 
+def recorded_url(source: str) -> str:
+    """A remote source as records and reports show it: a query string (a presigned link's signature, a
+    token) as "?…", a user name and password left out; ``/vsi…/`` prefixes, host and path as written."""
+    prefix = re.match(r"(/vsi[a-z0-9_]+/)*", source)[0]
+    rest = source[len(prefix):]
+    if re.match(r"[a-z][a-z0-9+.-]*://", rest):
+        parts = urlsplit(rest)
+        rest = parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment="").geturl()
+        return prefix + rest + ("?…" if parts.query else "")
+    path, _, query = rest.partition("?")
+    return prefix + path + ("?…" if query else "")
+
+
 def is_pattern(text: str | Path) -> bool:
     """True when ``text`` holds a glob wildcard (``*``, ``?`` or ``[``)."""
     return re.search(r"[*?\[]", str(text)) is not None

@@ -27,7 +27,7 @@ from sinkmap.indicators.parameters import tier_class
 from sinkmap.readers.files import Digest, digest, digest_listing, digest_url, http_url, sidecars
 from sinkmap.readers.parameters import PARAMETER_TABLES, shipped_table, user_table
 from sinkmap.readers.previous import PROVENANCE_FILE, PreviousSurvey
-from sinkmap.readers.tiles import is_remote, tile_paths
+from sinkmap.readers.tiles import is_remote, recorded_url, tile_paths
 from sinkmap.writers.atomic import write_text_atomic
 
 __all__ = ["PROVENANCE_FILE", "Command", "survey_provenance", "write_provenance", "report_lines"]
@@ -59,13 +59,13 @@ def _file(path: Path, config: SurveyConfig) -> dict:
 
 
 def _remote(source: str, kind: str) -> dict:
-    """A raster input at a URL: the URL as written; at an http(s) one (``/vsicurl/`` or not), the size and
+    """A raster input at a URL: the URL (``recorded_url``: no query string or password); at an http(s) one (``/vsicurl/`` or not), the size and
     SHA-256 of the file streamed once (as a local copy's); else ``sha256`` and ``size_bytes`` null and
     ``not_hashed`` saying why."""
     if http_url(source) is None:
-        return {"path": source, "size_bytes": None, "sha256": None, "not_hashed": NOT_HASHED}
+        return {"path": recorded_url(source), "size_bytes": None, "sha256": None, "not_hashed": NOT_HASHED}
     found = digest_url(source, what=f"the {kind} map")
-    return {"path": source, "size_bytes": found.size_bytes, "sha256": found.sha256}
+    return {"path": recorded_url(source), "size_bytes": found.size_bytes, "sha256": found.sha256}
 
 
 def _raster(path: Path | str, config: SurveyConfig, kind: str) -> dict:
