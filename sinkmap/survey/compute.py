@@ -167,7 +167,8 @@ def read_inputs(config: SurveyConfig, progress: Progress, *, stands: bool = True
     computed: ``compute_survey`` holds one year's stands at a time, and reads the earlier year's first."""
     with progress.step("checking inputs against the layer catalogue"), contextlib.ExitStack() as opened:
         maps = {kind: opened.enter_context(LandCover.open(config.inputs[kind].path, config.inputs[kind].preset,
-                                                          year=config.inputs[kind].year, progress=progress.tasks))
+                                                          year=config.inputs[kind].year, progress=progress.tasks,
+                                                          kind=kind))
                 for kind in ("landcover", LANDCOVER_PREVIOUS) if kind in config.inputs}
         counties = aoi.load_counties()
         layers = {kind: read_input_layer(config, kind, counties) for kind in (*VECTOR_LAYERS, *EARLIER_VECTORS)
