@@ -30,7 +30,7 @@
                                              # indicator row gets its value then (previous) and the change
                                              # (`sinkmap survey --previous DIR` overrides it)
     parameters: {biomass_factors: 省清单因子.xlsx}  # optional: the survey's own parameter tables (biomass_factors,
-                                             # blue_carbon, growth_rates, forest_definition; CSV or XLSX in the
+                                             # blue_carbon, mariculture, growth_rates, forest_definition; CSV or XLSX in the
                                              # shipped columns, `sinkmap parameters export`): their rows replace
                                              # the shipped rows with the same key
 

@@ -15,6 +15,7 @@ from sinkmap.catalogue import (
     sinkmap_classes,
 )
 from sinkmap.columns import ROW, ROW_UNIT_COLUMN, load_output_columns, load_output_tables
+from sinkmap.readers.parameters import PARAMETER_TABLES
 
 
 def _cell(text: object) -> str:
@@ -119,7 +120,9 @@ def catalogue_markdown() -> str:
     out += ["", "## Parameter tables", "", "Each row carries its source; `layers/parameters/<name>.csv`.", ""]
     for path in sorted((layers_dir() / "parameters").glob("*.csv")):
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
-        out += [f"### `{path.stem}`", "", "| " + " | ".join(table.columns) + " |",
+        spec = PARAMETER_TABLES.get(path.stem)
+        out += [f"### `{path.stem}`", "", *((spec.description[:1].upper() + spec.description[1:] + ".", "")
+                                             if spec else ()), "| " + " | ".join(table.columns) + " |",
                 "|" + "---|" * len(table.columns)]
         out += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
         out.append("")

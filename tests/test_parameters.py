@@ -92,12 +92,12 @@ def test_exported_tables_are_the_shipped_ones_and_read_back_identically(tmp_path
     assert set(again.origins.stack()) == {"biomass_factors.csv"}
     with pytest.raises(InputError, match="would overwrite"):
         export_tables(tmp_path / "模板")
-    assert len(export_tables(tmp_path / "模板", force=True)) == 4
+    assert len(export_tables(tmp_path / "模板", force=True)) == len(PARAMETER_TABLES)
 
 
 def test_parameters_export_command(tmp_path):
     result = run("parameters", "export", str(tmp_path / "t"))
-    assert result.returncode == 0 and result.stdout.count("wrote ") == 4
+    assert result.returncode == 0 and result.stdout.count("wrote ") == len(PARAMETER_TABLES)
     assert_one_line_error(run("parameters", "export", str(tmp_path / "t")), "would overwrite")
 
 

@@ -60,7 +60,7 @@ def test_inputs_relative_with_size_and_sha256(demo_survey, record):
 
 def test_parameter_tables_with_rows_per_tier(record):
     tables = record["parameter_tables"]
-    assert set(tables) == {"biomass_factors", "blue_carbon", "growth_rates", "forest_definition"}
+    assert set(tables) == {"biomass_factors", "blue_carbon", "mariculture", "growth_rates", "forest_definition"}
     shipped = tables["biomass_factors"]["shipped"]
     path = layers_dir() / "parameters" / "biomass_factors.csv"
     assert shipped["file"] == "layers/parameters/biomass_factors.csv" and shipped["sha256"] == sha256(path)

@@ -36,6 +36,7 @@ class TableSpec:
     description: str
     ranged: bool = False  # value, low, high: 0 ≤ low ≤ value ≤ high
     positive: tuple[str, ...] = ()  # parameters whose value must be > 0
+    fractions: bool = False  # value, low and high are fractions: ≤ 1 (a percentage is refused)
 
     def allowed(self, column: str) -> tuple[str, ...] | None:
         """The values a key column takes (None: any text)."""
@@ -44,20 +45,34 @@ class TableSpec:
         if self.name == "blue_carbon":
             return {"habitat": ("mangrove", "saltmarsh", "seagrass"),
                     "parameter": ("soil_stock", "soil_accumulation")}[column]
+        if self.name == "mariculture":  # any group: a survey's own table may add one (e.g. 缢蛏) with its five rows
+            return None if column == "mariculture_group" else _shipped_parameters(self.name)
         if self.name == "growth_rates":
             return {"process": ("growth", "harvest"), "species_group": (*_codes("species_group"), ANY),
                     "age_group": (*_codes("age_group"), ANY)}[column]
-        return tuple(read_parameter_table(self.name)[0]["parameter"])  # forest_definition
+        return _shipped_parameters(self.name)  # forest_definition
+
+
+def _shipped_parameters(name: str) -> tuple[str, ...]:
+    """The parameters the shipped table ``name`` has, in its order."""
+    return tuple(dict.fromkeys(read_parameter_table(name)[0]["parameter"]))
 
 
 RANGED = ("parameter", "value", "low", "high", "unit", "tier", "source")
+NUMBERS = ("value", "low", "high")
 PARAMETER_TABLES = {spec.name: spec for spec in (
-    TableSpec("biomass_factors", ("species_group", "parameter"), ("species_group", *RANGED), ("value", "low", "high"),
+    TableSpec("biomass_factors", ("species_group", "parameter"), ("species_group", *RANGED), NUMBERS,
               "volume → carbon factors per species group: D (t d.m./m³), BEF, R, CF (t C/t d.m.), each with its 95 % "
               "range, tier and source", ranged=True, positive=("D", "BEF", "CF")),
-    TableSpec("blue_carbon", ("habitat", "parameter"), ("habitat", *RANGED), ("value", "low", "high"),
+    TableSpec("blue_carbon", ("habitat", "parameter"), ("habitat", *RANGED), NUMBERS,
               "Tier 1 soil carbon stock (Mg C/ha, top 1 m) and accumulation (Mg C/ha/yr) per coastal habitat",
               ranged=True),
+    TableSpec("mariculture", ("mariculture_group", "parameter"), ("mariculture_group", *RANGED), NUMBERS,
+              "harvest removal per mariculture species group (seaweed, bivalves): dry/wet ratio, soft-tissue and shell "
+              "shares of dry mass, their carbon contents (fractions; seaweed: the whole thallus, share 1, no shell), "
+              "from Sun Kang et al. 2020 地理研究 39(11) Table 2; 蛤 and 蚶 borrow its 其他贝类 row (literature proxy); "
+              "Table 2's first data row (52.55 1.98 98.02 44.90 11.52) has no label in the copy read and is left out",
+              ranged=True, positive=("dry_wet_ratio",), fractions=True),
     TableSpec("growth_rates", ("process", "species_group", "age_group"),
               ("process", "species_group", "age_group", "rate", "unit", "verified", "source"), ("rate",),
               "annual growth and harvest rates of the growing stock (1/yr) by species × age group (* = any)"),
@@ -104,6 +119,9 @@ def check_rows(table: pd.DataFrame, spec: TableSpec, path, shipped: pd.DataFrame
                             "give the 95 % range around the value")
             if rec["parameter"] in spec.positive and value <= 0:
                 raise _fail(path, row, "value", f"{rec['parameter']} must be > 0 ({what})", "give a positive value")
+            if spec.fractions and high > 1:
+                raise _fail(path, row, "high" if value <= 1 else "value", f"{what} is a fraction, not {high:g} > 1",
+                            "write fractions (65.10 % as 0.651)")
         expected = units.get(rec[_unit_of(spec)])
         if expected is not None and rec["unit"] != expected:
             raise _fail(path, row, "unit", f"unit {rec['unit']!r} is not the table's {expected!r} ({what})",
