@@ -36,6 +36,7 @@ from sinkmap.indicators.coverage import (
     raster_share,
 )
 from sinkmap.indicators.forest import ForestDefinition
+from sinkmap.indicators.mariculture import MaricultureFactors
 from sinkmap.indicators.projection import GrowthRates, check_scenario, project, trajectory
 from sinkmap.indicators.redline import LOCATED
 from sinkmap.indicators.shelterbelt import SITE_COLUMNS, plan_sites
@@ -43,6 +44,7 @@ from sinkmap.indicators.stock import stock_by_group
 from sinkmap.memory import give_back
 from sinkmap.progress import Progress
 from sinkmap.readers import ALL_LAYERS
+from sinkmap.readers.mariculture import read_yields
 from sinkmap.readers.raster import ClassImage
 from sinkmap.readers.tables import read_table
 from sinkmap.readers.vector import assign_units, read_layer, refuse_larger_than_units
@@ -136,6 +138,7 @@ class SurveyInputs:
     layers: dict[str, gpd.GeoDataFrame]
     scenario: pd.DataFrame | None
     landcover: dict[str, LandCover]
+    mariculture_yields: pd.DataFrame | None = None  # harvests per county or farming area (readers.mariculture)
 
     def close(self) -> None:
         for landcover in self.landcover.values():
@@ -179,8 +182,13 @@ def read_inputs(config: SurveyConfig, progress: Progress, *, stands: bool = True
             scenario = read_table(path, "scenario")
             check_scenario(scenario, config.survey_year, config.projection_end, path=path)
             scenario = scenario_in_area(scenario, config.area, path)
+        yields = None
+        if "mariculture_yields" in config.inputs:
+            factors = MaricultureFactors.from_layers(config.parameters.get("mariculture"))
+            yields = read_yields(config.inputs["mariculture_yields"].path, areas=layers.get("mariculture"),
+                                 counties=config.area.codes, area_name=config.area.name_zh, groups=factors.groups)
         opened.pop_all()  # valid: the maps stay open for the caller
-    return SurveyInputs(layers, scenario, maps)
+    return SurveyInputs(layers, scenario, maps, yields)
 
 
 def scenario_in_area(scenario: pd.DataFrame, area: SurveyArea, path: Path) -> pd.DataFrame:
