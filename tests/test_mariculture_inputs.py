@@ -49,7 +49,8 @@ def test_the_kinds_are_declared_for_the_survey_and_the_map():
     assert "mariculture" in VECTOR_LAYERS and layer.reach_m == 20000 and layer.id_field == "area_id"
     assert layer.map.label == "海水养殖 Mariculture" and layer.map.fill == ("type", {"farm": "#42a5f5",
                                                                                   "ranch": "#ff7043"})
-    assert [f for f, _ in layer.map.tooltip] == ["area_id", KEY, "type"]
+    assert [f for f, _ in layer.map.tooltip] == ["area_id", KEY, "type", "harvest", "removal"]  # the last two: the
+    # survey's texts for the area's harvest and removal (survey.mariculture.area_popups)
     assert layer.fields["type"].allowed == {"farm": "养殖区", "ranch": "海洋牧场"}
     assert layer.fields[KEY].allowed is None  # a bureau's own groups are not refused by the catalogue
     assert table.kind == "table" and table.consumed_by == ("survey",) and table.fields["harvest_t"].min == 0

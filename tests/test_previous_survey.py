@@ -202,6 +202,8 @@ def test_definition_changes_name_what_differs():
               "crs": {"area": {"definition": "+proj=aea", "name": "x"}}}
     assert definition_changes(record, record) == []
     assert definition_changes(record, {**record, "crs": {"area": {"definition": "+proj=aea", "name": "y"}}}) == []
+    newer = {**record, "parameter_tables": {**record["parameter_tables"], "mariculture": {"shipped": {"sha256": "m"}}}}
+    assert definition_changes(record, newer) == []  # a table added since converts nothing the earlier survey reported
     other = {"sinkmap_version": "0.2.0", "survey_area": {"code": "441523", "name_zh": "陆河县"},
              "parameter_tables": {"biomass_factors": {"shipped": {"sha256": "a"}, "own": {"sha256": "c"}},
                                   "blue_carbon": {"shipped": {"sha256": "b"}}},

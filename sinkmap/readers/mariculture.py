@@ -8,12 +8,13 @@ in ``indicators/``), passed in as ``groups``: readers do not import indicators.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Collection
 from pathlib import Path
 
 import pandas as pd
 
-from sinkmap.errors import SchemaError
+from sinkmap.errors import SchemaError, SinkmapWarning
 from sinkmap.readers.tables import read_table
 from sinkmap.validation import _counted
 
@@ -23,24 +24,27 @@ ROWS = ("row", "rows")
 
 
 def read_yields(path: str | Path, *, areas: pd.DataFrame | None = None, counties: Collection[str] | None = None,
-                area_name: str = "", groups: Callable[..., pd.Series] | None = None) -> pd.DataFrame:
+                area_name: str = "", groups: Callable[..., pd.Series] | None = None,
+                survey_year: int | None = None) -> pd.DataFrame:
     """The harvest table at ``path`` (CSV or XLSX), validated against its catalogue spec and ``check_yields``."""
     return check_yields(read_table(path, YIELDS), areas=areas, counties=counties, area_name=area_name,
-                        groups=groups, path=path)
+                        groups=groups, path=path, survey_year=survey_year)
 
 
 def check_yields(yields: pd.DataFrame, *, areas: pd.DataFrame | None = None,
                  counties: Collection[str] | None = None, area_name: str = "",
-                 groups: Callable[..., pd.Series] | None = None, path: str | Path | None = None) -> pd.DataFrame:
+                 groups: Callable[..., pd.Series] | None = None, path: str | Path | None = None,
+                 survey_year: int | None = None) -> pd.DataFrame:
     """``yields`` (validated rows, indexed by spreadsheet row) with each row's county: its own, else its area's.
 
     ``areas``: the mariculture layer (``area_id``, ``county``), None without one; ``counties``: the survey
     area's county codes (``area_name`` names it); ``groups``: the factor table's ``groups`` (raises for
     unknown species names). Raises SchemaError, one line naming the field and the rows, for a row naming
     neither a county nor an area, an area not in the layer (or no layer), an area's county contradicted,
-    a county outside the survey area, and (through ``groups``) species without factors.
+    a county outside the survey area, (through ``groups``) species without factors, and, with a
+    ``survey_year``, a table without rows of that year (rows of later years are left out, with a warning).
     """
-    yields = yields.copy()
+    yields = yields.copy() if survey_year is None else _up_to(yields, survey_year, path)
     for column in ("county", "area_id"):
         if column not in yields.columns:
             yields[column] = pd.Series(pd.NA, index=yields.index, dtype="string")
@@ -59,6 +63,20 @@ def check_yields(yields: pd.DataFrame, *, areas: pd.DataFrame | None = None,
     if groups is not None:
         groups(yields["mariculture_group"], path=path)
     return yields
+
+
+def _up_to(yields: pd.DataFrame, survey_year: int, path) -> pd.DataFrame:
+    """The rows of ``survey_year`` and before; refuses a table without rows of that year."""
+    years = sorted(int(y) for y in yields["year"].dropna().unique())
+    if survey_year not in years:
+        raise SchemaError(f"no harvest rows for the survey year {survey_year} (years given: "
+                          f"{', '.join(map(str, years)) or 'none'})", path=path, field="year",
+                          fix=f"add the {survey_year} harvests, or survey the year the table gives")
+    later = yields["year"] > survey_year
+    if later.any():
+        warnings.warn(f"{Path(path).name if path else YIELDS}: {_rows(later)} are of years after the survey year "
+                      f"{survey_year} and are left out", SinkmapWarning, stacklevel=3)
+    return yields[~later.to_numpy()].copy()
 
 
 def _area_counties(yields: pd.DataFrame, areas: pd.DataFrame | None, path) -> pd.Series:
