@@ -2,9 +2,11 @@
 apart from each other and from the habitat patches, and a 中文 harvest table that reads cleanly against them.
 
 The layer is built with the demo's builders (under a second), not the whole demo; the demo's own files are
-checked against it in test_demo.py."""
+checked against it once, through the session's ``demo_survey``."""
 
+import geopandas as gpd
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 
@@ -117,3 +119,13 @@ def test_the_builder_is_deterministic(demo_parts):
     assert again.geom_equals_exact(demo_parts["farms"], tolerance=0).all()
     assert again.drop(columns="geometry").equals(demo_parts["farms"].drop(columns="geometry"))
 
+
+@pytest.mark.slow
+def test_the_demo_writes_both_labelled_synthetic(demo_survey, demo_parts, written):
+    inputs = demo_survey / "inputs"
+    assert "SYNTHETIC" in pyogrio.read_info(inputs / "mariculture.gpkg")["layer_metadata"]["DESCRIPTION"]
+    demo = gpd.read_file(inputs / "mariculture.gpkg")
+    assert demo.drop(columns="geometry").equals(gpd.read_file(written / "mariculture.gpkg").drop(columns="geometry"))
+    assert (inputs / "mariculture_yields.csv").read_bytes() == (written / "mariculture_yields.csv").read_bytes()
+    readme = (inputs / "README.txt").read_text(encoding="utf-8")
+    assert "mariculture.gpkg" in readme and "mariculture_yields.csv" in readme
