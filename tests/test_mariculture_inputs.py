@@ -11,7 +11,7 @@ from shapely.geometry import box
 from sinkmap import aoi
 from sinkmap.catalogue import load_catalogue, read_parameter_table
 from sinkmap.config import VECTOR_LAYERS, load_config
-from sinkmap.errors import SchemaError
+from sinkmap.errors import SchemaError, SinkmapWarning
 from sinkmap.indicators.mariculture import KEY, MaricultureFactors
 from sinkmap.readers.mariculture import YIELDS, check_yields, read_yields
 from sinkmap.readers.vector import read_layer
@@ -115,9 +115,10 @@ def test_county_of_a_row_must_be_its_areas_and_inside_the_survey_area(tmp_path, 
         read_yields(wrong, areas=areas)
     outside = write_xlsx(tmp_path / "b.xlsx", [["陆丰市", 2025, "牡蛎", 1], ["海丰县", 2025, "牡蛎", 1],
                                               ["441521", 2024, "牡蛎", 1]])
-    with pytest.raises(SchemaError, match=r"b.xlsx field 'county': counties outside the survey area \(陆丰市\): "
-                                          r"'441521' \(rows 3, 4\)"):
-        read_yields(outside, counties=[LURFENG], area_name="陆丰市")
+    with pytest.warns(SinkmapWarning, match=r"^b.xlsx: rows of counties outside the survey area \(陆丰市\) are left "
+                                            r"out: '441521' \(rows 3, 4\)$"):  # a city's table in a county's survey
+        kept = read_yields(outside, counties=[LURFENG], area_name="陆丰市")
+    assert kept.index.tolist() == [2] and kept["county"].tolist() == [LURFENG]
     neither = write_xlsx(tmp_path / "c.xlsx", [["", 2025, "牡蛎", 1], ["陆丰市", 2025, "牡蛎", 1]])
     with pytest.raises(SchemaError, match=r"row 2 name neither a county nor a farming area"):
         read_yields(neither)

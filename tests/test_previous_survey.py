@@ -46,7 +46,8 @@ def two_surveys(demo_survey, tmp_path_factory):
     stands.loc[stands["stand_id"] == stand["stand_id"], "volume_per_ha"] *= SCALED
     stands.to_file(root / "stands.gpkg", layer="stands", driver="GPKG")
     config = demo_config(demo_survey, root, survey_year=2026, stands={"path": str(root / "stands.gpkg"),
-                                                                      "layer": "stands"})
+                                                                      "layer": "stands"},
+                         mariculture_yields=None)  # the demo's harvests are of 2024 and 2025: refused for 2026
     after = root / "2026"
     result = run("survey", "--config", str(config), "--previous", str(before), "-o", str(after), "--stamp", "-q")
     assert result.returncode == 0, result.stderr

@@ -88,7 +88,7 @@ def test_the_demo_reports_every_registered_indicator_with_value_unit_and_source(
     assert list(table["indicator"].unique()) == list(load_indicator_specs().index)  # the demo gives every input
     noted = table["note"].fillna("").ne("")  # the demo's harvests are of the coastal counties of its bays
     assert table.loc[noted, "adcode"].isin(["441521", "441523"]).all()  # 海丰县, 陆河县
-    assert set(table.loc[noted, "indicator"]) == {"mariculture_harvest", "mariculture_removal_organic",
+    assert set(table.loc[noted, "indicator"]) == {"mariculture_dry_mass", "mariculture_removal_organic",
                                                   "mariculture_removal_shell"}
     assert table.loc[noted, "value"].isna().all()  # no harvest rows: no value, not 0
     for column in ("value", "unit", "source"):  # NaN counts as missing

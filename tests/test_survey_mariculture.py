@@ -55,6 +55,7 @@ def test_removal_by_county_year_and_group(year):
     table = year.by_group().set_index(["county", "year", "mariculture_group"])
     assert table.index.tolist() == [(CITY_DISTRICT, 2025, "kelp"), (CITY_DISTRICT, 2025, "porphyra"),
                                     (LUFENG, 2024, "oyster"), (LUFENG, 2025, "oyster")]
+    assert table["basis"].eq("wet").all()  # no basis column: wet weight
     oyster = table.loc[(LUFENG, 2025, "oyster")]
     assert oyster["species"] == "牡蛎" and oyster["harvest_t"] == 1000 and oyster["dry_t"] == pytest.approx(651)
     assert oyster["organic_c_t"] == pytest.approx(OYSTER_ORGANIC, abs=1e-9)
@@ -76,7 +77,23 @@ def test_a_county_without_rows_has_a_note_not_a_zero(year):
     assert notes.loc[[CITY, CITY_DISTRICT, LUFENG]].eq("").all().all()  # the total sums the rows given
     assert notes.loc[HAIFENG, "mariculture_removal_organic"] == "no harvest rows for 2025 in 产量.xlsx"
     assert notes.loc[LUHE].ne("").all()
-    assert year.harvest().to_dict() == {CITY_DISTRICT: 210.0, LUFENG: 1000.0}  # 2025 only
+    assert year.dry_mass().to_dict() == pytest.approx({CITY_DISTRICT: 200 * 0.2 + 10 * 0.2, LUFENG: 1000 * 0.651})
+    empty = mariculture_year(harvests().iloc[:0], MaricultureFactors.from_layers(), 2025, "产量.xlsx")
+    assert empty.notes(units, CITY).ne("").all().all()  # no rows at all: not even the total is 0
+
+
+def test_dry_weight_rows_skip_the_dry_wet_ratio():
+    """The yearbooks give seaweed as dry weight (干重): 40 t dry kelp is 200 t wet at the ratio 0.2."""
+    rows = pd.DataFrame({"county": [CITY_DISTRICT] * 2, "area_id": [pd.NA] * 2, "year": [2025] * 2,
+                         "mariculture_group": ["海带"] * 2, "harvest_t": [200.0, 40.0], "basis": ["wet", "dry"]})
+    year = mariculture_year(rows, MaricultureFactors.from_layers(), 2025, "产量.xlsx")
+    assert year.rows["dry_t"].tolist() == pytest.approx([40.0, 40.0])
+    assert year.rows["organic_c_t"].tolist() == pytest.approx([KELP, KELP], abs=1e-9)  # 40 × 0.312 = 12.48
+    u_dry = (0.312 - 0.2282) / 2 / 0.312  # the carbon content alone: 0.1343
+    assert year.rows["organic_u_95"].tolist() == pytest.approx([U_KELP, u_dry], abs=1e-12)
+    table = year.by_group().set_index("basis")
+    assert table.loc["dry", "harvest_t"] == 40 and table.loc["wet", "harvest_t"] == 200  # as given, apart
+    assert table.loc["dry", "organic_u_95"] == pytest.approx(u_dry, abs=1e-12)
 
 
 def test_each_area_gets_its_harvest_and_popup_texts(year):
@@ -85,7 +102,9 @@ def test_each_area_gets_its_harvest_and_popup_texts(year):
     assert per_area.loc["JS-01", "organic_co2e_t"] == pytest.approx(OYSTER_ORGANIC * CO2, abs=1e-9)
     areas = gpd.GeoDataFrame({"area_id": ["JS-01", "HH-01", "JS-02"]}, geometry=[None] * 3).join(per_area, on="area_id")
     shown = area_popups(areas, 2025)
-    assert shown["harvest"].tolist() == ["1,000 t（2025 鲜重 wet）", "200 t（2025 鲜重 wet）", ""]
+    # 1000 × 0.651 = 651 t and 200 × 0.2 = 40 t dry
+    assert shown["harvest"].tolist() == ["1,000 t 鲜重 wet → 651 t 干重 dry（2025）", "200 t 鲜重 wet → 40.0 t 干重 dry（2025）",
+                                         ""]
     # 67.389 and 284.088 t CO₂e (OYSTER_* × 44/12); kelp 12.48 × 44/12 = 45.76 and no shell
     assert shown["removal"].tolist() == ["有机碳 organic 67.4 t CO₂e；贝壳 shell 284.1 t CO₂e",
                                          "有机碳 organic 45.8 t CO₂e", ""]
@@ -124,7 +143,8 @@ def test_survey_reports_the_removal_apart_from_the_sink(demo_survey, tmp_path):
     table = pd.read_csv(out / "indicators.csv", dtype={"adcode": str}, encoding="utf-8-sig")
     rows = table[table["indicator"].str.startswith("mariculture")].set_index(["indicator", "adcode"])
     organic = KELP + PORPHYRA + OYSTER_ORGANIC  # t C of the 2025 rows: 12.48 + 0.5478 + 18.37884972
-    assert rows.loc[("mariculture_harvest", CITY), "value"] == 1210  # 1000 + 200 + 10 t
+    assert rows.loc[("mariculture_dry_mass", CITY), "value"] == pytest.approx(651 + 40 + 2)  # 1000 × 0.651 + 200 × 0.2
+    # + 10 × 0.2 t
     assert rows.loc[("mariculture_removal_organic", CITY), "value"] == pytest.approx(organic * CO2, abs=1e-6)
     half = CO2 * math.sqrt((KELP * U_KELP) ** 2 + (PORPHYRA * U_PORPHYRA) ** 2 + (OYSTER_ORGANIC * U_OYSTER) ** 2)
     assert rows.loc[("mariculture_removal_organic", CITY), "high"] == pytest.approx(organic * CO2 + half, abs=1e-6)
@@ -143,7 +163,7 @@ def test_survey_reports_the_removal_apart_from_the_sink(demo_survey, tmp_path):
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "另计 Apart from the sink: 海水养殖收获移出碳" in report and "海水养殖收获移出 Mariculture harvest removal" in report
     page = (out / "map.html").read_text(encoding="utf-8")
-    assert '"harvest": "1,000 t\\uff082025' in page  # JS-01's popup: its own harvest, with its unit
+    assert '"harvest": "1,000 t \\u9c9c\\u91cd wet' in page  # JS-01's popup: its own harvest, with its unit
 
 
 @pytest.mark.slow

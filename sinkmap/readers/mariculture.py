@@ -41,8 +41,9 @@ def check_yields(yields: pd.DataFrame, *, areas: pd.DataFrame | None = None,
     area's county codes (``area_name`` names it); ``groups``: the factor table's ``groups`` (raises for
     unknown species names). Raises SchemaError, one line naming the field and the rows, for a row naming
     neither a county nor an area, an area not in the layer (or no layer), an area's county contradicted,
-    a county outside the survey area, (through ``groups``) species without factors, and, with a
-    ``survey_year``, a table without rows of that year (rows of later years are left out, with a warning).
+    (through ``groups``) species without factors, and, with a ``survey_year``, a table without rows of that
+    year. Rows of later years, and of counties outside the survey area (a city's table in a county's
+    survey), are left out with a warning: ``areas`` must then hold every farming area, not only the area's.
     """
     yields = yields.copy() if survey_year is None else _up_to(yields, survey_year, path)
     for column in ("county", "area_id"):
@@ -56,10 +57,11 @@ def check_yields(yields: pd.DataFrame, *, areas: pd.DataFrame | None = None,
     if named.any():
         yields["county"] = yields["county"].fillna(_area_counties(yields, areas, path))
     outside = yields["county"].notna() & ~yields["county"].isin(list(counties or ()))
-    if counties is not None and outside.any():
-        raise SchemaError(f"counties outside the survey area ({area_name or ', '.join(counties)}): "
-                          f"{_counted(yields.loc[outside, 'county'], ROWS, None)}", path=path, field="county",
-                          fix="leave those rows out, or survey their counties too (aoi: in survey.yaml)")
+    if counties is not None and outside.any():  # a city's table in a county's survey: that county's rows
+        warnings.warn(f"{Path(path).name if path else YIELDS}: rows of counties outside the survey area "
+                      f"({area_name or ', '.join(counties)}) are left out: "
+                      f"{_counted(yields.loc[outside, 'county'], ROWS, None)}", SinkmapWarning, stacklevel=3)
+        yields = yields[~outside.to_numpy()]
     if groups is not None:
         groups(yields["mariculture_group"], path=path)
     return yields
@@ -93,7 +95,7 @@ def _area_counties(yields: pd.DataFrame, areas: pd.DataFrame | None, path) -> pd
         raise SchemaError(f"area not in the {LAYER} layer: {_counted(yields.loc[missing, 'area_id'], ROWS, None)}",
                           path=path, field="area_id",
                           fix=f"correct the area_id, add the area to the {LAYER} layer, or give the row's county "
-                              "instead (an area outside the survey area is left out of the layer)")
+                              "instead")
     wrong = (named & yields["county"].notna() & yields["county"].ne(county)).fillna(False).astype(bool)
     if wrong.any():
         shown = ", ".join(f"row {r}: {a} lies in {c}, not {y}" for r, a, c, y in zip(

@@ -44,6 +44,7 @@ from sinkmap.indicators.stock import stock_by_group
 from sinkmap.memory import give_back
 from sinkmap.progress import Progress
 from sinkmap.readers import ALL_LAYERS
+from sinkmap.readers.mariculture import LAYER as FARMS
 from sinkmap.readers.mariculture import read_yields
 from sinkmap.readers.raster import ClassImage
 from sinkmap.readers.tables import read_table
@@ -158,12 +159,14 @@ class SurveyInputs:
 STAND_LAYERS = ("stands", PREVIOUS)  # each as large as every other input together at 10⁶ stands (小班)
 
 
-def read_input_layer(config: SurveyConfig, kind: str, counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One vector input of ``config``, checked, each feature with its county, kept inside the survey area."""
+def read_input_layer(config: SurveyConfig, kind: str, counties: gpd.GeoDataFrame, *, clip: bool = True
+                     ) -> gpd.GeoDataFrame:
+    """One vector input of ``config``, checked, each feature with its county, kept inside the survey area
+    (``clip=False``: all of it)."""
     item = config.inputs[kind]
     frame = read_county_layer(item.path, EARLIER.get(kind, kind), counties, layer=item.layer, gcj02=item.gcj02,
                               encoding=item.encoding, mappings=item.mappings)
-    return config.area.clip(frame, item.path.name)
+    return config.area.clip(frame, item.path.name) if clip else frame
 
 
 def read_inputs(config: SurveyConfig, progress: Progress, *, stands: bool = True) -> SurveyInputs:
@@ -178,7 +181,8 @@ def read_inputs(config: SurveyConfig, progress: Progress, *, stands: bool = True
                                                           kind=kind))
                 for kind in ("landcover", LANDCOVER_PREVIOUS) if kind in config.inputs}
         counties = aoi.load_counties()
-        layers = {kind: read_input_layer(config, kind, counties) for kind in (*VECTOR_LAYERS, *EARLIER_VECTORS)
+        layers = {kind: read_input_layer(config, kind, counties, clip=kind != FARMS)
+                  for kind in (*VECTOR_LAYERS, *EARLIER_VECTORS)
                   if kind in config.inputs and (stands or kind not in STAND_LAYERS)}
         scenario = None
         if "scenario" in config.inputs:
@@ -191,7 +195,9 @@ def read_inputs(config: SurveyConfig, progress: Progress, *, stands: bool = True
             factors = MaricultureFactors.from_layers(config.parameters.get("mariculture"))
             yields = read_yields(config.inputs["mariculture_yields"].path, areas=layers.get("mariculture"),
                                  counties=config.area.codes, area_name=config.area.name_zh, groups=factors.groups,
-                                 survey_year=config.survey_year)
+                                 survey_year=config.survey_year)  # every farming area: rows of those outside left out
+        if FARMS in layers:
+            layers[FARMS] = config.area.clip(layers[FARMS], config.inputs[FARMS].path.name)
         opened.pop_all()  # valid: the maps stay open for the caller
     return SurveyInputs(layers, scenario, maps, yields)
 

@@ -140,8 +140,8 @@ def _belts(column: str) -> Callable[[Computed], Value]:
     return lambda c: None if c.belts is None else c.per_unit(c.belts[column])
 
 
-def _mariculture_harvest(c: Computed) -> Value:
-    return None if c.mariculture is None else c.per_unit(c.mariculture.harvest())
+def _mariculture_dry_mass(c: Computed) -> Value:
+    return None if c.mariculture is None else c.per_unit(c.mariculture.dry_mass())
 
 
 def _removal(part: str) -> Callable[[Computed], Value]:
@@ -153,7 +153,7 @@ def _removal(part: str) -> Callable[[Computed], Value]:
 
 def _removal_source(part: str, tissue: str) -> Callable[[Provenance], str]:
     def source(p: Provenance) -> str:
-        return (f"{p.harvests}: Σ wet harvest × dry/wet ratio × {tissue} share × {tissue} carbon content × 44/12 per "
+        return (f"{p.harvests}: Σ dry mass (wet harvest × dry/wet ratio; 干重 rows as given) × {tissue} share × {tissue} carbon content × 44/12 per "
                 f"species group, factors from {p.mariculture_table}; carbon removed with the harvest, not ecosystem "
                 f"sequestration, not added to carbon_sink_total; {IPCC_RANGE} (groups in quadrature)")
     return source
@@ -229,8 +229,9 @@ REGISTRY: tuple[Indicator, ...] = (
       lambda p: f"{_blue_given(p)}: area of planted or restored patches × Tier 1 soil carbon accumulation from "
                 f"{p.blue_table} × 44/12; existing habitats carry a stock but no Tier 1 sink; {IPCC_RANGE}"),
     # mariculture: carbon removed with the harvests, reported beside the sinks, never added to them
-    Indicator("mariculture_harvest", _mariculture_harvest,
-      lambda p: f"{p.harvests}: Σ wet harvest (鲜重) of the rows of each county"),
+    Indicator("mariculture_dry_mass", _mariculture_dry_mass,
+      lambda p: f"{p.harvests}: Σ wet harvest (鲜重) × dry/wet ratio, and dry-weight (干重) rows as given, per county; "
+                f"dry/wet ratios from {p.mariculture_table}"),
     Indicator("mariculture_removal_organic", _removal("organic"), _removal_source("organic", "soft-tissue")),
     Indicator("mariculture_removal_shell", _removal("shell"), _removal_source("shell", "shell")),
     Indicator("carbon_sink_total", _carbon_sink_total,
