@@ -152,7 +152,7 @@ def test_survey_reports_the_removal_apart_from_the_sink(demo_survey, tmp_path):
     assert rows.loc[("mariculture_removal_shell", CITY_DISTRICT), "value"] == 0  # seaweed only
     haifeng = rows.loc[("mariculture_removal_organic", HAIFENG)]
     assert pd.isna(haifeng["value"]) and haifeng["note"] == "no harvest rows for 2025 in 产量.xlsx"
-    assert rows["unit"].tolist().count("t CO₂e/yr") == 10 and "not added to carbon_sink_total" in \
+    assert rows["unit"].tolist().count("t CO₂e/yr") == 10 and "not in carbon_sink_total" in \
         rows.loc[("mariculture_removal_organic", CITY), "source"]
     # the land + ocean sink is what it was without the harvests
     before = pd.read_csv(demo_survey / "indicators.csv", dtype={"adcode": str}, encoding="utf-8-sig")
@@ -162,6 +162,7 @@ def test_survey_reports_the_removal_apart_from_the_sink(demo_survey, tmp_path):
     assert len(by_group) == 4 and by_group["year"].tolist().count(2024) == 1
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "另计 Apart from the sink: 海水养殖收获移出碳" in report and "海水养殖收获移出 Mariculture harvest removal" in report
+    assert "无数据 no data" in report  # 海丰县, 陆河县: no harvest rows, which is not a coverage gap
     page = (out / "map.html").read_text(encoding="utf-8")
     assert '"harvest": "1,000 t \\u9c9c\\u91cd wet' in page  # JS-01's popup: its own harvest, with its unit
 

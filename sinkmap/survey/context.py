@@ -18,7 +18,7 @@ from sinkmap.config import LANDCOVER_PREVIOUS, PREVIOUS, REDLINES_PREVIOUS, Laye
 from sinkmap.indicators.biomass import BiomassFactors, combine
 from sinkmap.indicators.bluecarbon import BlueCarbonFactors
 from sinkmap.indicators.forest import ForestDefinition
-from sinkmap.indicators.mariculture import MaricultureFactors
+from sinkmap.indicators.mariculture import FACTORS, MaricultureFactors
 from sinkmap.indicators.projection import GrowthRates
 from sinkmap.indicators.targets import target_sources
 from sinkmap.survey.blue import BlueYear
@@ -158,7 +158,8 @@ class Provenance:
     @cached_property
     def mariculture_table(self) -> str:
         """The mariculture factor table with each group's tier."""
-        return f"{self.mariculture.provenance()} ({_tier_summary(self.mariculture.tiers)})"
+        every = "/".join(FACTORS) + " "  # a group whose five factors share their tier: the tier alone
+        return f"{self.mariculture.provenance()}: {_tier_summary(self.mariculture.tiers.str.replace(every, ''))}"
 
     @staticmethod
     def target(indicator: str) -> str:

@@ -153,9 +153,9 @@ def _removal(part: str) -> Callable[[Computed], Value]:
 
 def _removal_source(part: str, tissue: str) -> Callable[[Provenance], str]:
     def source(p: Provenance) -> str:
-        return (f"{p.harvests}: Σ dry mass (wet harvest × dry/wet ratio; 干重 rows as given) × {tissue} share × {tissue} carbon content × 44/12 per "
-                f"species group, factors from {p.mariculture_table}; carbon removed with the harvest, not ecosystem "
-                f"sequestration, not added to carbon_sink_total; {IPCC_RANGE} (groups in quadrature)")
+        return (f"{p.harvests}: Σ dry mass × {tissue} share × its carbon content × 44/12 per species group "
+                f"({p.mariculture_table}); removed with the harvest, not sequestered: not in carbon_sink_total; "
+                f"{IPCC_RANGE}")
     return source
 
 
@@ -230,8 +230,8 @@ REGISTRY: tuple[Indicator, ...] = (
                 f"{p.blue_table} × 44/12; existing habitats carry a stock but no Tier 1 sink; {IPCC_RANGE}"),
     # mariculture: carbon removed with the harvests, reported beside the sinks, never added to them
     Indicator("mariculture_dry_mass", _mariculture_dry_mass,
-      lambda p: f"{p.harvests}: Σ wet harvest (鲜重) × dry/wet ratio, and dry-weight (干重) rows as given, per county; "
-                f"dry/wet ratios from {p.mariculture_table}"),
+      lambda p: f"{p.harvests}: Σ wet harvest (鲜重) × dry/wet ratio ({p.mariculture.provenance()}), dry-weight "
+                "(干重) rows as given, per county"),
     Indicator("mariculture_removal_organic", _removal("organic"), _removal_source("organic", "soft-tissue")),
     Indicator("mariculture_removal_shell", _removal("shell"), _removal_source("shell", "shell")),
     Indicator("carbon_sink_total", _carbon_sink_total,
