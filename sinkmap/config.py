@@ -16,6 +16,8 @@
                                              # the redlines then and now (nature not changed, function not lowered);
                                              # of stands_previous's year, also the forest outside that inventory
     scenario: {path: scenario.csv}           # optional: planned afforestation/harvest for the projection
+    mariculture: {path: 养殖区.gpkg}          # optional: farming areas and marine ranches (养殖区, 海洋牧场)
+    mariculture_yields: {path: 产量.xlsx}     # optional: harvests per county or farming area and year
     projection_end: 2030                     # last projected year (default 2030)
     aoi: 441523                              # the survey area: city (default), or county codes or names
                                              # (one, or a list): a county bureau surveys its own county;
@@ -64,6 +66,10 @@ REQUIRED = ("landcover", "stands")
 PREVIOUS = "stands_previous"  # the stand layer of an earlier survey year
 REDLINES_PREVIOUS = "redlines_previous"  # the redline ledger of an earlier year (area not reduced?)
 LANDCOVER_PREVIOUS = "landcover_previous"  # an earlier land-cover map (nature inside the redlines not changed?)
+PER_COUNTY = (  # inputs of county rows, which a polygon survey area cannot take: kind, its rows, what dropping it leaves
+    ("scenario", "county-wide", "the projection then holds no planned activity"),
+    ("mariculture_yields", "per county or farming area", "the survey then reports no mariculture removal"),
+)
 EARLIER = {PREVIOUS: "stands", REDLINES_PREVIOUS: "redlines", LANDCOVER_PREVIOUS: "landcover"}  # → its kind
 EARLIER_VECTORS = (PREVIOUS, REDLINES_PREVIOUS)
 COMPARED_IN = {**EARLIER, LANDCOVER_PREVIOUS: "redlines"}  # earlier input → the input it needs
@@ -256,11 +262,11 @@ def load_config(path: str | Path) -> SurveyConfig:
             raise InputError(f"{kind}.year ({inputs[kind].year}) must be before survey_year ({year})", path=path,
                              fix=f"give the earlier {EARLIER[kind]} layer and its year")
     area = _area(raw.get("aoi"), path)
-    if area.polygon is not None and "scenario" in inputs:  # what share of a county's planting falls inside?
-        raise InputError(f"'scenario' rows are county-wide and cannot be apportioned to a polygon survey area "
-                         f"({area.name_zh})", path=path,
-                         fix="drop `scenario:` (the projection then holds no planned activity), or survey whole "
-                             "counties (aoi: county codes)")
+    for kind, rows, left in PER_COUNTY:  # what share of a county's planting or harvest falls inside?
+        if area.polygon is not None and kind in inputs:
+            raise InputError(f"'{kind}' rows are {rows} and cannot be apportioned to a polygon survey area "
+                             f"({area.name_zh})", path=path,
+                             fix=f"drop `{kind}:` ({left}), or survey whole counties (aoi: county codes)")
     parameters = checked_parameters(user_paths(raw.get("parameters"), path.parent, path))
     return SurveyConfig(source=path, survey_year=year, inputs=inputs, synthetic=bool(raw.get("synthetic", False)),
                         note=str(raw.get("note", "")), projection_end=end, coverage_min=coverage, area=area,

@@ -37,8 +37,9 @@ def stands_frame(**overrides) -> gpd.GeoDataFrame:
 def test_every_layer_kind_of_the_survey_is_declared():
     layers = load_catalogue().layers
     assert set(layers) == {"landcover", "stands", "mangroves", "shelterbelts", "redlines", "coastal_habitats",
-                           "carbon_pools", "scenario"}
-    assert {name for name, spec in layers.items() if spec.kind == "table"} == {"carbon_pools", "scenario"}
+                           "mariculture", "carbon_pools", "scenario", "mariculture_yields"}
+    assert {name for name, spec in layers.items() if spec.kind == "table"} == {"carbon_pools", "scenario",
+                                                                               "mariculture_yields"}
     stands = load_catalogue().layer("stands")
     assert stands.fields["canopy_closure"].unit == "1" and stands.fields["volume_per_ha"].max == 1000
     assert stands.fields["land_class"].allowed["arbor"] == "乔木林地"

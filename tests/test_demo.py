@@ -30,21 +30,23 @@ def test_every_file_says_synthetic(demo_inputs):
         assert src.tags()["SINKMAP_SYNTHETIC"] == "yes"
         assert "SYNTHETIC" in src.tags()["TIFFTAG_IMAGEDESCRIPTION"]
         assert src.crs.to_epsg() == 4490 and src.nodata == 0
-    for name in ("stands.gpkg", "mangroves.gpkg"):
+    for name in ("stands.gpkg", "mangroves.gpkg", "mariculture.gpkg"):
         assert "SYNTHETIC" in pyogrio.read_info(demo_inputs / name)["layer_metadata"].get("DESCRIPTION", "") or \
             "SYNTHETIC" in str(pyogrio.read_info(demo_inputs / name))
     assert b"SYNTHETIC" in pq.read_schema(demo_inputs / "redlines.parquet").metadata[b"description"]
-    for name in ("stands.gpkg", "mangroves.gpkg", "shelterbelts.shp"):
+    for name in ("stands.gpkg", "mangroves.gpkg", "shelterbelts.shp", "mariculture.gpkg"):
         assert (gpd.read_file(demo_inputs / name)["synthetic"] == 1).all()
     assert yaml.safe_load((demo_inputs / "survey.yaml").read_text(encoding="utf-8"))["synthetic"] is True
     assert "SYNTHETIC" in (demo_inputs / "README.txt").read_text(encoding="utf-8")
+    assert read_table(demo_inputs / "mariculture_yields.csv", "mariculture_yields")["备注"].str.contains(
+        "SYNTHETIC").all()  # a CSV has no metadata: each row says it
 
 
 def test_every_layer_passes_its_catalogue_spec(demo_inputs):
     config = load_config(demo_inputs / "survey.yaml")
     counts = {kind: len(read_layer(config.inputs[kind].path, kind)) for kind in VECTOR_LAYERS}
     assert counts["stands"] > 10_000 and counts["mangroves"] > 20 and counts["shelterbelts"] >= 6
-    assert counts["redlines"] > 10
+    assert counts["redlines"] > 10 and counts["mariculture"] == 11  # tests/test_demo_mariculture.py checks them
     earlier = config.inputs[PREVIOUS]
     assert earlier.year == 2020 and len(read_layer(earlier.path, "stands")) == counts["stands"]
     scenario = read_table(config.inputs["scenario"].path, "scenario")

@@ -23,9 +23,11 @@ from sinkmap.writers.vector import write_gpkg
 
 PYTHON_WITH_QGIS = "/usr/bin/python3"  # Debian's python3-qgis is built for it
 PROBE = Path(__file__).with_name("qgis_probe.py")
-STYLED = ["units", "stands", "redlines", "mangroves", "shelterbelts", "coastal_habitats", "restoration_sites"]
+STYLED = ["units", "stands", "redlines", "mangroves", "shelterbelts", "coastal_habitats", "mariculture",
+          "restoration_sites"]
 INPUTS = {"stands": "stands.gpkg", "redlines": "redlines.parquet", "mangroves": "mangroves.gpkg",
-          "shelterbelts": "shelterbelts.shp", "coastal_habitats": "coastal_habitats.gpkg"}
+          "shelterbelts": "shelterbelts.shp", "coastal_habitats": "coastal_habitats.gpkg",
+          "mariculture": "mariculture.gpkg"}
 MANGROVES = {"existing": "#00897b", "planted": "#9ccc65", "restored": "#ffb300"}  # layers/catalogue.yaml
 SE, OGC = "{http://www.opengis.net/se}", "{http://www.opengis.net/ogc}"
 
@@ -135,6 +137,10 @@ def test_mangroves_are_categorized_on_status_with_the_web_map_colours(styles):
     assert fills(element) == [rgba(colour, 0.7) for colour in MANGROVES.values()]
     habitats = renderer(styles, "coastal_habitats")
     assert habitats.get("attr") == "habitat" and fills(habitats)[2] == rgba("#f06292", 0.7)  # coral reef
+    farms = renderer(styles, "mariculture")  # farming areas (养殖区) and ranches (海洋牧场), by type
+    assert [(c.get("value"), c.get("label")) for c in farms.findall("categories/category")] == [
+        ("farm", "养殖区 farm"), ("ranch", "海洋牧场 ranch")]
+    assert fills(farms) == [rgba("#42a5f5", 0.5), rgba("#ff7043", 0.5)]
 
 
 def test_units_are_graduated_by_forest_cover_counties_only(styles):
@@ -184,6 +190,7 @@ def test_qgis_opens_every_layer_with_its_default_style(gpkg):
         "redlines": (True, "EPSG:4490", "singleSymbol"), "mangroves": (True, "EPSG:4490", "categorizedSymbol"),
         "shelterbelts": (True, "EPSG:4490", "singleSymbol"),
         "coastal_habitats": (True, "EPSG:4490", "categorizedSymbol"),
+        "mariculture": (True, "EPSG:4490", "categorizedSymbol"),
         "restoration_sites": (True, "EPSG:4490", "singleSymbol")}
     assert layers["stands"]["features"] == 16855
     mangroves = layers["mangroves"]

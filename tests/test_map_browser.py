@@ -11,7 +11,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync"]
 OVERLAYS = ["森林覆盖率 Forest cover", "土地覆盖 Land cover", "森林小班 Forest stands", "生态保护红线 Ecological redlines", "红树林 Mangroves",
             "沿海防护林带 Coastal shelterbelts",
-            "盐沼、海草床与珊瑚礁 Salt marsh, seagrass, coral reef", "修复片区（近似位置） Restoration sites (approximate)"]
+            "盐沼、海草床与珊瑚礁 Salt marsh, seagrass, coral reef", "海水养殖 Mariculture",
+            "修复片区（近似位置） Restoration sites (approximate)"]
 
 
 @pytest.fixture(scope="module")

@@ -106,7 +106,7 @@ def test_unknown_species_are_listed_in_one_message(factors):
 
 
 def test_negative_or_missing_harvests_are_refused(factors):
-    with pytest.raises(SchemaError, match=r"field 'harvest_t': harvests must be wet tonnes ≥ 0, not '-5' \(row 1\)"):
+    with pytest.raises(SchemaError, match=r"field 'harvest_t': harvests must be tonnes ≥ 0, not '-5' \(row 1\)"):
         removal(yields(("A", 2024, "海带", 1.0), ("A", 2024, "海带", "-5")), factors)
 
 

@@ -46,7 +46,8 @@ def two_surveys(demo_survey, tmp_path_factory):
     stands.loc[stands["stand_id"] == stand["stand_id"], "volume_per_ha"] *= SCALED
     stands.to_file(root / "stands.gpkg", layer="stands", driver="GPKG")
     config = demo_config(demo_survey, root, survey_year=2026, stands={"path": str(root / "stands.gpkg"),
-                                                                      "layer": "stands"})
+                                                                      "layer": "stands"},
+                         mariculture_yields=None)  # the demo's harvests are of 2024 and 2025: refused for 2026
     after = root / "2026"
     result = run("survey", "--config", str(config), "--previous", str(before), "-o", str(after), "--stamp", "-q")
     assert result.returncode == 0, result.stderr
@@ -202,6 +203,8 @@ def test_definition_changes_name_what_differs():
               "crs": {"area": {"definition": "+proj=aea", "name": "x"}}}
     assert definition_changes(record, record) == []
     assert definition_changes(record, {**record, "crs": {"area": {"definition": "+proj=aea", "name": "y"}}}) == []
+    newer = {**record, "parameter_tables": {**record["parameter_tables"], "mariculture": {"shipped": {"sha256": "m"}}}}
+    assert definition_changes(record, newer) == []  # a table added since converts nothing the earlier survey reported
     other = {"sinkmap_version": "0.2.0", "survey_area": {"code": "441523", "name_zh": "陆河县"},
              "parameter_tables": {"biomass_factors": {"shipped": {"sha256": "a"}, "own": {"sha256": "c"}},
                                   "blue_carbon": {"shipped": {"sha256": "b"}}},

@@ -86,8 +86,14 @@ def test_stock_change_and_a_one_county_survey_area():
 def test_the_demo_reports_every_registered_indicator_with_value_unit_and_source(demo_survey):
     table = pd.read_csv(demo_survey / "indicators.csv", dtype={"adcode": str}, encoding="utf-8-sig")
     assert list(table["indicator"].unique()) == list(load_indicator_specs().index)  # the demo gives every input
+    noted = table["note"].fillna("").ne("")  # the demo's harvests are of the coastal counties of its bays
+    assert table.loc[noted, "adcode"].isin(["441521", "441523"]).all()  # 海丰县, 陆河县
+    assert set(table.loc[noted, "indicator"]) == {"mariculture_dry_mass", "mariculture_removal_organic",
+                                                  "mariculture_removal_shell"}
+    assert table.loc[noted, "value"].isna().all()  # no harvest rows: no value, not 0
     for column in ("value", "unit", "source"):  # NaN counts as missing
-        assert table[column].notna().all() and table[column].astype(str).str.strip().ne("").all(), column
+        shown = table.loc[~noted, column] if column == "value" else table[column]
+        assert shown.notna().all() and shown.astype(str).str.strip().ne("").all(), column
 
 
 @pytest.mark.parametrize(("kwargs", "status"), [

@@ -15,6 +15,7 @@ from sinkmap.surveyarea import survey_area
 from tests.test_cli import demo_config
 
 LUHE = "441523"  # 陆河县
+LUFENG = "441581"  # 陆丰市
 
 
 def test_survey_area_from_codes_names_or_the_city():
@@ -55,6 +56,30 @@ def test_a_polygon_survey_area_cannot_take_county_wide_scenario_rows(demo_survey
     with pytest.raises(InputError, match=r"survey\.yaml: 'scenario' rows are county-wide and cannot be apportioned "
                                          r"to a polygon survey area \(林场\)\. Drop `scenario:`"):
         load_config(demo_config(demo_survey, tmp_path, aoi={"path": str(farm), "name": "林场"}))
+    with pytest.raises(InputError, match=r"'mariculture_yields' rows are per county or farming area and cannot be "
+                                         r"apportioned to a polygon survey area \(林场\)\. Drop `mariculture_yields:`"):
+        load_config(demo_config(demo_survey, tmp_path, aoi={"path": str(farm), "name": "林场"}, scenario=None))
+
+
+# The demo's harvest table (mariculture_yields) has no rows of 陆河县 (inland), which would then carry notes, and
+# a polygon survey area cannot take it: the surveys of part of the city below go without it.
+NO_YIELDS = {"mariculture_yields": None}
+
+
+def test_a_county_survey_takes_its_rows_of_the_citys_harvest_table(demo_survey, tmp_path):
+    config = load_config(demo_config(demo_survey, tmp_path, aoi="陆丰市", stands_previous=None, landcover_previous=None,
+                                     redlines_previous=None, scenario=None))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = compute_survey(config)
+    left_out = [str(w.message) for w in caught if "rows of counties outside the survey area (陆丰市)" in str(w.message)]
+    assert len(left_out) == 1 and "'441502'" in left_out[0]  # 城区's rows, told apart by their farming areas
+    assert set(result.mariculture["county"]) == {LUFENG} and set(result.layers["mariculture"]["county"]) == {LUFENG}
+    full = pd.read_csv(demo_survey / "indicators.csv", dtype={"adcode": str}, encoding="utf-8-sig")
+    ours = result.indicators.set_index("indicator")
+    for indicator in ("mariculture_dry_mass", "mariculture_removal_organic", "mariculture_removal_shell"):
+        city_run = full.loc[(full["indicator"] == indicator) & (full["adcode"] == LUFENG), "value"].iloc[0]
+        assert ours.loc[indicator, "value"] == pytest.approx(city_run, rel=1e-9) and city_run > 0, indicator  # CSV: 7 digits
 
 
 def test_a_county_survey_leaves_out_other_counties_scenario_rows(demo_survey, tmp_path):
@@ -72,7 +97,7 @@ def _polygon_survey(demo_survey, tmp_path, name: str, frame: gpd.GeoDataFrame, f
     path = tmp_path / file
     frame.to_file(path)
     config = load_config(demo_config(demo_survey, tmp_path / name, aoi={"path": str(path), "name": name},
-                                     scenario=None))
+                                     scenario=None, **NO_YIELDS))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SinkmapWarning)
         return compute_survey(config)
@@ -125,7 +150,7 @@ def test_a_county_survey_reports_that_county_alone(demo_survey, tmp_path):
     """The demo's city-wide inputs surveyed with aoi: 陆河县: the features elsewhere are left out (with a
     warning), every table holds 陆河县 only, and its figures are those of the city-wide run."""
     config = load_config(demo_config(demo_survey, tmp_path, aoi="陆河县", stands_previous=None,
-                                     landcover_previous=None, redlines_previous=None, scenario=None))
+                                     landcover_previous=None, redlines_previous=None, scenario=None, **NO_YIELDS))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = compute_survey(config)

@@ -14,7 +14,7 @@ from sinkmap.progress import Progress
 @cli.command()
 @click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Survey configuration (YAML): survey_year, landcover, stands, mangroves, shelterbelts, redlines, "
-                   "coastal_habitats.")
+                   "coastal_habitats, mariculture, mariculture_yields.")
 @click.option("--demo", is_flag=True, help="Generate the seeded SYNTHETIC Shanwei dataset into OUT/inputs and survey it.")
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Output folder (created if missing): indicators.csv, survey.gpkg, map.html, report.html, report.pdf, "

@@ -31,6 +31,9 @@ def validate(config_path: Path) -> None:
         click.echo(f"{kind}: {counts[kind]} features OK ({config.inputs[kind].path})")
     if inputs.scenario is not None:
         click.echo(f"scenario: {len(inputs.scenario)} rows OK ({config.inputs['scenario'].path})")
+    if inputs.mariculture_yields is not None:
+        click.echo(f"mariculture_yields: {len(inputs.mariculture_yields)} rows OK "
+                   f"({config.inputs['mariculture_yields'].path})")
     for name, path in config.parameters.items():  # checked row by row when the configuration was read
         click.echo(f"parameters {name}: OK ({path})")
     for kind, landcover in inputs.landcover.items():

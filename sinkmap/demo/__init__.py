@@ -5,8 +5,9 @@ Reruns with the same seed write byte-identical files.
 
 Files (in ``out_dir``): landcover.tif (COG, WorldCover codes, 1″ ≈ 30 m, EPSG:4490),
 landcover_2020.tif (the earlier map), stands.gpkg, stands_2020.gpkg (the earlier survey), mangroves.gpkg,
-shelterbelts.shp, coastal_habitats.gpkg, redlines.parquet, redlines_2022.parquet, scenario.csv, survey.yaml,
-README.txt.
+shelterbelts.shp, coastal_habitats.gpkg, redlines.parquet, redlines_2022.parquet, scenario.csv,
+mariculture.gpkg (sea farming areas and marine ranches), mariculture_yields.csv (their harvests, 中文 headers),
+survey.yaml, README.txt.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sinkmap.demo.history import (
     scenario_table,
 )
 from sinkmap.demo.landscape import MANGROVE, NODATA, TREE, WATER, Grid, allocate_classes, score_fields
+from sinkmap.demo.mariculture import make_mariculture, mariculture_yields
 from sinkmap.demo.vectors import make_coastal_habitats, make_mangroves, make_redlines, make_shelterbelts, make_stands
 from sinkmap.progress import Progress
 from sinkmap.writers.atomic import atomic_path, write_text_atomic
@@ -87,9 +89,10 @@ def _generate(out: Path, seed: int, progress: Progress) -> None:
         natural, urban, wet, ponds, dist_km = score_fields(grid, sea, seed)
         classes = allocate_classes(county_ids, land_mask, list(counties["adcode"]), natural, urban, wet, ponds, seed)
         classes[sea] = WATER
-    with progress.step("demo: mangroves, shelterbelts, salt marsh / seagrass / coral, redlines"):
+    with progress.step("demo: mangroves, shelterbelts, salt marsh / seagrass / coral, redlines, mariculture"):
         mangroves = make_mangroves(land, counties, seed)
         habitats = make_coastal_habitats(land, counties, seed, mangroves)
+        farms = make_mariculture(land, counties, sites, seed, avoid=(mangroves, habitats))
         belts = make_shelterbelts(land, counties, sites, seed)
         redlines = make_redlines(land, counties, grid, natural, dist_km, land_mask)
         inside = county_ids > 0
@@ -112,6 +115,8 @@ def _generate(out: Path, seed: int, progress: Progress) -> None:
         write_vector(mangroves, out / "mangroves.gpkg", layer="mangroves", description=note)
         write_vector(belts, out / "shelterbelts.shp")
         write_vector(habitats, out / "coastal_habitats.gpkg", layer="coastal_habitats", description=note)
+        write_vector(farms, out / "mariculture.gpkg", layer="mariculture", description=note)
+        write_table(mariculture_yields(farms, SURVEY_YEAR, seed), out / "mariculture_yields.csv")
         write_vector(redlines, out / "redlines.parquet", description=note)
         ledger_year = SURVEY_YEAR - REDLINE_YEARS_BEFORE
         write_vector(previous_redlines(redlines), out / f"redlines_{ledger_year}.parquet", description=note)
@@ -120,7 +125,10 @@ def _generate(out: Path, seed: int, progress: Progress) -> None:
                           f"stands.gpkg, stands_{earlier}.gpkg (the earlier survey), mangroves.gpkg, "
                           "shelterbelts.shp, coastal_habitats.gpkg (salt marsh, seagrass, coral reef), "
                           f"redlines.parquet, redlines_{ledger_year}.parquet (the earlier ledger), "
-                          "scenario.csv (projection scenario).\n")
+                          "scenario.csv (projection scenario), mariculture.gpkg (sea farming areas 养殖区 and "
+                          "marine ranches 海洋牧场 in 长沙湾, 碣石湾 and 红海湾), mariculture_yields.csv (their wet "
+                          f"harvests in {SURVEY_YEAR - 1} and {SURVEY_YEAR}, 中文 headers; each row's 备注 says "
+                          "SYNTHETIC).\n")
         config = {
             "survey_year": SURVEY_YEAR,
             "synthetic": True,
@@ -132,6 +140,8 @@ def _generate(out: Path, seed: int, progress: Progress) -> None:
             "mangroves": {"path": "mangroves.gpkg"},
             "shelterbelts": {"path": "shelterbelts.shp"},
             "coastal_habitats": {"path": "coastal_habitats.gpkg"},
+            "mariculture": {"path": "mariculture.gpkg"},
+            "mariculture_yields": {"path": "mariculture_yields.csv"},
             "redlines": {"path": "redlines.parquet"},
             "redlines_previous": {"path": f"redlines_{ledger_year}.parquet", "year": ledger_year},
             "landcover_previous": {"path": f"landcover_{earlier}.tif", "preset": "worldcover", "year": earlier},

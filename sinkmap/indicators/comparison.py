@@ -86,7 +86,7 @@ def _crs_definitions(record: Mapping) -> dict[str, str | None]:
 
 def definition_changes(then: Mapping, now: Mapping) -> list[str]:
     """What differs between two surveys' provenance records beyond the ground: the survey area, the
-    sinkmap version, the parameter tables (by sha256) and the CRS definitions. One line each."""
+    sinkmap version, the parameter tables both records have (by sha256) and the CRS definitions. One line each."""
     lines = []
     area_then, area_now = then["survey_area"], now["survey_area"]
     if area_then.get("code") != area_now.get("code"):
@@ -96,7 +96,8 @@ def definition_changes(then: Mapping, now: Mapping) -> list[str]:
         lines.append(f"written by sinkmap {then.get('sinkmap_version')} then and {now.get('sinkmap_version')} now: "
                      "methods or definitions may differ")
     sha_then, sha_now = _sha256s(then), _sha256s(now)
-    differ = sorted(n for n in sha_then.keys() | sha_now.keys() if sha_then.get(n) != sha_now.get(n))
+    # a table only one record has (a later sinkmap's new table) converts nothing the other survey reported
+    differ = sorted(n for n in sha_then.keys() & sha_now.keys() if sha_then[n] != sha_now[n])
     if differ:
         lines.append(f"parameter tables differ (sha256): {', '.join(differ)}: the factors changed, so the changes "
                      "of what they convert mix definitions and ground")

@@ -88,15 +88,17 @@ class MaricultureFactors:
         return pd.DataFrame({"organic": v["dry_wet_ratio"] * v["soft_tissue_share"] * v["soft_tissue_carbon"],
                              "shell": v["dry_wet_ratio"] * v["shell_share"] * v["shell_carbon"]})
 
-    def relative_uncertainty(self) -> pd.DataFrame:
+    def relative_uncertainty(self, dry: bool = False) -> pd.DataFrame:
         """Relative 95 % half-width of each part's factor product (Approach 1): columns organic, shell.
 
-        The shell share's half-width is the soft share's (s_shell = 1 − s_soft, one uncertain quantity)."""
+        The shell share's half-width is the soft share's (s_shell = 1 − s_soft, one uncertain quantity).
+        ``dry``: of a harvest given as dry weight, without the dry/wet ratio."""
         u = relative_half_width(self.values, self.low, self.high)
         soft_half = (self.high["soft_tissue_share"] - self.low["soft_tissue_share"]) / 2.0
         u_shell_share = (soft_half / self.values["shell_share"].replace(0.0, np.nan)).fillna(0.0)
-        organic = np.sqrt(u["dry_wet_ratio"] ** 2 + u["soft_tissue_share"] ** 2 + u["soft_tissue_carbon"] ** 2)
-        shell = np.sqrt(u["dry_wet_ratio"] ** 2 + u_shell_share ** 2 + u["shell_carbon"] ** 2)
+        ratio = 0.0 if dry else u["dry_wet_ratio"]
+        organic = np.sqrt(ratio ** 2 + u["soft_tissue_share"] ** 2 + u["soft_tissue_carbon"] ** 2)
+        shell = np.sqrt(ratio ** 2 + u_shell_share ** 2 + u["shell_carbon"] ** 2)
         return pd.DataFrame({"organic": organic, "shell": shell.where(self.values["shell_share"] > 0, 0.0)})
 
     def groups(self, names: pd.Series, mapping: Mapping[str, str] | None = None, *, path=None,
@@ -168,26 +170,31 @@ def removal(yields: pd.DataFrame, factors: MaricultureFactors, mapping: Mapping[
             path=None, layer: str | None = None) -> pd.DataFrame:
     """Carbon removed with each harvest row, organic and shell apart, in t C and t CO₂e with 95 % ranges.
 
-    ``yields`` has ``mariculture_group`` (a species name or group code) and ``harvest_t`` (wet tonnes),
-    usually ``county`` and ``year`` too (every column is kept). Returns the rows with the group code in
-    ``mariculture_group``, the name as written in ``species``, ``dry_t`` (t d.m.), ``organic_*`` and
+    ``yields`` has ``mariculture_group`` (a species name or group code) and ``harvest_t`` (wet tonnes, or
+    dry tonnes on rows whose ``basis`` is "dry": no dry/wet ratio then), usually ``county`` and ``year`` too
+    (every column is kept). Returns the rows with the group code in ``mariculture_group``, the name as
+    written in ``species``, ``basis`` (wet, dry), ``dry_t`` (t d.m.), ``organic_*`` and
     ``shell_*`` (see ``_with_range``; seaweed's shell columns are 0) and ``tier_<factor>`` columns.
     Raises SchemaError naming the rows for unknown names and for missing or negative harvests.
     """
     harvest = pd.to_numeric(yields["harvest_t"], errors="coerce")
     bad = yields.loc[~(harvest >= 0), "harvest_t"]
     if len(bad):
-        raise SchemaError(f"harvests must be wet tonnes ≥ 0, not {_listed(bad)}", path=path, layer=layer,
-                          field="harvest_t", fix="give each row's wet harvest in tonnes (吨, 鲜重)")
+        raise SchemaError(f"harvests must be tonnes ≥ 0, not {_listed(bad)}", path=path, layer=layer,
+                          field="harvest_t", fix="give each row's harvest in tonnes (吨, 鲜重 or, with basis 干重, dry)")
     groups = factors.groups(yields[KEY], mapping, path=path, layer=layer)
     v = factors.values.reindex(groups)
-    u = factors.relative_uncertainty().reindex(groups)
+    dry = (yields["basis"].eq("dry").fillna(False).to_numpy(dtype=bool) if "basis" in yields
+           else np.zeros(len(yields), dtype=bool))
+    wet_u, dry_u = (factors.relative_uncertainty(dry=d).reindex(groups) for d in (False, True))
+    u = {part: np.where(dry, dry_u[part].to_numpy(), wet_u[part].to_numpy()) for part in PARTS}
     out = yields.assign(species=yields[KEY], **{KEY: groups})
-    out["dry_t"] = harvest.to_numpy() * v["dry_wet_ratio"].to_numpy()
+    out["basis"] = np.where(dry, "dry", "wet")
+    out["dry_t"] = harvest.to_numpy() * np.where(dry, 1.0, v["dry_wet_ratio"].to_numpy())
     _with_range(out, "organic", out["dry_t"].to_numpy() * (v["soft_tissue_share"] * v["soft_tissue_carbon"]).to_numpy(),
-                u["organic"].to_numpy())
+                u["organic"])
     _with_range(out, "shell", out["dry_t"].to_numpy() * (v["shell_share"] * v["shell_carbon"]).to_numpy(),
-                u["shell"].to_numpy())
+                u["shell"])
     return out.join(tier_columns(factors.cell_tiers, groups))
 
 

@@ -36,6 +36,7 @@ from sinkmap.indicators.coverage import (
     raster_share,
 )
 from sinkmap.indicators.forest import ForestDefinition
+from sinkmap.indicators.mariculture import MaricultureFactors
 from sinkmap.indicators.projection import GrowthRates, check_scenario, project, trajectory
 from sinkmap.indicators.redline import LOCATED
 from sinkmap.indicators.shelterbelt import SITE_COLUMNS, plan_sites
@@ -43,6 +44,8 @@ from sinkmap.indicators.stock import stock_by_group
 from sinkmap.memory import give_back
 from sinkmap.progress import Progress
 from sinkmap.readers import ALL_LAYERS
+from sinkmap.readers.mariculture import LAYER as FARMS
+from sinkmap.readers.mariculture import read_yields
 from sinkmap.readers.raster import ClassImage
 from sinkmap.readers.tables import read_table
 from sinkmap.readers.vector import assign_units, read_layer, refuse_larger_than_units
@@ -51,6 +54,7 @@ from sinkmap.survey.blue import blue_year
 from sinkmap.survey.context import CITY, Computed, Provenance
 from sinkmap.survey.forest import ForestYear, forest_year, stand_carbon
 from sinkmap.survey.ledger import RedlineYear, redline_tables, redline_year, stands_in_redlines
+from sinkmap.survey.mariculture import BY_GROUP_COLUMNS, mariculture_year
 from sinkmap.survey.quality import carbon_quality
 from sinkmap.survey.registry import projected_indicators
 from sinkmap.survey.table import INDICATOR_COLUMNS, indicator_sources, indicator_table, indicator_values
@@ -96,6 +100,8 @@ class SurveyResult:
     plan_work: pd.DataFrame = field(default_factory=pd.DataFrame)  # county, year, area_ha, status: the mangrove
     # work of the plan period (planted, restored from PLAN_START to the survey year)
     landcover_images: LandCoverImages | None = None  # this year's land cover for the web map and figure 2
+    mariculture: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BY_GROUP_COLUMNS))  # county ×
+    # year × species group: harvest and the carbon it removes (survey.mariculture.MaricultureYear.by_group)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The survey's tables by CSV name (one sheet each in survey.xlsx, listed in layers/output_tables.csv);
@@ -103,7 +109,8 @@ class SurveyResult:
         return {"indicators.csv": self.indicators, "stock_by_group.csv": self.stock_groups,
                 "carbon_by_group.csv": self.carbon_groups.rename(columns={"u": "u_95"}),
                 "trajectory.csv": self.trajectory, "blue_carbon_by_habitat.csv": self.habitats,
-                **redline_tables(self.ledger), "shelterbelt_sites.csv": self.shelterbelt_sites}
+                **redline_tables(self.ledger), "shelterbelt_sites.csv": self.shelterbelt_sites,
+                "mariculture_by_group.csv": self.mariculture}
 
 
 def read_county_layer(path, kind: str, counties: gpd.GeoDataFrame, *, layer=None, gcj02: bool = False,
@@ -136,6 +143,7 @@ class SurveyInputs:
     layers: dict[str, gpd.GeoDataFrame]
     scenario: pd.DataFrame | None
     landcover: dict[str, LandCover]
+    mariculture_yields: pd.DataFrame | None = None  # harvests per county or farming area (readers.mariculture)
 
     def close(self) -> None:
         for landcover in self.landcover.values():
@@ -151,12 +159,14 @@ class SurveyInputs:
 STAND_LAYERS = ("stands", PREVIOUS)  # each as large as every other input together at 10⁶ stands (小班)
 
 
-def read_input_layer(config: SurveyConfig, kind: str, counties: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One vector input of ``config``, checked, each feature with its county, kept inside the survey area."""
+def read_input_layer(config: SurveyConfig, kind: str, counties: gpd.GeoDataFrame, *, clip: bool = True
+                     ) -> gpd.GeoDataFrame:
+    """One vector input of ``config``, checked, each feature with its county, kept inside the survey area
+    (``clip=False``: all of it)."""
     item = config.inputs[kind]
     frame = read_county_layer(item.path, EARLIER.get(kind, kind), counties, layer=item.layer, gcj02=item.gcj02,
                               encoding=item.encoding, mappings=item.mappings)
-    return config.area.clip(frame, item.path.name)
+    return config.area.clip(frame, item.path.name) if clip else frame
 
 
 def read_inputs(config: SurveyConfig, progress: Progress, *, stands: bool = True) -> SurveyInputs:
@@ -171,7 +181,8 @@ def read_inputs(config: SurveyConfig, progress: Progress, *, stands: bool = True
                                                           kind=kind))
                 for kind in ("landcover", LANDCOVER_PREVIOUS) if kind in config.inputs}
         counties = aoi.load_counties()
-        layers = {kind: read_input_layer(config, kind, counties) for kind in (*VECTOR_LAYERS, *EARLIER_VECTORS)
+        layers = {kind: read_input_layer(config, kind, counties, clip=kind != FARMS)
+                  for kind in (*VECTOR_LAYERS, *EARLIER_VECTORS)
                   if kind in config.inputs and (stands or kind not in STAND_LAYERS)}
         scenario = None
         if "scenario" in config.inputs:
@@ -179,8 +190,16 @@ def read_inputs(config: SurveyConfig, progress: Progress, *, stands: bool = True
             scenario = read_table(path, "scenario")
             check_scenario(scenario, config.survey_year, config.projection_end, path=path)
             scenario = scenario_in_area(scenario, config.area, path)
+        yields = None
+        if "mariculture_yields" in config.inputs:
+            factors = MaricultureFactors.from_layers(config.parameters.get("mariculture"))
+            yields = read_yields(config.inputs["mariculture_yields"].path, areas=layers.get("mariculture"),
+                                 counties=config.area.codes, area_name=config.area.name_zh, groups=factors.groups,
+                                 survey_year=config.survey_year)  # every farming area: rows of those outside left out
+        if FARMS in layers:
+            layers[FARMS] = config.area.clip(layers[FARMS], config.inputs[FARMS].path.name)
         opened.pop_all()  # valid: the maps stay open for the caller
-    return SurveyInputs(layers, scenario, maps)
+    return SurveyInputs(layers, scenario, maps, yields)
 
 
 def scenario_in_area(scenario: pd.DataFrame, area: SurveyArea, path: Path) -> pd.DataFrame:
@@ -292,6 +311,11 @@ def _compute_survey(config: SurveyConfig, inputs: SurveyInputs, progress: Progre
     if "shelterbelts" in layers:
         belts, sites = shelterbelt_year(layers["shelterbelts"], plan_sites(area.sites()), config.survey_year,
                                         name=_file_name(config, "shelterbelts"))
+    harvests = MaricultureFactors.from_layers(own.get("mariculture")) if "mariculture_yields" in config.inputs else None
+    mariculture = mariculture_year(inputs.mariculture_yields, harvests, config.survey_year,
+                                   _file_name(config, "mariculture_yields"))
+    if mariculture is not None and "mariculture" in layers:  # each area's harvest and removal, for the map
+        layers["mariculture"] = layers["mariculture"].join(mariculture.per_area(), on="area_id")
     coverage = input_coverage(config, years.shares, class_areas, land_ha, areas_then)
     names = area.counties.set_index("adcode")["name_zh"].to_dict()
     for kind in coverage.shares:
@@ -299,15 +323,19 @@ def _compute_survey(config: SurveyConfig, inputs: SurveyInputs, progress: Progre
             warnings.warn(line, SinkmapWarning, stacklevel=2)
     inputs_of = load_indicator_specs()["inputs"].to_dict()
     notes = coverage.notes(inputs_of, area.code, names)
+    if mariculture is not None:  # a county without harvest rows has no value, not 0
+        notes.update(mariculture.notes(notes.index, area.code))
     then = {"stands": PREVIOUS, **({"landcover": LANDCOVER_PREVIOUS} if areas_then is not None else {})}
     tracked = {ind: rule.columns for ind, rule in projected_indicators().items()}  # indicator → its trajectory columns
     earlier = {ind: tuple(then.get(k, k) for k in inputs_of[ind]) for ind in tracked}  # the earlier year's
     path = mask_trajectory(path, notes, tracked, coverage.notes(earlier, area.code, names), config.survey_year)
-    values, ranges = indicator_values(Computed(current, previous, land_ha, blue, ledger, belts, total=area.code))
+    values, ranges = indicator_values(Computed(current, previous, land_ha, blue, ledger, belts, mariculture,
+                                               total=area.code))
     values = mask_uncovered(values, notes)
     _refuse_impossible_shares(values, names | {area.code: area.name_zh}, inputs_of, config)
     units = _units_frame(values, area)
-    sources = indicator_sources(Provenance(config, definition, factors, growth, blue_factors), values.columns)
+    sources = indicator_sources(Provenance(config, definition, factors, growth, blue_factors, harvests),
+                                values.columns)
     indicators = indicator_table(values, ranges, units.set_index("adcode")["name_zh"], path, sources, blue, notes,
                                  total=area.code, quality=carbon_quality(current, previous, blue, area.code),
                                  survey_year=config.survey_year)
@@ -319,7 +347,7 @@ def _compute_survey(config: SurveyConfig, inputs: SurveyInputs, progress: Progre
                         {kind: frame for kind, frame in layers.items() if kind not in EARLIER_VECTORS},
                         stand_carbon(current.stands, factors),
                         factors.variance_shares(current.carbon),
-                        work, images)
+                        work, images, **({} if mariculture is None else {"mariculture": mariculture.by_group()}))
 
 
 def _refuse_impossible_shares(values: pd.DataFrame, names: dict[str, str], inputs_of: dict, config: SurveyConfig

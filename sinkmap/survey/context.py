@@ -18,11 +18,13 @@ from sinkmap.config import LANDCOVER_PREVIOUS, PREVIOUS, REDLINES_PREVIOUS, Laye
 from sinkmap.indicators.biomass import BiomassFactors, combine
 from sinkmap.indicators.bluecarbon import BlueCarbonFactors
 from sinkmap.indicators.forest import ForestDefinition
+from sinkmap.indicators.mariculture import FACTORS, MaricultureFactors
 from sinkmap.indicators.projection import GrowthRates
 from sinkmap.indicators.targets import target_sources
 from sinkmap.survey.blue import BlueYear
 from sinkmap.survey.forest import ForestYear
 from sinkmap.survey.ledger import RedlineYear
+from sinkmap.survey.mariculture import MaricultureYear
 
 CITY = aoi.CITY[0]  # 441500 汕尾市
 Value = pd.Series | pd.DataFrame | None  # per unit; a DataFrame (value, low, high) is a 95 % range; None: no inputs
@@ -52,6 +54,7 @@ class Computed:
     blue: BlueYear | None = None
     ledger: RedlineYear | None = None
     belts: pd.DataFrame | None = None  # county × shelterbelt_area (ha), shelterbelt_work (亩)
+    mariculture: MaricultureYear | None = None  # the harvests and the carbon they remove
     total: str = CITY
     value_of: Mapping[str, Callable[[Computed], Value]] = field(default_factory=dict)
     _memo: dict[str, Value] = field(default_factory=dict, repr=False)
@@ -103,6 +106,7 @@ class Provenance:
     factors: BiomassFactors
     growth: GrowthRates
     blue: BlueCarbonFactors | None = None
+    mariculture: MaricultureFactors | None = None
 
     def file(self, kind: str) -> str:
         """The file name of an input."""
@@ -144,10 +148,18 @@ class Provenance:
     @cached_property
     def carbon(self) -> str:
         """Stock × D·BEF·(1+R)·CF with the factor tables and their tiers per species group."""
-        tiers = self.factors.tiers
-        shared = tiers.groupby(tiers, sort=False).groups  # tier summary -> species groups
-        text = "; ".join(t if len(g) == len(tiers) else f"{t} for {', '.join(g)}" for t, g in shared.items())
-        return f"{self.stock}; × D·BEF·(1+R)·CF from {self.factors.provenance()} ({text})"
+        return f"{self.stock}; × D·BEF·(1+R)·CF from {self.factors.provenance()} ({_tier_summary(self.factors.tiers)})"
+
+    @cached_property
+    def harvests(self) -> str:
+        """The harvest table and the survey year whose rows the indicators sum."""
+        return f"{self.file('mariculture_yields')} ({self.config.survey_year} rows)"
+
+    @cached_property
+    def mariculture_table(self) -> str:
+        """The mariculture factor table with each group's tier."""
+        every = "/".join(FACTORS) + " "  # a group whose five factors share their tier: the tier alone
+        return f"{self.mariculture.provenance()}: {_tier_summary(self.mariculture.tiers.str.replace(every, ''))}"
 
     @staticmethod
     def target(indicator: str) -> str:
@@ -190,3 +202,9 @@ class Provenance:
     @property
     def redlines_before(self) -> LayerInput | None:
         return self.config.inputs.get(REDLINES_PREVIOUS)
+
+
+def _tier_summary(tiers: pd.Series) -> str:
+    """Each tier text once, with the groups it applies to unless it applies to all (``tiers``: group → tier)."""
+    shared = tiers.groupby(tiers, sort=False).groups  # tier text -> groups
+    return "; ".join(t if len(g) == len(tiers) else f"{t} for {', '.join(g)}" for t, g in shared.items())

@@ -13,6 +13,7 @@ from sinkmap.progress import Progress
 from sinkmap.survey.compute import SurveyResult
 from sinkmap.survey.figures import report_charts
 from sinkmap.survey.ledger import redline_findings
+from sinkmap.survey.mariculture import area_popups
 from sinkmap.survey.provenance import PROVENANCE_FILE, Command, report_lines, survey_provenance, write_provenance
 from sinkmap.survey.summary import findings, sink_line
 from sinkmap.survey.workbook import write_survey_workbook
@@ -140,6 +141,8 @@ def write_outputs(result: SurveyResult, out_dir: str | Path, progress: Progress 
             if result.ledger is not None:  # each redline's popup tells what the checks found about it
                 found = redline_findings(result.ledger)
                 shown["redlines"] = shown["redlines"].assign(check=shown["redlines"]["redline_id"].map(found))
+            if "harvest_t" in shown.get("mariculture", ()):  # each farming area's popup gives its harvest
+                shown["mariculture"] = area_popups(shown["mariculture"], config.survey_year)
             images = result.landcover_images
             image = landcover_overlay(images.web_map) if images else None
             fmap = survey_map(counties, shown, column=MAP_INDICATOR, label=labels[MAP_INDICATOR],

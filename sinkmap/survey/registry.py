@@ -5,8 +5,8 @@ plan target it is compared with are the row of the same id in ``layers/indicator
 themselves are rows of ``layers/targets.csv``. A new indicator is that row and an entry here; the
 indicator table (``indicators.csv``), the GeoPackage, the report and the coverage masks follow.
 
-Entries are listed by theme (forest, blue carbon, redlines, shelterbelts, then the ranged carbon
-indicators): the order of the survey's wide tables (``survey.gpkg``). The long table follows the
+Entries are listed by theme (forest, blue carbon, redlines, shelterbelts, mariculture, then the ranged
+carbon indicators): the order of the survey's wide tables (``survey.gpkg``). The long table follows the
 order of ``layers/indicators.csv``.
 """
 
@@ -140,6 +140,25 @@ def _belts(column: str) -> Callable[[Computed], Value]:
     return lambda c: None if c.belts is None else c.per_unit(c.belts[column])
 
 
+def _mariculture_dry_mass(c: Computed) -> Value:
+    return None if c.mariculture is None else c.per_unit(c.mariculture.dry_mass())
+
+
+def _removal(part: str) -> Callable[[Computed], Value]:
+    """Carbon removed with the survey year's harvests (t CO₂e), organic or shell, with its 95 % range:
+    rows of a group add linearly, groups in quadrature."""
+    return lambda c: None if c.mariculture is None else c.ranged(c.mariculture.ranged_rows(part), f"{part}_co2e_t",
+                                                                 "mariculture_group")
+
+
+def _removal_source(part: str, tissue: str) -> Callable[[Provenance], str]:
+    def source(p: Provenance) -> str:
+        return (f"{p.harvests}: Σ dry mass × {tissue} share × its carbon content × 44/12 per species group "
+                f"({p.mariculture_table}); removed with the harvest, not sequestered: not in carbon_sink_total; "
+                f"{IPCC_RANGE}")
+    return source
+
+
 def _both(p: Provenance) -> str:
     return f"{p.rule}; {p.landcover}, exact pixel coverage of the patches"
 
@@ -209,6 +228,12 @@ REGISTRY: tuple[Indicator, ...] = (
     Indicator("blue_carbon_sink", _blue("sink", "sink_co2e_t_per_yr"),
       lambda p: f"{_blue_given(p)}: area of planted or restored patches × Tier 1 soil carbon accumulation from "
                 f"{p.blue_table} × 44/12; existing habitats carry a stock but no Tier 1 sink; {IPCC_RANGE}"),
+    # mariculture: carbon removed with the harvests, reported beside the sinks, never added to them
+    Indicator("mariculture_dry_mass", _mariculture_dry_mass,
+      lambda p: f"{p.harvests}: Σ wet harvest (鲜重) × dry/wet ratio ({p.mariculture.provenance()}), dry-weight "
+                "(干重) rows as given, per county"),
+    Indicator("mariculture_removal_organic", _removal("organic"), _removal_source("organic", "soft-tissue")),
+    Indicator("mariculture_removal_shell", _removal("shell"), _removal_source("shell", "shell")),
     Indicator("carbon_sink_total", _carbon_sink_total,
       lambda p: "carbon_sink (forest biomass, stock difference) + blue_carbon_sink (coastal wetland soil, IPCC 2013 "
                 "Tier 1); 95 % range: half-widths in quadrature, the two rest on independent factors"),

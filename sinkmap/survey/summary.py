@@ -31,15 +31,29 @@ def _ranged(row: pd.Series) -> str:
 
 
 def sink_line(result: SurveyResult) -> str:
-    """The survey area's annual land + ocean sink and its two parts, or the forest sink alone ("" without one)."""
+    """The survey area's annual land + ocean sink and its two parts, or the forest sink alone ("" without one);
+    then, apart, the carbon removed with the mariculture harvest (``harvest_line``)."""
     total, forest, blue = (_city_row(result, i) for i in ("carbon_sink_total", "carbon_sink", "blue_carbon_sink"))
     area = result.config.area.name_zh
+    line = ""
     if total is not None:
-        return (f"{area}陆地+海洋年碳汇 land + ocean sink: {_ranged(total)} = 森林生物量 forest biomass "
+        line = (f"{area}陆地+海洋年碳汇 land + ocean sink: {_ranged(total)} = 森林生物量 forest biomass "
                 f"{_ranged(forest)} + 蓝碳土壤 blue-carbon soil {_ranged(blue)}.")
-    if forest is not None:
-        return f"{area}森林生物量年碳汇 forest biomass sink: {_ranged(forest)}（无蓝碳图层 no blue-carbon layer）."
-    return ""
+    elif forest is not None:
+        line = f"{area}森林生物量年碳汇 forest biomass sink: {_ranged(forest)}（无蓝碳图层 no blue-carbon layer）."
+    return " ".join(filter(None, (line, harvest_line(result))))
+
+
+def harvest_line(result: SurveyResult) -> str:
+    """The carbon removed with the survey year's mariculture harvest, organic and shell apart, said to be
+    outside the sink ("" without a harvest table)."""
+    organic, shell = (_city_row(result, i) for i in ("mariculture_removal_organic", "mariculture_removal_shell"))
+    if organic is None:
+        return ""
+    return (f"另计 Apart from the sink: 海水养殖收获移出碳 carbon removed with the {result.config.survey_year} "
+            f"mariculture harvest — 有机碳 organic {_ranged(organic)}, 贝壳碳酸钙 shell carbonate {_ranged(shell)}; "
+            "收获移出而非生态系统固碳，未计入上述碳汇 harvest removal, not ecosystem sequestration, not added to the sink "
+            "(mariculture_by_group.csv).")
 
 
 def _ids(frame: pd.DataFrame, names: dict[str, str]) -> str:

@@ -30,6 +30,7 @@ def code_label(code: object, allowed: Mapping[str, str]) -> object:
 
 
 NOT_COVERED = "未覆盖 not covered"  # the value of a unit the inputs do not cover (no number is computed)
+NO_DATA = "无数据 no data"  # the value of a unit an input gives no rows for (e.g. no harvest rows): no number either
 NOT_COVERED_COLOUR = "#cccccc"  # its fill on the map
 
 

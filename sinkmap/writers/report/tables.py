@@ -17,7 +17,7 @@ import pandas as pd
 
 from sinkmap.errors import SchemaError
 from sinkmap.indicators.targets import STATUS_LABELS, TARGET_YEARS
-from sinkmap.writers.format import DASH, DECIMALS, DEFAULT_DECIMALS, NOT_COVERED, format_number
+from sinkmap.writers.format import DASH, DECIMALS, DEFAULT_DECIMALS, NO_DATA, NOT_COVERED, format_number
 
 REQUIRED_COLUMNS = ("county", "adcode", "indicator", "value", "unit", "target_2025", "target_2030", "source")
 
@@ -131,8 +131,8 @@ def _cell(rec: Mapping[str, object] | None, unit: str) -> Cell:
     if rec is None:
         return Cell(DASH)
     note = "" if pd.isna(rec.get("note", "")) else str(rec.get("note", ""))
-    if note:
-        return Cell(NOT_COVERED, note=note)
+    if note:  # coverage notes begin "not covered:"; others (no harvest rows) say there is no data
+        return Cell(NOT_COVERED if note.startswith("not covered") else NO_DATA, note=note)
     digits = DECIMALS.get(unit, DEFAULT_DECIMALS)
     low, high = _as_float(rec.get("low")), _as_float(rec.get("high"))
     spread = ("" if pd.isna(low) or pd.isna(high) else
