@@ -16,14 +16,14 @@ computed in the equal-area CRS; overlapping patches are counted once. Pure funct
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from typing import ClassVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from sinkmap.crs import STORAGE_CRS, area_m2
-from sinkmap.indicators.parameters import provenance, ranged_parameters, relative_half_width, tier_columns
+from sinkmap.indicators.parameters import FactorTable, ranged_parameters, relative_half_width, tier_columns
 from sinkmap.indicators.stands import effective_areas_ha, overlapping_pairs
 from sinkmap.indicators.targets import PLAN_START, WORK_STATUSES, dated_within
 from sinkmap.units import CO2_PER_C, M2_PER_HA, MU_PER_HA
@@ -36,37 +36,17 @@ PATCH_COLUMNS = ["patch_id", "habitat", "status", "year", "county", "area_ha"]
 
 
 @dataclass(frozen=True)
-class BlueCarbonFactors:
-    """Soil carbon stock and accumulation per credited habitat, with 95 % ranges and sources."""
+class BlueCarbonFactors(FactorTable):
+    """Soil carbon stock and accumulation per credited habitat, with 95 % ranges and sources: ``values``
+    etc. indexed by habitat, columns soil_stock (Mg C/ha) and soil_accumulation (Mg C/ha/yr)."""
 
-    values: pd.DataFrame  # index habitat; columns soil_stock (Mg C/ha), soil_accumulation (Mg C/ha/yr)
-    low: pd.DataFrame
-    high: pd.DataFrame
-    sources: pd.DataFrame
-    tiers: pd.Series
-    cell_tiers: pd.DataFrame  # the tier of each value
-    origins: pd.DataFrame  # the file each value came from (SHIPPED: the shipped table)
-    path: str = ""
+    table: ClassVar[str] = TABLE
 
     @classmethod
     def from_table(cls, table: pd.DataFrame, path: str = "") -> BlueCarbonFactors:
         """Build from the long table (one row per habitat × parameter; optional ``origin`` column)."""
         ranged = ranged_parameters(table, "habitat", FACTORS, noun="habitats", path=path)
-        return cls(ranged.values, ranged.low, ranged.high, ranged.sources, ranged.tiers, ranged.cell_tiers,
-                   ranged.origins, path)
-
-    @classmethod
-    def from_layers(cls, user: str | Path | None = None) -> BlueCarbonFactors:
-        """The shipped table ``layers/parameters/blue_carbon.csv``, its rows replaced by those of the
-        ``user`` table (CSV or XLSX) where it has them."""
-        from sinkmap.readers.parameters import merged_table
-
-        table, label = merged_table(TABLE, user)
-        return cls.from_table(table, path=str(user or label))
-
-    def provenance(self) -> str:
-        """Which file each value came from, in one phrase."""
-        return provenance(self.origins, f"layers/parameters/{TABLE}.csv")
+        return cls.of(ranged, path)
 
     def u(self) -> pd.DataFrame:
         """Relative 95 % half-width of each factor."""

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from sinkmap.errors import SchemaError
 from sinkmap.indicators.biomass import combine
-from sinkmap.indicators.parameters import provenance, ranged_parameters, relative_half_width, tier_columns
+from sinkmap.indicators.parameters import FactorTable, ranged_parameters, relative_half_width, tier_columns
 from sinkmap.mappings import each_distinct, normalise
 from sinkmap.units import CO2_PER_C
 
@@ -42,17 +42,11 @@ MAX_NAMES = 20  # unknown names listed in one message
 
 
 @dataclass(frozen=True)
-class MaricultureFactors:
-    """Dry/wet ratio, tissue shares and carbon contents per mariculture group, with 95 % ranges and sources."""
+class MaricultureFactors(FactorTable):
+    """Dry/wet ratio, tissue shares and carbon contents per mariculture group, with 95 % ranges and sources:
+    ``values`` etc. indexed by mariculture_group, columns FACTORS (fractions)."""
 
-    values: pd.DataFrame  # index mariculture_group; columns FACTORS (fractions)
-    low: pd.DataFrame
-    high: pd.DataFrame
-    sources: pd.DataFrame
-    tiers: pd.Series
-    cell_tiers: pd.DataFrame  # the tier of each value
-    origins: pd.DataFrame  # the file each value came from (SHIPPED: the shipped table)
-    path: str = ""
+    table: ClassVar[str] = TABLE
 
     @classmethod
     def from_table(cls, table: pd.DataFrame, path: str = "") -> MaricultureFactors:
@@ -66,21 +60,7 @@ class MaricultureFactors:
             raise SchemaError(f"fractions above 1: {', '.join(above)}", path=path,
                               fix="write fractions (65.10 % as 0.651)")
         _check_shares(ranged.values, ranged.low, ranged.high, path)
-        return cls(ranged.values, ranged.low, ranged.high, ranged.sources, ranged.tiers, ranged.cell_tiers,
-                   ranged.origins, path)
-
-    @classmethod
-    def from_layers(cls, user: str | Path | None = None) -> MaricultureFactors:
-        """The shipped table ``layers/parameters/mariculture.csv``, its rows replaced by those of the
-        ``user`` table (CSV or XLSX) where it has them."""
-        from sinkmap.readers.parameters import merged_table
-
-        table, label = merged_table(TABLE, user)
-        return cls.from_table(table, path=str(user or label))
-
-    def provenance(self) -> str:
-        """Which file each value came from, in one phrase."""
-        return provenance(self.origins, f"layers/parameters/{TABLE}.csv")
+        return cls.of(ranged, path)
 
     def carbon_per_wet_t(self) -> pd.DataFrame:
         """t C removed per t wet harvest: columns organic (dw · s_soft · c_soft), shell (dw · s_shell · c_shell)."""

@@ -7,6 +7,8 @@ high (the 95 % range), unit, tier and source. Pure table work; the caller reads 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,45 @@ from sinkmap.catalogue import SHIPPED
 from sinkmap.errors import SchemaError
 
 RANGE_COLUMNS = ("parameter", "value", "low", "high", "unit", "tier", "source")
+
+
+class ShippedTable:
+    """A factor table shipped as ``layers/parameters/<table>.csv``, whose rows a survey's own table may
+    replace (``parameters:`` in survey.yaml). Subclasses set ``table`` and define ``from_table``."""
+
+    table: ClassVar[str]  # the shipped table's name
+
+    @classmethod
+    def from_layers(cls, user: str | Path | None = None):
+        """The shipped table, its rows replaced by those of the ``user`` table (CSV or XLSX) where it has them."""
+        from sinkmap.readers.parameters import merged_table
+
+        table, label = merged_table(cls.table, user)
+        return cls.from_table(table, path=str(user or label))
+
+    def provenance(self) -> str:
+        """Which file each value came from, in one phrase."""
+        return provenance(self.origins, f"layers/parameters/{self.table}.csv")
+
+
+@dataclass(frozen=True)
+class FactorTable(ShippedTable):
+    """A shipped factor table read into wide frames (index: the table's key; one column per factor)."""
+
+    values: pd.DataFrame  # best estimates
+    low: pd.DataFrame  # lower 95 % bounds
+    high: pd.DataFrame  # upper 95 % bounds
+    sources: pd.DataFrame
+    tiers: pd.Series  # per key: the tier summary shown with results
+    cell_tiers: pd.DataFrame  # the tier of each value
+    origins: pd.DataFrame  # the file each value came from (SHIPPED: the shipped table)
+    path: str = ""
+
+    @classmethod
+    def of(cls, ranged: RangedParameters, path: str = ""):
+        """The table of ``ranged_parameters``'s frames."""
+        return cls(ranged.values, ranged.low, ranged.high, ranged.sources, ranged.tiers, ranged.cell_tiers,
+                   ranged.origins, path)
 
 
 @dataclass(frozen=True)
