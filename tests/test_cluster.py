@@ -131,6 +131,26 @@ def test_cluster_tables_equal_the_serial_ones(client, case, grid, kind, coverage
     assert len(assert_ran_on_workers(client, stream, tasks)) == len(stream)
 
 
+def test_a_strip_names_its_large_zones_whose_geometries_go_once_per_call(client, case, monkeypatch):
+    """Strips carry no geometry: the large zones' go to the workers once per call. (Sent with every strip, 50
+    counties' came to ≈ 200 kB a strip, and dask.distributed keeps each stream's last 1,000 messages: the
+    caller's memory grew with the raster, benchmarks/README.md, scale.py.)"""
+    path, zones = case["gauss_kruger"]
+    submitted, scattered = [], []
+    submit, scatter = client.submit, client.scatter
+    monkeypatch.setattr(client, "submit", lambda fn, *args, **kw: submitted.append(args) or submit(fn, *args, **kw))
+    monkeypatch.setattr(client, "scatter", lambda data, **kw: scattered.append(data) or scatter(data, **kw))
+    got, tasks, _ = on_cluster(client, path, zones, coverage="fraction", categorical=True)
+    assert_identical(got, serial(path, zones, "fraction", True))
+    strips = [args for args in submitted if not args[1].batch]
+    batches = [args for args in submitted if args[1].batch]
+    assert len(strips) > 8 and len(batches) > 8 and len(submitted) == tasks
+    assert all(args[0].geoms is None and len(args[5]) == len(args[1].zones) for args in strips)
+    assert all(len(args[0].geoms) == len(args[1].zones) for args in batches)  # a batch's own stands, as before
+    geometries = [data for data in scattered if isinstance(data, list) and isinstance(data[0], np.ndarray)]
+    assert len(geometries) == 1 and list(geometries[0][0]) == list(zones.geometry[-2:])  # the two large zones
+
+
 def test_in_memory_rasters_are_computed_on_the_workers(client, case):
     path, zones = case["gauss_kruger"]
     want = serial(path, zones, "fraction", True)

@@ -11,10 +11,14 @@ The tasks of a ``zonal_stats`` call run on a cluster's workers when (``use_clust
 and on local threads otherwise, or with ``scheduler="local"`` (also for every call inside a ``use_cluster("local")``
 block). ``distributed`` is imported only for a cluster.
 
-A task carries only what it needs (``_shipped``): its own zones' geometries and windows, its coverage rule
-and the cell areas of its window (``CellAreas.crop``): ≈ 50 kB for a batch of 256 stands. The raster's grid
-and ``location`` (the worker opens it itself, ``sources.opened``; for tiles, a VRT document that grows with
-their number) go to every worker once per call (``scatter``). A dask array without a file is sliced
+A task carries only what it needs (``_shipped``): its zones' windows, its coverage rule, the cell areas of its
+window (``CellAreas.crop``) and, for a batch of small zones, their geometries: ≈ 50 kB for 256 stands. The
+raster's grid and ``location`` (the worker opens it itself, ``sources.opened``; for tiles, a VRT document that
+grows with their number) and the geometries of the large zones go to every worker once per call (``scatter``):
+a strip names its large zones by position. (Each strip carried its counties' geometries until 2026-12-08:
+≈ 200 kB a strip for 9 of 50 jagged counties, sent again with every strip, and dask.distributed keeps the last
+1,000 messages of each stream, ``distributed.admin.low-level-log-length``: the caller, with a LocalCluster's
+scheduler, held up to ≈ 300 MB of them.) A dask array without a file is sliced
 here and computed on the cluster as the task's input; an in-memory array or dataset is read here and its
 window scattered. Workers cap GDAL's block cache as the local run does and return the task's ZoneTotals,
 which are added here in task order: tables identical to the local run's, to the bit. At most
@@ -116,23 +120,25 @@ def use_cluster(scheduler: str | None = None) -> Iterator[object | None]:
         yield client
 
 
-def _shipped(plan, task) -> tuple:
+def _shipped(plan, task, shared: bool = False) -> tuple:
     """``plan`` and ``task`` cut to the task: its zones only (numbered from 0), the cell areas of its window, no
-    source (sent apart)."""
+    source (sent apart); no geometries either when ``shared`` (a strip's large zones, sent apart once)."""
     zones = list(task.zones)
     areas = None if plan.areas is None else plan.areas.crop(task.window)
-    sub = replace(plan, source=None, geoms=plan.geoms[zones], windows=[plan.windows[i] for i in zones], areas=areas)
+    sub = replace(plan, source=None, geoms=None if shared else plan.geoms[zones],
+                  windows=[plan.windows[i] for i in zones], areas=areas)
     return sub, replace(task, zones=tuple(range(len(zones))))
 
 
 _quiet = False
 
 
-def _work(plan, task, source, block=None) -> list[ZoneTotals]:
+def _work(plan, task, source, block=None, large=None, picks: tuple[int, ...] = ()) -> list[ZoneTotals]:
     """On a worker: the totals of the task's zones (in order) over its window, read from ``source``'s location or
-    given as ``block`` (values, or values and validity)."""
+    given as ``block`` (values, or values and validity). A strip's geometries: ``large[picks]`` (the call's large
+    zones)."""
     global _quiet
-    plan = replace(plan, source=source)
+    plan = replace(plan, source=source) if large is None else replace(plan, source=source, geoms=large[list(picks)])
     if not _quiet:  # rasterize's NotGeoreferenced warning (see engine._partials), for the worker's life:
         warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)  # catch_warnings is not thread-safe
         _quiet = True
@@ -144,17 +150,23 @@ def _work(plan, task, source, block=None) -> list[ZoneTotals]:
     return [totals[k] for k in task.zones]
 
 
-def _submit(client, plan, tasks: list, source, first: int, run: str) -> list:
+def _submit(client, plan, tasks: list, source, first: int, run: str, large=None) -> list:
     """Futures of ``_work`` for ``tasks`` (numbered from ``first``), each with its input; ``source``: the future
-    of the raster's grid and location."""
+    of the raster's grid and location; ``large``: the future of the large zones' geometries and each one's
+    position in them (by zone index), or None."""
     if plan.source.location is not None:
         blocks = [None] * len(tasks)
     elif plan.source.chunked:  # computed on the cluster, never gathered here
         blocks = client.compute([plan.source.array[task.window.toslices()] for task in tasks])
     else:  # in memory here: read here, sent once
         blocks = client.scatter([plan.source.read(task.window) for task in tasks], hash=False)
-    return [client.submit(_work, *_shipped(plan, task), source, block, key=f"sinkmap-zonal-{run}-{first + n}",
-                          pure=False) for n, (task, block) in enumerate(zip(tasks, blocks))]
+    futures = []
+    for n, (task, block) in enumerate(zip(tasks, blocks)):
+        strip = large is not None and not task.batch
+        shared = (large[0], tuple(large[1][i] for i in task.zones)) if strip else ()
+        futures.append(client.submit(_work, *_shipped(plan, task, strip), source, block, *shared,
+                                     key=f"sinkmap-zonal-{run}-{first + n}", pure=False))
+    return futures
 
 
 def _threads(client) -> int:
@@ -174,13 +186,18 @@ def cluster_partials(client, plan, tasks: list) -> Iterator[dict[int, ZoneTotals
     ahead = IN_FLIGHT_PER_THREAD * _threads(client)
     step = max(1, ahead // 2)
     source = client.scatter(replace(plan.source, array=None, dataset=None), broadcast=True, hash=False)
+    in_strips = sorted({i for task in tasks if not task.batch for i in task.zones})  # the large zones
+    large = None
+    if in_strips:  # every strip needs some of them: sent once, not with each strip
+        large = (client.scatter([plan.geoms[in_strips]], broadcast=True, hash=False)[0],
+                 {i: k for k, i in enumerate(in_strips)})
     run = uuid.uuid4().hex[:8]
     pending: deque = deque()
     try:
         for first in [*range(0, len(tasks), step), None]:  # None: the last batch is in, add the rest
             if first is not None:
                 batch = tasks[first:first + step]
-                pending.extend(zip(batch, _submit(client, plan, batch, source, first, run)))
+                pending.extend(zip(batch, _submit(client, plan, batch, source, first, run, large)))
             while pending and (first is None or len(pending) > ahead - step):
                 task, future = pending.popleft()
                 yield dict(zip(task.zones, future.result()))

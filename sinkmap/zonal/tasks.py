@@ -10,10 +10,10 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import repeat
 
 import numpy as np
 import rasterio
@@ -29,6 +29,7 @@ from sinkmap.zonal.plan import Task, overlap
 from sinkmap.zonal.sources import RasterSource
 
 GDAL_CACHE_MB = 64  # GDAL block cache during a run: memory stays flat as rasters grow
+AHEAD_PER_THREAD = 4  # tasks submitted to the thread pool ahead of the one being added, per thread
 
 
 @dataclass(frozen=True)
@@ -122,11 +123,28 @@ def _partials(plan: Plan, tasks: list[Task], use_dask: bool, workers: int, clien
             yield from dask.compute(*[dask.delayed(run_task)(shared, task) for task in tasks], scheduler="threads",
                                     num_workers=workers)
         elif workers > 1 and len(tasks) > 1:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sinkmap-zonal") as pool:
-                yield from pool.map(run_task, repeat(plan), tasks)
+            yield from _pooled(plan, tasks, workers)
         else:
             for task in tasks:
                 yield run_task(plan, task)
+
+
+def _pooled(plan: Plan, tasks: list[Task], workers: int) -> Iterator[dict[int, ZoneTotals]]:
+    """Each task's totals, in task order, from ``workers`` threads, at most AHEAD_PER_THREAD tasks per thread
+    submitted ahead of the one being added. (``Executor.map`` submits every task at once: 6,535 futures for the
+    strips of a 6.4 Gpx raster, ≈ 10 MiB held until the end; benchmarks/README.md, scale.py.)"""
+    pending: deque = deque()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sinkmap-zonal") as pool:
+        try:
+            for task in tasks:
+                pending.append(pool.submit(run_task, plan, task))
+                if len(pending) >= AHEAD_PER_THREAD * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:  # an error, or the caller stopped: the tasks not yet started are dropped
+            for future in pending:
+                future.cancel()
 
 
 def run_tasks(plan: Plan, tasks: list[Task], *, use_dask: bool, workers: int, client,
