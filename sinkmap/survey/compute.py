@@ -144,6 +144,7 @@ class SurveyInputs:
     scenario: pd.DataFrame | None
     landcover: dict[str, LandCover]
     mariculture_yields: pd.DataFrame | None = None  # harvests per county or farming area (readers.mariculture)
+    mariculture_factors: MaricultureFactors | None = None  # the factors their species were checked against
 
     def close(self) -> None:
         for landcover in self.landcover.values():
@@ -190,7 +191,7 @@ def read_inputs(config: SurveyConfig, progress: Progress, *, stands: bool = True
             scenario = read_table(path, "scenario")
             check_scenario(scenario, config.survey_year, config.projection_end, path=path)
             scenario = scenario_in_area(scenario, config.area, path)
-        yields = None
+        yields = factors = None
         if "mariculture_yields" in config.inputs:
             factors = MaricultureFactors.from_layers(config.parameters.get("mariculture"))
             yields = read_yields(config.inputs["mariculture_yields"].path, areas=layers.get("mariculture"),
@@ -199,7 +200,7 @@ def read_inputs(config: SurveyConfig, progress: Progress, *, stands: bool = True
         if FARMS in layers:
             layers[FARMS] = config.area.clip(layers[FARMS], config.inputs[FARMS].path.name)
         opened.pop_all()  # valid: the maps stay open for the caller
-    return SurveyInputs(layers, scenario, maps, yields)
+    return SurveyInputs(layers, scenario, maps, yields, factors)
 
 
 def scenario_in_area(scenario: pd.DataFrame, area: SurveyArea, path: Path) -> pd.DataFrame:
@@ -311,7 +312,7 @@ def _compute_survey(config: SurveyConfig, inputs: SurveyInputs, progress: Progre
     if "shelterbelts" in layers:
         belts, sites = shelterbelt_year(layers["shelterbelts"], plan_sites(area.sites()), config.survey_year,
                                         name=_file_name(config, "shelterbelts"))
-    harvests = MaricultureFactors.from_layers(own.get("mariculture")) if "mariculture_yields" in config.inputs else None
+    harvests = inputs.mariculture_factors  # read once, with the harvest table
     mariculture = mariculture_year(inputs.mariculture_yields, harvests, config.survey_year,
                                    _file_name(config, "mariculture_yields"))
     if mariculture is not None and "mariculture" in layers:  # each area's harvest and removal, for the map
