@@ -32,13 +32,14 @@ from sinkmap.indicators.biomass import combine
 from sinkmap.indicators.parameters import FactorTable, ranged_parameters, relative_half_width, tier_columns
 from sinkmap.mappings import each_distinct, normalise
 from sinkmap.units import CO2_PER_C
+from sinkmap.validation import _counted
 
 TABLE = "mariculture"
 KEY = "mariculture_group"  # the factor table's key, the value-mapping field and the yield column
 FACTORS = ("dry_wet_ratio", "soft_tissue_share", "shell_share", "soft_tissue_carbon", "shell_carbon")
 PARTS = ("organic", "shell")  # reported apart, never summed here
 TOLERANCE = 1e-4  # soft + shell share = 1 within this (the table's four decimals)
-MAX_NAMES = 20  # unknown names listed in one message
+ROWS = ("row", "rows")  # what the listed names are counted in (the index: spreadsheet rows)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ class MaricultureFactors(FactorTable):
         codes = each_distinct(names, group)
         unknown = names[codes.isna()]
         if len(unknown):
-            raise SchemaError(f"no mariculture factors for {_listed(unknown)}", path=path, layer=layer, field=KEY,
+            raise SchemaError(f"no mariculture factors for {_counted(unknown.astype(str), ROWS, None)}", path=path,
+                              layer=layer, field=KEY,
                               fix=f"name a group ({', '.join(self.values.index)}) or a name mapped to one "
                                   "(海带, 龙须菜, 牡蛎, 蚝, 蛤, 蚶 … layers/mappings/mariculture_group.csv), map them in a "
                                   "CSV `field,value,code` (field mariculture_group), or add their five rows to your "
@@ -123,17 +125,6 @@ def _check_shares(values: pd.DataFrame, low: pd.DataFrame, high: pd.DataFrame, p
         raise SchemaError(f"soft_tissue_share + shell_share must be 1, their ranges mirrored: {shown}", path=path,
                           fix="give shell_share = 1 − soft_tissue_share, low = 1 − its high and high = 1 − its low "
                               "(replace the two rows together)")
-
-
-def _listed(names: pd.Series) -> str:
-    """'鲍鱼' (rows 3, 7), 'abalone' (row 5): each distinct name, the most frequent first, with its first rows."""
-    shown = []
-    for name, rows in names.groupby(names.astype(str), sort=False).groups.items():
-        labels = [str(r) for r in rows[:3]] + (["…"] if len(rows) > 3 else [])
-        shown.append((len(rows), f"{name!r} ({'row' if len(rows) == 1 else 'rows'} {', '.join(labels)})"))
-    shown.sort(key=lambda item: -item[0])
-    more = f" and {len(shown) - MAX_NAMES} more names" if len(shown) > MAX_NAMES else ""
-    return ", ".join(text for _, text in shown[:MAX_NAMES]) + more
 
 
 def _with_range(out: pd.DataFrame, part: str, carbon: np.ndarray, u: np.ndarray) -> None:
@@ -160,8 +151,8 @@ def removal(yields: pd.DataFrame, factors: MaricultureFactors, mapping: Mapping[
     harvest = pd.to_numeric(yields["harvest_t"], errors="coerce")
     bad = yields.loc[~(harvest >= 0), "harvest_t"]
     if len(bad):
-        raise SchemaError(f"harvests must be tonnes ≥ 0, not {_listed(bad)}", path=path, layer=layer,
-                          field="harvest_t", fix="give each row's harvest in tonnes (吨, 鲜重 or, with basis 干重, dry)")
+        raise SchemaError(f"harvests must be tonnes ≥ 0, not {_counted(bad.astype(str), ROWS, None)}", path=path,
+                          layer=layer, field="harvest_t", fix="give each row's harvest in tonnes (吨, 鲜重 or, with basis 干重, dry)")
     groups = factors.groups(yields[KEY], mapping, path=path, layer=layer)
     v = factors.values.reindex(groups)
     dry = (yields["basis"].eq("dry").fillna(False).to_numpy(dtype=bool) if "basis" in yields
