@@ -67,6 +67,15 @@ def test_gbk_shapefile_with_chinese_fields_gets_its_counties(farms):
     assert located["county"].tolist() == [LURFENG, LURFENG, CITY_DISTRICT]  # the coast each lies off
 
 
+@pytest.mark.parametrize("epsg", [4526, 4547])  # CGCS2000 Gauss-Krüger: 3° zone 39 with its prefix, and CM 114°E
+def test_a_gauss_kruger_shapefile_gets_the_same_counties(farms, tmp_path, epsg):
+    path = tmp_path / f"养殖区_{epsg}.shp"
+    gpd.read_file(farms, encoding="GBK").to_crs(epsg).to_file(path, encoding="GBK")
+    located = read_county_layer(path, "mariculture", aoi.load_counties())
+    assert located.crs.to_epsg() == 4490 and located["county"].tolist() == [LURFENG, LURFENG, CITY_DISTRICT]
+    assert located.geometry.iloc[0].bounds == pytest.approx(SQUARES[0].bounds, abs=1e-9)  # back to where it was
+
+
 def test_farming_area_type_must_be_one_of_the_two(farms, tmp_path):
     path = tmp_path / "bad.gpkg"
     gpd.read_file(farms, encoding="GBK").assign(类型=["养殖区", "网箱", "farm"]).to_file(path)
